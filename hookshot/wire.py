@@ -1,0 +1,31 @@
+"""Every name that crosses a wire: state event types, account-data keys, content keys,
+queue topics and storage keys. One place, so a rename is one edit."""
+
+from typing import Final
+
+# Connection state event types (hookshot's, plus the legacy matrix-github ones it still reads).
+GENERIC_HOOK: Final = "uk.half-shot.matrix-hookshot.generic.hook"
+GENERIC_HOOK_LEGACY: Final = "uk.half-shot.matrix-github.generic.hook"
+GENERIC_HOOK_TYPES: Final = (GENERIC_HOOK, GENERIC_HOOK_LEGACY)
+
+# Room account data mapping hookId -> state_key; hookshot keys it by the state event type.
+GENERIC_HOOK_ACCOUNT_DATA: Final = GENERIC_HOOK
+
+# Extra content key carrying the webhook body on generic hook messages.
+WEBHOOK_DATA_KEY: Final = "uk.half-shot.hookshot.webhook_data"
+
+# User account data: the room id of a user's admin (DM) room with the bot.
+ADMIN_ROOM_ACCOUNT_DATA: Final = "uk.half-shot.matrix-hookshot.github.admin-room"
+
+# Queue topics.
+TOPIC_WEBHOOK: Final = "webhook"
+TOPIC_SEND: Final = "send"
+
+# Matrix event types and values we use.
+M_ROOM_MESSAGE: Final = "m.room.message"
+M_ROOM_MEMBER: Final = "m.room.member"
+M_ROOM_POWER_LEVELS: Final = "m.room.power_levels"
+M_ROOM_CREATE: Final = "m.room.create"
+M_REACTION: Final = "m.reaction"
+M_NOTICE: Final = "m.notice"
+HTML_FORMAT: Final = "org.matrix.custom.html"
