@@ -1,13 +1,13 @@
 """One exception tree for the bridge.
 
-    HookshotError
-    ├── ConfigError        a config key is missing or wrong (carries the key path)
-    ├── CommandError       a `!hookshot` command cannot be done (message shown to the user)
-    ├── PermissionDenied   the sender may not do this (message shown to the user)
-    ├── WebhookError       a webhook request is refused (carries the HTTP status)
-    ├── StateError         connection state content is invalid
-    └── MatrixError        the homeserver answered with an error (status, errcode)
-        └── RateLimited    429, with the delay the homeserver asked for
+HookshotError
+├── ConfigError        a config key is missing or wrong (carries the key path)
+├── CommandError       a `!hookshot` command cannot be done (message shown to the user)
+├── PermissionDenied   the sender may not do this (message shown to the user)
+├── WebhookError       a webhook request is refused (carries the HTTP status)
+├── StateError         connection state content is invalid
+└── MatrixError        the homeserver answered with an error (status, errcode)
+    └── RateLimited    429, with the delay the homeserver asked for
 """
 
 from __future__ import annotations

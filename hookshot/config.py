@@ -1,0 +1,969 @@
+"""The bridge config: hookshot's `config.yml` layout, read into typed, frozen sections.
+
+`parse_config()` validates everything once and raises `ConfigProblems` listing every problem
+found, each under its dotted key (`listeners.0.port: must be a number from 1 to 65535`).
+Sections of hookshot's config that we do not act on yet (github, gitlab, widgets, …) are kept
+raw in `Config.unsupported` with a warning, so a hookshot config loads unchanged; keys nobody
+knows are warned about too. Warnings are returned in `Config.warnings`, never logged here.
+
+Our own addition is the optional `storage` section (embedded SQLite path).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import yaml
+
+from hookshot.durations import parse_duration
+from hookshot.errors import ConfigError
+from hookshot.permissions import (
+    ANY,
+    SERVICES,
+    ActorPermission,
+    Level,
+    ServicePermission,
+    canonical_service,
+    default_permissions,
+)
+
+# --- vocabulary -------------------------------------------------------------------------------
+
+RESOURCES: Final[tuple[str, ...]] = ("webhooks", "widgets", "metrics")
+# Accepted in `listeners[].resources` but served by nobody: hookshot 7 removed the provisioning
+# API and its sample still lists it; its defaults mention "modules".
+IGNORED_RESOURCES: Final[tuple[str, ...]] = ("provisioning", "modules")
+
+# Hookshot sections we accept and keep raw until we implement them.
+UNSUPPORTED_SECTIONS: Final[tuple[str, ...]] = (
+    "github",
+    "gitlab",
+    "figma",
+    "feeds",
+    "jira",
+    "openProject",
+    "challengeHound",
+    "widgets",
+    "sentry",
+    "encryption",
+    "serviceBots",
+    "connections",
+    "messaging",
+)
+# Sections hookshot itself removed and only warns about.
+REMOVED_SECTIONS: Final[dict[str, str]] = {
+    "provisioning": "the provisioning API was removed in hookshot 7; remove `provisioning`",
+    "goNebMigrator": "the GoNEB migrator was removed from hookshot; remove `goNebMigrator`",
+}
+
+DEFAULT_BIND_ADDRESS: Final = "127.0.0.1"
+DEFAULT_PASS_FILE: Final = "./passkey.pem"
+DEFAULT_STORAGE_PATH: Final = "./data/hookshot.db"
+DEFAULT_PAYLOAD_SIZE_LIMIT: Final = "1mb"
+LOG_LEVELS: Final[tuple[str, ...]] = ("error", "warn", "info", "debug", "trace")
+
+# RFC 2606 names used by hookshot's sample config; a real deployment never has them.
+_PLACEHOLDER_DOMAINS: Final = ("example.com", "example.org", "example.net")
+_WILDCARD_ADDRESSES: Final = frozenset({"0.0.0.0", "::", "[::]", "*", ""})
+_SERVER_NAME: Final = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::\d{1,5})?$")
+# Characters allowed in a user id localpart (spec, historical grammar minus uppercase).
+_LOCALPART: Final = re.compile(r"^[a-z0-9._=\-/+]+$")
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class ConfigProblems(ConfigError):
+    """Every problem found in one config (or registration), each a `ConfigError` with its key."""
+
+    def __init__(
+        self,
+        problems: Sequence[ConfigError],
+        *,
+        source: str | None = None,
+        what: str = "config",
+    ) -> None:
+        if not problems:
+            raise ValueError("ConfigProblems needs at least one problem")
+        super().__init__(problems[0].key, problems[0].message)
+        self.problems: tuple[ConfigError, ...] = tuple(problems)
+        self.source = source
+        self.what = what
+
+    def __str__(self) -> str:
+        where = f" in {self.source}" if self.source else ""
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the {self.what}{where}:"
+        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeConfig:
+    """`bridge`: the homeserver we serve and where its appservice requests reach us."""
+
+    domain: str
+    url: str
+    port: int
+    bind_address: str = DEFAULT_BIND_ADDRESS
+    media_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    """`logging`: level is one of LOG_LEVELS, lower case."""
+
+    level: str = "info"
+    json: bool = False
+    # None: decide by whether the output is a terminal.
+    colorize: bool | None = None
+    # Hookshot's fecha tokens (e.g. `HH:mm:ss:SSS`); kept for the log formatter to translate.
+    timestamp_format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """One HTTP listener and the resources (route groups) it serves, under `prefix`."""
+
+    port: int
+    resources: tuple[str, ...]
+    bind_address: str = DEFAULT_BIND_ADDRESS
+    # "" or a path starting with "/" without a trailing one; routes are mounted under it.
+    prefix: str = ""
+
+    def serves(self, resource: str) -> bool:
+        """Whether `resource` is mounted on this listener."""
+        return resource in self.resources
+
+
+@dataclass(frozen=True, slots=True)
+class GenericConfig:
+    """`generic`: inbound (and outbound) webhooks."""
+
+    enabled: bool
+    # Public base URL of hooks, always ending in "/": a hook's URL is url_prefix + hookId.
+    url_prefix: str
+    user_id_prefix: str | None = None
+    allow_js_transformation_functions: bool = False
+    wait_for_complete: bool = False
+    enable_http_get: bool = False
+    include_hook_body: bool = True
+    payload_size_limit: int = 1024 * 1024
+    max_expiry_time: timedelta | None = None
+    send_expiry_notice: bool = False
+    require_expiry_time: bool = False
+    outbound: bool = False
+
+    def hook_url(self, hook_id: str) -> str:
+        """The public URL of hook `hook_id`, as hookshot tells users."""
+        return self.url_prefix + hook_id
+
+
+@dataclass(frozen=True, slots=True)
+class BotConfig:
+    """`bot`: profile of the bridge bot; None leaves the profile alone."""
+
+    displayname: str | None = None
+    avatar: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """`metrics`: Prometheus metrics (served by a listener with the `metrics` resource)."""
+
+    enabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QueueConfig:
+    """`queue`: Redis for the job queues (scale-out roles)."""
+
+    redis_uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class CacheConfig:
+    """`cache`: Redis for dedupe keys, sessions and other shared state."""
+
+    redis_uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    """`storage` (ours, not hookshot's): the embedded SQLite database file."""
+
+    path: str = DEFAULT_STORAGE_PATH
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated config. Build it with `parse_config` or `load_config`."""
+
+    bridge: BridgeConfig
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    pass_file: str = DEFAULT_PASS_FILE
+    listeners: tuple[Listener, ...] = ()
+    permissions: tuple[ActorPermission, ...] = ()
+    generic: GenericConfig | None = None
+    bot: BotConfig = field(default_factory=BotConfig)
+    metrics: MetricsConfig | None = None
+    queue: QueueConfig | None = None
+    cache: CacheConfig | None = None
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    # Raw hookshot sections we accept but do not act on yet, by top-level key.
+    unsupported: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    warnings: tuple[str, ...] = ()
+
+    def listeners_for(self, resource: str) -> tuple[Listener, ...]:
+        """Every listener serving `resource` (hookshot mounts it on each of them)."""
+        return tuple(listener for listener in self.listeners if listener.serves(resource))
+
+    def listener_for(self, resource: str) -> Listener | None:
+        """The first listener serving `resource`, or None."""
+        found = self.listeners_for(resource)
+        return found[0] if found else None
+
+    @property
+    def webhook_base_url(self) -> str | None:
+        """Public base of hook URLs (`generic.urlPrefix` with a trailing "/"), if configured."""
+        return self.generic.url_prefix if self.generic else None
+
+    @property
+    def enabled_services(self) -> tuple[str, ...]:
+        """Service kinds switched on, named as hookshot names them (supported or not)."""
+        return _enabled_services(self.generic, self.unsupported)
+
+
+# --- readers ----------------------------------------------------------------------------------
+
+
+class _Sink:
+    """Collects problems and warnings so one run reports all of them."""
+
+    def __init__(self) -> None:
+        self.problems: list[ConfigError] = []
+        self.warnings: list[str] = []
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(ConfigError(key, message))
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return type(value).__name__
+
+
+class _Reader:
+    """Typed access to one mapping of the config; records problems instead of raising."""
+
+    def __init__(self, raw: Mapping[Any, object], path: str, sink: _Sink) -> None:
+        self.raw = raw
+        self.path = path
+        self.sink = sink
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def get(self, name: str) -> object:
+        """The raw value, None when absent or null (hookshot treats both as unset)."""
+        self.used.add(name)
+        return self.raw.get(name)
+
+    def problem(self, name: str, message: str) -> None:
+        self.sink.problem(self.key(name), message)
+
+    def required_text(self, name: str) -> str:
+        value = self.get(name)
+        if value is None or value == "":
+            self.problem(name, "is required")
+            return ""
+        if not isinstance(value, str):
+            self.problem(name, f"must be a string, not {_type_name(value)}")
+            return ""
+        return value
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self.problem(name, f"must be a string, not {_type_name(value)}")
+            return default
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem(name, f"must be true or false, not {_type_name(value)}")
+            return default
+        return value
+
+    def port(self, name: str, *, required: bool = False) -> int | None:
+        value = self.get(name)
+        if value is None:
+            if required:
+                self.problem(name, "is required")
+            return None
+        port = _as_port(value)
+        if port is None:
+            self.problem(name, f"must be a port number from 1 to 65535, not {value!r}")
+        return port
+
+    def section(self, name: str) -> _Reader | None:
+        value = self.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            self.problem(name, f"must be a mapping, not {_type_name(value)}")
+            return None
+        return _Reader(value, self.key(name), self.sink)
+
+    def warn_unknown(self, ignored: Collection[str] = ()) -> None:
+        """Warn about keys nobody read; `ignored` ones are known but have no effect here."""
+        for name in self.raw:
+            name_s = str(name)
+            if name_s in self.used:
+                continue
+            if name_s in ignored:
+                self.sink.warn(f"{self.key(name_s)} is not supported yet and is ignored")
+            else:
+                self.sink.warn(f"{self.key(name_s)} is not a known key and is ignored")
+
+
+def _as_port(value: object) -> int | None:
+    # Numeric strings too: Node's listen() takes them, and templated configs produce them.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and 1 <= value <= 65535:
+        return value
+    return None
+
+
+def _is_placeholder_host(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in _PLACEHOLDER_DOMAINS)
+
+
+def _check_http_url(value: str) -> str | None:
+    """Why `value` is not an absolute http(s) URL we can use, or None when it is."""
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        return "must be an absolute http(s) URL"
+    if parts.scheme not in ("http", "https") or not host:
+        return "must be an absolute http(s) URL"
+    if _is_placeholder_host(host):
+        return f"{host} is the sample's placeholder; use your own host"
+    return None
+
+
+def _server_host(server_name: str) -> str:
+    if server_name.startswith("["):
+        return server_name[: server_name.find("]") + 1]
+    return server_name.partition(":")[0]
+
+
+# --- durations and sizes ---------------------------------------------------------------------
+
+_SIZE: Final = re.compile(r"^(\d+(?:\.\d+)?)(kb|mb|gb)$", re.IGNORECASE)
+# The `bytes` package that hookshot's body parser uses counts in powers of 1024.
+_SIZE_UNITS: Final = {"kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
+def _parse_expiry(text: str) -> timedelta:
+    # Unlike hookshot's parse-duration, a typo is an error rather than silently "no limit".
+    seconds = parse_duration(text)
+    if seconds <= 0:
+        raise ValueError("must be longer than zero")
+    return timedelta(seconds=seconds)
+
+
+def parse_size(value: str | int) -> int:
+    """Bytes in a size like hookshot's `payloadSizeLimit` (`1mb`, `500kb`; 1024-based)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value > 0:
+            return value
+        raise ValueError("must be larger than zero")
+    match = _SIZE.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError("must be a size such as '1mb', '500kb' or '10mb'")
+    size = math.floor(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+    if size <= 0:
+        raise ValueError("must be larger than zero")
+    return size
+
+
+# --- section parsers --------------------------------------------------------------------------
+
+
+def _parse_bridge(root: _Reader) -> BridgeConfig:
+    sec = root.section("bridge")
+    if sec is None:
+        if root.raw.get("bridge") is None:
+            root.problem("bridge", "is required (domain, url, port)")
+        return BridgeConfig(domain="", url="", port=0)
+    domain = sec.required_text("domain")
+    if domain:
+        if not _SERVER_NAME.match(domain):
+            sec.problem("domain", "must be the homeserver's server name, e.g. matrix.org")
+        elif _is_placeholder_host(_server_host(domain)):
+            sec.problem("domain", f"{domain} is the sample's placeholder; use your server name")
+    url = sec.required_text("url")
+    if url and (why := _check_http_url(url)):
+        sec.problem("url", why)
+    port = sec.port("port", required=True) or 0
+    bind_address = sec.text("bindAddress") or DEFAULT_BIND_ADDRESS
+    media_url = sec.text("mediaUrl")
+    if media_url and (why := _check_http_url(media_url)):
+        sec.problem("mediaUrl", why)
+    sec.warn_unknown()
+    return BridgeConfig(
+        domain=domain, url=url, port=port, bind_address=bind_address, media_url=media_url
+    )
+
+
+def _parse_logging(root: _Reader) -> LoggingConfig:
+    sec = root.section("logging")
+    if sec is None:
+        return LoggingConfig()
+    # Hookshot lower-cases the level, so DEBUG is as good as debug.
+    level = (sec.text("level") or "info").lower()
+    if level not in LOG_LEVELS:
+        sec.problem("level", f"must be one of {', '.join(LOG_LEVELS)}")
+        level = "info"
+    colorize = sec.flag("colorize", True) if sec.raw.get("colorize") is not None else None
+    config = LoggingConfig(
+        level=level,
+        json=sec.flag("json", False),
+        colorize=colorize,
+        timestamp_format=sec.text("timestampFormat"),
+    )
+    sec.warn_unknown()
+    return config
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """A listener and the key it came from, for messages about conflicts."""
+
+    listener: Listener
+    key: str
+
+
+def _parse_listener(item: _Reader) -> Listener | None:
+    port = item.port("port", required=True)
+    bind_address = item.text("bindAddress") or DEFAULT_BIND_ADDRESS
+    prefix = item.text("prefix") or ""
+    if prefix and not prefix.startswith("/"):
+        item.problem("prefix", "must be a path starting with /")
+    prefix = prefix.rstrip("/")
+    raw_resources = item.get("resources")
+    resources: list[str] = []
+    if raw_resources is None:
+        item.problem("resources", "is required (any of webhooks, widgets, metrics)")
+    elif not isinstance(raw_resources, list):
+        item.problem("resources", f"must be a list, not {_type_name(raw_resources)}")
+    else:
+        for index, name in enumerate(raw_resources):
+            key = f"resources.{index}"
+            if name in IGNORED_RESOURCES:
+                item.sink.warn(f"{item.key(key)}: hookshot no longer serves {name!r}; ignored")
+            elif name in RESOURCES:
+                resources.append(name)
+            else:
+                item.problem(key, f"must be one of {', '.join(RESOURCES)}, not {name!r}")
+    item.warn_unknown()
+    if port is None:
+        return None
+    return Listener(
+        port=port,
+        resources=tuple(dict.fromkeys(resources)),
+        bind_address=bind_address,
+        prefix=prefix,
+    )
+
+
+def _parse_listeners(root: _Reader, metrics_raw: _Reader | None) -> list[_Placed]:
+    placed: list[_Placed] = []
+    raw = root.get("listeners")
+    if raw is not None and not isinstance(raw, list):
+        root.problem("listeners", f"must be a list, not {_type_name(raw)}")
+    elif isinstance(raw, list):
+        for index, entry in enumerate(raw):
+            key = f"listeners.{index}"
+            if not isinstance(entry, Mapping):
+                root.sink.problem(key, f"must be a mapping, not {_type_name(entry)}")
+                continue
+            listener = _parse_listener(_Reader(entry, key, root.sink))
+            if listener is not None:
+                placed.append(_Placed(listener, key))
+    placed.extend(_legacy_listeners(root, metrics_raw))
+    return placed
+
+
+def _legacy_listeners(root: _Reader, metrics: _Reader | None) -> list[_Placed]:
+    """Hookshot still honours per-section ports (`webhook`, `metrics`, `widgets`)."""
+    placed: list[_Placed] = []
+    webhook = root.section("webhook")
+    if webhook is not None:
+        port = webhook.port("port")
+        bind = webhook.text("bindAddress") or DEFAULT_BIND_ADDRESS
+        if port is not None:
+            placed.append(_Placed(Listener(port, ("webhooks",), bind), "webhook.port"))
+            root.sink.warn(
+                f"webhook.port is deprecated (as in hookshot): serving webhooks on {bind}:{port}"
+                "; move it to `listeners`"
+            )
+        webhook.warn_unknown()
+    if metrics is not None:
+        port = metrics.port("port")
+        bind = metrics.text("bindAddress") or DEFAULT_BIND_ADDRESS
+        if port is not None:
+            placed.append(_Placed(Listener(port, ("metrics",), bind), "metrics.port"))
+            root.sink.warn(
+                f"metrics.port is deprecated (as in hookshot): serving metrics on {bind}:{port}"
+                "; move it to `listeners`"
+            )
+    widgets = root.raw.get("widgets")
+    if isinstance(widgets, Mapping) and widgets.get("port") is not None:
+        port = _as_port(widgets.get("port"))
+        if port is None:
+            root.sink.problem("widgets.port", "must be a port number from 1 to 65535")
+        else:
+            # Hookshot copies only the port here, so the default bind address applies.
+            placed.append(_Placed(Listener(port, ("widgets",)), "widgets.port"))
+            root.sink.warn(
+                f"widgets.port is deprecated (as in hookshot): serving widgets on port {port}"
+                "; move it to `listeners`"
+            )
+    return placed
+
+
+def _addresses_overlap(a: str, b: str) -> bool:
+    return a == b or a in _WILDCARD_ADDRESSES or b in _WILDCARD_ADDRESSES
+
+
+def _check_ports(placed: Sequence[_Placed], bridge: BridgeConfig, sink: _Sink) -> None:
+    # Hookshot requires a unique port per listener; a clash only shows up as EADDRINUSE there.
+    taken: list[tuple[int, str, str]] = []
+    if bridge.port:
+        taken.append((bridge.port, bridge.bind_address, "bridge.port"))
+    for item in placed:
+        port, address = item.listener.port, item.listener.bind_address
+        for other_port, other_address, other_key in taken:
+            if port == other_port and _addresses_overlap(address, other_address):
+                sink.problem(item.key, f"port {port} is already used by {other_key}")
+                break
+        else:
+            taken.append((port, address, item.key))
+
+
+def _parse_actor(item: _Reader) -> str:
+    actor = item.required_text("actor")
+    if not actor or actor == ANY:
+        return actor
+    if actor.startswith("@") and ":" not in actor:
+        item.problem("actor", f"{actor!r} is not a user id (@user:server)")
+    elif actor.startswith("#"):
+        item.sink.warn(
+            f"{item.key('actor')}: room alias {actor} never matches (hookshot tracks room ids"
+            " only); use the room id"
+        )
+    elif not actor.startswith(("@", "!")) and not _SERVER_NAME.match(actor):
+        item.sink.warn(
+            f"{item.key('actor')}: {actor!r} is not '*', a user id, a room id or a server"
+            " name, so it never matches"
+        )
+    return actor
+
+
+def _parse_grant(item: _Reader) -> ServicePermission | None:
+    service = item.text("service") or ANY
+    canonical = canonical_service(service) if service != ANY else ANY
+    if canonical != ANY and canonical not in SERVICES:
+        item.sink.warn(
+            f"{item.key('service')}: unknown service {service!r}"
+            f" (known: {', '.join(SERVICES)}, or *)"
+        )
+    level_name = item.required_text("level")
+    item.get("targets")  # part of hookshot's schema; it never consults it
+    item.warn_unknown()
+    if not level_name:
+        return None
+    try:
+        level = Level.parse(level_name)
+    except ValueError as exc:
+        item.problem("level", f"{exc}, not {level_name!r}")
+        return None
+    return ServicePermission(level=level, service=canonical)
+
+
+def _parse_permissions(root: _Reader, domain: str) -> tuple[ActorPermission, ...]:
+    raw = root.get("permissions")
+    if raw is None:
+        if domain:
+            root.sink.warn(
+                "permissions is not set: every user on "
+                f"{domain} gets admin on every service (hookshot's default)"
+            )
+        return default_permissions(domain)
+    if not isinstance(raw, list):
+        root.problem("permissions", f"must be a list, not {_type_name(raw)}")
+        return ()
+    perms: list[ActorPermission] = []
+    for index, entry in enumerate(raw):
+        key = f"permissions.{index}"
+        if not isinstance(entry, Mapping):
+            root.sink.problem(key, f"must be a mapping, not {_type_name(entry)}")
+            continue
+        item = _Reader(entry, key, root.sink)
+        actor = _parse_actor(item)
+        services = item.get("services")
+        grants: list[ServicePermission] = []
+        if not isinstance(services, list):
+            item.problem("services", f"must be a list, not {_type_name(services)}")
+        for s_index, s_entry in enumerate(services if isinstance(services, list) else []):
+            s_key = f"{key}.services.{s_index}"
+            if not isinstance(s_entry, Mapping):
+                root.sink.problem(s_key, f"must be a mapping, not {_type_name(s_entry)}")
+                continue
+            grant = _parse_grant(_Reader(s_entry, s_key, root.sink))
+            if grant is not None:
+                grants.append(grant)
+        item.warn_unknown()
+        perms.append(ActorPermission(actor=actor, services=tuple(grants)))
+    return tuple(perms)
+
+
+def _parse_generic(root: _Reader) -> GenericConfig | None:
+    sec = root.section("generic")
+    if sec is None:
+        return None
+    enabled = sec.flag("enabled", False)
+    url_prefix = sec.text("urlPrefix")
+    if url_prefix is None or url_prefix == "":
+        # Hookshot refuses a missing urlPrefix even when the section is disabled.
+        sec.problem("urlPrefix", "is required: the public URL hooks are reached at")
+        url_prefix = ""
+    elif why := _check_http_url(url_prefix):
+        sec.problem("urlPrefix", why)
+    elif (parts := urlsplit(url_prefix)).query or parts.fragment:
+        sec.problem("urlPrefix", "must not have a query or fragment (hook ids are appended)")
+    # Hookshot appends "/" so the hook id becomes the last path segment.
+    if url_prefix and not url_prefix.endswith("/"):
+        url_prefix += "/"
+    user_id_prefix = sec.text("userIdPrefix") or None
+    if user_id_prefix and not _LOCALPART.match(user_id_prefix):
+        sec.problem("userIdPrefix", "may only hold a-z, 0-9 and . _ = - / +")
+    size_raw = sec.get("payloadSizeLimit")
+    payload_size_limit = parse_size(DEFAULT_PAYLOAD_SIZE_LIMIT)
+    if isinstance(size_raw, str | int):
+        try:
+            payload_size_limit = parse_size(size_raw)
+        except ValueError as exc:
+            sec.problem("payloadSizeLimit", str(exc))
+    elif size_raw is not None:
+        sec.problem("payloadSizeLimit", "must be a size such as '1mb', '500kb' or '10mb'")
+    expiry_raw = sec.get("maxExpiryTime")
+    max_expiry: timedelta | None = None
+    if expiry_raw is not None:
+        if not isinstance(expiry_raw, str):
+            sec.problem("maxExpiryTime", "must be a duration string such as 30d")
+        else:
+            try:
+                max_expiry = _parse_expiry(expiry_raw)
+            except ValueError as exc:
+                sec.problem("maxExpiryTime", str(exc))
+    config = GenericConfig(
+        enabled=enabled,
+        url_prefix=url_prefix,
+        user_id_prefix=user_id_prefix,
+        allow_js_transformation_functions=sec.flag("allowJsTransformationFunctions", False),
+        wait_for_complete=sec.flag("waitForComplete", False),
+        enable_http_get=sec.flag("enableHttpGet", False),
+        include_hook_body=sec.flag("includeHookBody", True),
+        payload_size_limit=payload_size_limit,
+        max_expiry_time=max_expiry,
+        send_expiry_notice=sec.flag("sendExpiryNotice", False),
+        require_expiry_time=sec.flag("requireExpiryTime", False),
+        outbound=sec.flag("outbound", False),
+    )
+    sec.warn_unknown(ignored=("disallowedIpRanges",))
+    return config
+
+
+def _parse_bot(root: _Reader) -> BotConfig:
+    sec = root.section("bot")
+    if sec is None:
+        return BotConfig()
+    config = BotConfig(displayname=sec.text("displayname"), avatar=sec.text("avatar"))
+    sec.warn_unknown()
+    return config
+
+
+def _parse_metrics(metrics: _Reader | None) -> MetricsConfig | None:
+    if metrics is None:
+        return None
+    config = MetricsConfig(enabled=metrics.flag("enabled", False))
+    metrics.warn_unknown()
+    return config
+
+
+def _check_redis_uri(reader: _Reader, name: str, uri: str) -> None:
+    if uri and not uri.startswith(("redis://", "rediss://", "unix://")):
+        reader.problem(name, "must be a redis://, rediss:// or unix:// URI")
+
+
+def _queue_from_env(root: _Reader, env: Mapping[str, str]) -> Mapping[str, object] | None:
+    """Hookshot's CFG_QUEUE_* variables, which replace the `queue` section when set."""
+    if env.get("CFG_QUEUE_MONOLITHIC", "").lower() not in ("false", "off", "no"):
+        return None
+    host = env.get("CFG_QUEUE_HOST")
+    if not host:
+        root.sink.problem("env:CFG_QUEUE_HOST", "CFG_QUEUE_MONOLITHIC was set but host was not")
+        return None
+    # Hookshot reads the port from CFG_QUEUE_POST (sic); accept the intended spelling too.
+    port = env.get("CFG_QUEUE_POST") or env.get("CFG_QUEUE_PORT")
+    return {"monolithic": False, "host": host, "port": port}
+
+
+def _parse_queue_and_cache(
+    root: _Reader, env: Mapping[str, str]
+) -> tuple[QueueConfig | None, CacheConfig | None]:
+    cache: CacheConfig | None = None
+    cache_sec = root.section("cache")
+    if cache_sec is not None:
+        uri = cache_sec.required_text("redisUri")
+        _check_redis_uri(cache_sec, "redisUri", uri)
+        cache = CacheConfig(uri)
+        cache_sec.warn_unknown()
+
+    env_queue = _queue_from_env(root, env)
+    queue_sec = (
+        _Reader(env_queue, "env:CFG_QUEUE", root.sink)
+        if env_queue is not None
+        else root.section("queue")
+    )
+    if queue_sec is None:
+        return None, cache
+    given_uri = queue_sec.text("redisUri")
+    if given_uri:
+        uri = given_uri
+    else:
+        # Hookshot's older form: host and port, defaulting to a local Redis.
+        host = queue_sec.text("host") or "localhost"
+        uri = f"redis://{host}:{queue_sec.port('port') or 6379}"
+    _check_redis_uri(queue_sec, "redisUri", uri)
+    monolithic = queue_sec.get("monolithic")
+    queue_sec.warn_unknown()
+    if monolithic is None:
+        return QueueConfig(uri), cache
+    if not isinstance(monolithic, bool):
+        queue_sec.problem("monolithic", f"must be true or false, not {_type_name(monolithic)}")
+        return QueueConfig(uri), cache
+    # Hookshot's deprecated form: the queue's Redis doubles as the cache, and monolithic
+    # means "cache only".
+    root.sink.warn("queue.monolithic is deprecated (as in hookshot); configure `cache` instead")
+    return (None if monolithic else QueueConfig(uri)), CacheConfig(uri)
+
+
+def _parse_storage(root: _Reader) -> StorageConfig:
+    sec = root.section("storage")
+    if sec is None:
+        return StorageConfig()
+    path = sec.text("path") or DEFAULT_STORAGE_PATH
+    sec.warn_unknown()
+    return StorageConfig(path=path)
+
+
+def _enabled_services(
+    generic: GenericConfig | None, unsupported: Mapping[str, object]
+) -> tuple[str, ...]:
+    services: list[str] = []
+    feeds = unsupported.get("feeds")
+    if isinstance(feeds, Mapping) and feeds.get("enabled"):
+        services.append("feeds")
+    if unsupported.get("figma") is not None:
+        services.append("figma")
+    if generic is not None and generic.enabled:
+        services.append("generic")
+    if generic is not None and generic.outbound:
+        services.append("genericOutbound")
+    for name, service in (
+        ("github", "github"),
+        ("gitlab", "gitlab"),
+        ("jira", "jira"),
+        ("challengeHound", "challengehound"),
+        ("openProject", "openproject"),
+    ):
+        if unsupported.get(name) is not None:
+            services.append(service)
+    return tuple(services)
+
+
+# --- entry points -----------------------------------------------------------------------------
+
+_OURS: Final = frozenset(
+    {
+        "bridge",
+        "logging",
+        "passFile",
+        "listeners",
+        "permissions",
+        "generic",
+        "bot",
+        "metrics",
+        "queue",
+        "cache",
+        "webhook",
+        "storage",
+    }
+)
+
+
+def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = None) -> Config:
+    """Validate a parsed config mapping; raise ConfigProblems listing every problem.
+
+    `env` supplies hookshot's CFG_QUEUE_* variables; pass `os.environ` to honour them.
+    """
+    sink = _Sink()
+    if not isinstance(raw, Mapping):
+        sink.problem("config", f"must be a mapping of sections, not {_type_name(raw)}")
+        raise ConfigProblems(sink.problems)
+    root = _Reader(raw, "", sink)
+
+    bridge = _parse_bridge(root)
+    logging_config = _parse_logging(root)
+    pass_file = root.text("passFile") or DEFAULT_PASS_FILE
+    metrics_sec = root.section("metrics")
+    placed = _parse_listeners(root, metrics_sec)
+    metrics = _parse_metrics(metrics_sec)
+    permissions = _parse_permissions(root, bridge.domain)
+    generic = _parse_generic(root)
+    bot = _parse_bot(root)
+    queue, cache = _parse_queue_and_cache(root, env or {})
+    storage = _parse_storage(root)
+
+    unsupported: dict[str, object] = {}
+    for name, value in raw.items():
+        if name in _OURS:
+            continue
+        if name in UNSUPPORTED_SECTIONS:
+            unsupported[name] = copy.deepcopy(value)
+            if value is not None:
+                sink.warn(f"{name} is not supported yet; the section is kept but has no effect")
+        elif name in REMOVED_SECTIONS:
+            sink.warn(f"{name}: {REMOVED_SECTIONS[name]}")
+        elif name == "experimentalEncryption":
+            sink.problem(name, "this key is now called `encryption`; rename it")
+        else:
+            sink.warn(f"{name} is not a known key and is ignored")
+
+    _check_ports(placed, bridge, sink)
+    listeners = tuple(p.listener for p in placed)
+    if not placed and not any(p.key.startswith("listeners") for p in sink.problems):
+        sink.problem("listeners", "at least one listener is required (e.g. for webhooks)")
+    webhooks_served = any(listener.serves("webhooks") for listener in listeners)
+    if generic is not None and generic.enabled and listeners and not webhooks_served:
+        sink.problem("listeners", "generic.enabled needs a listener with the webhooks resource")
+    generic_broken = any(p.key.startswith("generic.") for p in sink.problems)
+    if not _enabled_services(generic, unsupported) and not generic_broken:
+        sink.problem(
+            "generic.enabled",
+            "no service is enabled; set generic.enabled: true (or configure github/gitlab)",
+        )
+
+    if sink.problems:
+        raise ConfigProblems(sink.problems)
+    return Config(
+        bridge=bridge,
+        logging=logging_config,
+        pass_file=pass_file,
+        listeners=listeners,
+        permissions=permissions,
+        generic=generic,
+        bot=bot,
+        metrics=metrics,
+        queue=queue,
+        cache=cache,
+        storage=storage,
+        unsupported=MappingProxyType(unsupported),
+        warnings=tuple(sink.warnings),
+    )
+
+
+def _read_yaml(path: Path) -> Mapping[str, object]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigProblems([ConfigError(str(path), f"cannot read: {exc.strerror}")]) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigProblems([ConfigError(str(path), f"is not valid YAML{where}")]) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ConfigProblems(
+            [ConfigError(str(path), f"must hold a mapping of sections, not {_type_name(data)}")]
+        )
+    return data
+
+
+def merge_raw(documents: Iterable[Mapping[str, object]]) -> dict[str, object]:
+    """Hookshot's multi-file merge: later files replace whole sections; connections add up."""
+    merged: dict[str, object] = {}
+    connections: list[object] = []
+    for document in documents:
+        merged.update(document)
+        extra = document.get("connections")
+        if isinstance(extra, list):
+            connections.extend(extra)
+    if connections:
+        merged["connections"] = connections
+    return merged
+
+
+def load_config(
+    path: str | Path, *more: str | Path, env: Mapping[str, str] | None = None
+) -> Config:
+    """Read and validate config file(s); extra files are merged in order, as hookshot does."""
+    paths = [Path(path), *(Path(p) for p in more)]
+    raw = merge_raw(_read_yaml(p) for p in paths)
+    try:
+        return parse_config(raw, env=env)
+    except ConfigProblems as exc:
+        raise ConfigProblems(exc.problems, source=", ".join(map(str, paths))) from None
