@@ -1,0 +1,127 @@
+"""The job queue protocol: durable, deduplicated, ordered per partition, at-least-once.
+
+A job moves pending -> in flight (take) -> done (ack) / pending again (retry) / failed (fail).
+Backends: `SqliteQueue` (default, embedded), `MemoryQueue` (tests). A Redis one fits the same
+shape: a stream per topic read by a consumer group, `SET NX` keys for ids and busy partitions,
+a sorted set for retry times, and ack + follow-ups as one MULTI/Lua step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from hookshot.errors import HookshotError
+
+# How long a finished job id keeps refusing a duplicate push (webhook senders retry for days).
+DEDUPE_WINDOW: Final = 7 * 24 * 3600.0
+# How long permanently failed jobs stay listed by `failed()`.
+FAILED_RETENTION: Final = 30 * 24 * 3600.0
+
+
+class QueueError(HookshotError):
+    """The queue cannot do what was asked."""
+
+
+class QueueClosed(QueueError):
+    """The queue was closed; no more jobs go in or out."""
+
+
+class NotInFlight(QueueError):
+    """ack/retry/fail of a job this queue is not currently handing out (already settled?)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job to push: `id` is its idempotency key within the topic, `partition` its ordering
+    key (e.g. a room id; "" = no ordering), `payload` a JSON-serialisable mapping."""
+
+    id: str
+    partition: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A job handed out by `take`; settle it with ack, retry or fail on the same queue.
+
+    `attempts` counts earlier `retry` calls (0 on first delivery); a redelivery after a crash
+    does not count, so consumers must be idempotent by `id` anyway.
+    """
+
+    topic: str
+    id: str
+    partition: str
+    payload: dict[str, Any]
+    attempts: int
+    enqueued_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class FailedJob:
+    """A job that failed permanently, as listed by `failed()`."""
+
+    topic: str
+    id: str
+    partition: str
+    payload: dict[str, Any]
+    attempts: int
+    enqueued_at: float
+    failed_at: float
+    error: str
+
+
+class Queue(Protocol):
+    """Durable topics of jobs; see the module docstring for the life of a job."""
+
+    async def push(self, topic: str, jobs: Sequence[NewJob]) -> list[bool]:
+        """Store jobs durably (all or none) before returning; False for an id already pending,
+        in flight, or finished within the dedupe window (including an earlier one in `jobs`)."""
+        ...
+
+    async def take(self, topic: str, limit: int, timeout: float | None = None) -> list[Job]:
+        """Hand out 1..limit ready jobs, waiting up to `timeout` seconds (None = forever; then
+        []). At most one job per non-empty partition is in flight; a partition yields its jobs
+        in push order, and a job waiting for its retry time holds back the rest of its
+        partition. Raises QueueClosed once the queue is closed.
+
+        `timeout` is a parameter, not `asyncio.timeout()`, because a backend-side wait (Redis
+        `XREADGROUP BLOCK`) cannot lose jobs, where cancelling a read in progress could."""
+        ...
+
+    async def ack(self, job: Job, follow_ups: Mapping[str, Sequence[NewJob]] | None = None) -> None:
+        """Mark `job` done (its id stays deduplicated) and push `follow_ups` (topic -> jobs) in
+        the same transaction; follow-ups that are duplicates are dropped silently, so derive
+        their ids from `job.id`."""
+        ...
+
+    async def retry(self, job: Job, delay: float, error: str) -> None:
+        """Put `job` back at the head of its partition, ready after `delay` seconds, with
+        attempts + 1."""
+        ...
+
+    async def fail(self, job: Job, error: str) -> None:
+        """Give up on `job`: remove it, record it for `failed()`, keep its id deduplicated and
+        unblock its partition."""
+        ...
+
+    async def failed(self, topic: str, limit: int = 100) -> list[FailedJob]:
+        """Permanently failed jobs of `topic`, newest first."""
+        ...
+
+    async def depth(self, topic: str) -> int:
+        """Jobs of `topic` not yet acked or failed (pending and in flight)."""
+        ...
+
+    async def close(self) -> None:
+        """Stop handing out jobs and release resources; unsettled jobs stay pending."""
+        ...
+
+
+class SeenStore(Protocol):
+    """Durable set of keys with expiry, for idempotency of incoming events."""
+
+    async def add_new(self, keys: Sequence[str], ttl: float) -> list[bool]:
+        """Remember `keys` for `ttl` seconds; True for each key that was not already there."""
+        ...
