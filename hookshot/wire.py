@@ -14,12 +14,18 @@ GENERIC_HOOK_ACCOUNT_DATA: Final = GENERIC_HOOK
 # Extra content key carrying the webhook body on generic hook messages.
 WEBHOOK_DATA_KEY: Final = "uk.half-shot.hookshot.webhook_data"
 
-# User account data: the room id of a user's admin (DM) room with the bot.
-ADMIN_ROOM_ACCOUNT_DATA: Final = "uk.half-shot.matrix-hookshot.github.admin-room"
+# Room account data marking a user's admin (DM) room with the bot: {"admin_user": user_id}.
+ADMIN_ROOM: Final = "uk.half-shot.matrix-hookshot.github.room"
+ADMIN_ROOM_LEGACY: Final = "uk.half-shot.matrix-github.room"
+ADMIN_ROOM_TYPES: Final = (ADMIN_ROOM, ADMIN_ROOM_LEGACY)
 
 # Queue topics.
 TOPIC_WEBHOOK: Final = "webhook"
 TOPIC_SEND: Final = "send"
+TOPIC_MATRIX: Final = "matrix"  # events pushed by the homeserver, keyed by event_id
+
+# Permission services (config `permissions[].services[].service`).
+SERVICE_WEBHOOKS: Final = "webhooks"
 
 # Matrix event types and values we use.
 M_ROOM_MESSAGE: Final = "m.room.message"

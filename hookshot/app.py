@@ -1,0 +1,105 @@
+"""HTTP wiring: which routes each listener serves. No logic lives here.
+
+hookshot serves the appservice API on `bridge.port` and each of `webhooks`, `widgets` and
+`metrics` on the listeners that name them; listeners sharing a port share one app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from hookshot.bridge import Bridge
+from hookshot.matrix.appservice import AppserviceApi
+from hookshot.webhooks.generic import GenericIntakeSettings, GenericWebhookIntake
+
+APPSERVICE = "appservice"
+
+
+@dataclass
+class Site:
+    """One bound address and what it serves."""
+
+    host: str
+    port: int
+    mounts: list[tuple[str, str]] = field(default_factory=list)  # (prefix, resource)
+
+
+def plan_sites(bridge: Bridge) -> list[Site]:
+    """Group the appservice and the configured listeners by (host, port)."""
+    cfg = bridge.config
+    sites: dict[tuple[str, int], Site] = {}
+
+    def add(host: str, port: int, prefix: str, resource: str) -> None:
+        site = sites.setdefault((host, port), Site(host, port))
+        site.mounts.append((prefix, resource))
+
+    add(cfg.bridge.bind_address, cfg.bridge.port, "", APPSERVICE)
+    for listener in cfg.listeners:
+        for resource in listener.resources:
+            add(listener.bind_address, listener.port, listener.prefix, resource)
+    return list(sites.values())
+
+
+def health_routes(ready: Callable[[], bool]) -> list[BaseRoute]:
+    async def live(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def is_ready(_: Request) -> Response:
+        if ready():
+            return PlainTextResponse("ok")
+        return PlainTextResponse("starting", status_code=503)
+
+    return [Route("/live", live), Route("/ready", is_ready)]
+
+
+def resource_routes(bridge: Bridge, resource: str) -> list[BaseRoute]:
+    """The routes of one resource."""
+    if resource == APPSERVICE:
+        api = AppserviceApi(
+            hs_token=bridge.registration.hs_token,
+            queue=bridge.queue,
+            is_our_user=bridge.is_bridge_user,
+            ensure_user=bridge.ensure_user,
+        )
+        return api.routes()
+    if resource == "webhooks":
+        generic = bridge.config.generic
+        if generic is None or not generic.enabled:
+            return []
+        intake = GenericWebhookIntake(
+            settings=GenericIntakeSettings(
+                enable_http_get=generic.enable_http_get,
+                wait_for_complete=generic.wait_for_complete,
+                payload_size_limit=generic.payload_size_limit,
+            ),
+            store=bridge.store,
+            queue=bridge.queue,
+            completions=bridge.completions,
+            ready=lambda: bridge.ready,
+        )
+        return intake.routes()
+    return []  # widgets and metrics arrive with their issues
+
+
+def create_site_app(bridge: Bridge, site: Site) -> Starlette:
+    """The ASGI app for one address: health first, then each resource under its prefix."""
+    routes: list[BaseRoute] = health_routes(lambda: bridge.ready)
+    # The webhooks resource ends in a catch-all (`/{hookId}`), so it goes last.
+    for prefix, resource in sorted(site.mounts, key=lambda m: m[1] == "webhooks"):
+        inner = resource_routes(bridge, resource)
+        routes += [Mount(prefix, routes=inner)] if prefix else inner
+    return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
+
+
+async def _not_found(_: Request, __: Exception) -> Response:
+    return JSONResponse({"ok": False, "error": "Not found"}, status_code=404)
+
+
+async def _not_allowed(_: Request, __: Exception) -> Response:
+    return JSONResponse({"ok": False, "error": "Method not allowed"}, status_code=405)

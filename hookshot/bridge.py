@@ -1,0 +1,233 @@
+"""The bridge service: builds every part from the config and runs the workers.
+
+Owns the homeserver client, the queue consumers (matrix events, webhooks, sends) and the
+in-memory state (connection store, admin rooms). HTTP routes are built by `app.py` from
+the parts exposed here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable
+from typing import Any
+
+import httpx
+
+from hookshot import wire
+from hookshot.admin_rooms import AdminRooms
+from hookshot.completions import Completions
+from hookshot.config import Config
+from hookshot.errors import MatrixError
+from hookshot.hook_ids import HookIds
+from hookshot.matrix.client import MatrixClient
+from hookshot.matrix.dispatch import Dispatcher
+from hookshot.matrix.sender import Sender, backoff
+from hookshot.outbox import Outbox
+from hookshot.permissions import check_any_service, check_permission
+from hookshot.provisioning import Provisioner, WebhookSettings
+from hookshot.queue.base import Job, Queue
+from hookshot.registration import Registration
+from hookshot.room_state import RoomStateSync
+from hookshot.router import RouterSettings, WebhookRouter
+from hookshot.store import ConnectionStore
+
+log = logging.getLogger(__name__)
+
+MATRIX_EVENT_ATTEMPTS = 5
+
+
+class Bridge:
+    """Everything but HTTP: start() brings it up, stop() takes it down in reverse."""
+
+    def __init__(
+        self,
+        config: Config,
+        registration: Registration,
+        queue: Queue,
+        *,
+        client: MatrixClient | None = None,
+    ) -> None:
+        self.config = config
+        self.registration = registration
+        self.queue = queue
+        self.domain = config.bridge.domain
+        self.bot_user_id = f"@{registration.sender_localpart}:{self.domain}"
+        self.client = client or MatrixClient(
+            config.bridge.url, registration.as_token, self.bot_user_id
+        )
+        self.store = ConnectionStore()
+        self.completions = Completions()
+        self.outbox = Outbox(queue)
+        self.hook_ids = HookIds(self.client)
+        self.admin_rooms = AdminRooms(self.client)
+        generic = config.generic
+        services = {wire.SERVICE_WEBHOOKS} if generic and generic.enabled else set()
+        self.room_state = RoomStateSync(
+            client=self.client,
+            store=self.store,
+            hook_ids=self.hook_ids,
+            admin_rooms=self.admin_rooms,
+            outbox=self.outbox,
+            allowed=self.allowed,
+            enabled_services=frozenset(services),
+        )
+        max_expiry = generic.max_expiry_time if generic else None
+        self.provisioner = Provisioner(
+            client=self.client,
+            hook_ids=self.hook_ids,
+            allowed=self.allowed,
+            webhooks=WebhookSettings(
+                enabled=bool(generic and generic.enabled),
+                url_prefix=generic.url_prefix if generic else "",
+                max_expiry_seconds=max_expiry.total_seconds() if max_expiry else None,
+                require_expiry=bool(generic and generic.require_expiry_time),
+            ),
+        )
+        self.dispatcher = Dispatcher(
+            client=self.client,
+            room_state=self.room_state,
+            admin_rooms=self.admin_rooms,
+            store=self.store,
+            outbox=self.outbox,
+            provisioner=self.provisioner,
+            allowed=self.allowed,
+            allowed_any=self.allowed_any,
+            is_bridge_user=self.is_bridge_user,
+        )
+        self.router = WebhookRouter(
+            queue=queue,
+            store=self.store,
+            completions=self.completions,
+            settings=RouterSettings(
+                domain=self.domain,
+                user_id_prefix=generic.user_id_prefix if generic else None,
+                include_hook_body=generic.include_hook_body if generic else True,
+            ),
+        )
+        self.sender = Sender(self.client, queue, self.completions)
+        self._user_patterns = [re.compile(ns.regex) for ns in registration.namespaces.users]
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+        self.ready = False
+
+    # --- identity and permissions -------------------------------------------------------
+
+    def allowed(self, user_id: str, service: str, level: str) -> bool:
+        return check_permission(self.config.permissions, user_id, service, level)
+
+    def allowed_any(self, user_id: str, level: str) -> bool:
+        return check_any_service(self.config.permissions, user_id, level)
+
+    def is_bridge_user(self, user_id: str) -> bool:
+        """The bot or any user in our exclusive namespace (never a command sender)."""
+        return user_id == self.bot_user_id or any(p.fullmatch(user_id) for p in self._user_patterns)
+
+    async def ensure_user(self, user_id: str) -> None:
+        """Register a namespace user the homeserver asked about."""
+        await self.client.register_appservice_user(user_id[1:].split(":", 1)[0])
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self, *, homeserver_timeout: float | None = None) -> None:
+        """Wait for the homeserver, set up the bot, load rooms, start the workers."""
+        await self._wait_for_homeserver(homeserver_timeout)
+        await self._setup_bot()
+        rooms = await self.client.joined_rooms()
+        for room_id in rooms:
+            try:
+                await self.room_state.load_room(room_id)
+            except (MatrixError, httpx.HTTPError) as err:
+                # One unreadable room must not keep the bridge from starting.
+                log.warning("could not load room %s: %s", room_id, err)
+        log.info("loaded %d connections in %d rooms", len(self.store), len(rooms))
+        self._spawn(self._consume_matrix_events(), "matrix-events")
+        self._spawn(self.router.run(), "webhook-router")
+        self._spawn(self.sender.run(), "sender")
+        # Invites sent while we were down are in transactions the homeserver holds for us
+        # (it cannot /sync an appservice bot); the ping makes it deliver them now.
+        await self._guard(self.client.ping_appservice(self.registration.id))
+        self.ready = True
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        async def supervised() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("worker %s crashed", name)
+                raise
+
+        self._tasks.append(asyncio.create_task(supervised(), name=name))
+
+    async def _guard(self, coro: Awaitable[Any]) -> None:
+        try:
+            await coro
+        except (MatrixError, httpx.HTTPError) as err:
+            log.warning("startup step failed: %s", err)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking work, let in-flight work finish (up to `timeout`), close the client."""
+        self.ready = False
+        self._stopping.set()
+        self.router.stop()
+        self.sender.stop()
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self.client.aclose()
+
+    async def _wait_for_homeserver(self, timeout: float | None) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        attempt = 0
+        while True:
+            try:
+                await self.client.versions()
+                return
+            except (httpx.HTTPError, MatrixError) as err:
+                if deadline is not None and loop.time() > deadline:
+                    raise
+                if attempt % 5 == 0:
+                    log.warning("waiting for homeserver at %s: %s", self.config.bridge.url, err)
+                attempt += 1
+                await asyncio.sleep(min(5.0, 0.2 * attempt))
+
+    async def _setup_bot(self) -> None:
+        await self.client.register_appservice_user(self.registration.sender_localpart)
+        bot = self.config.bot
+        if bot.displayname is None and bot.avatar is None:
+            return
+        try:
+            profile = await self.client.get_profile(self.bot_user_id)
+        except MatrixError:
+            profile = {}
+        if bot.displayname is not None and profile.get("displayname") != bot.displayname:
+            await self.client.set_displayname(self.bot_user_id, bot.displayname)
+        if bot.avatar is not None and profile.get("avatar_url") != bot.avatar:
+            await self.client.set_avatar_url(self.bot_user_id, bot.avatar)
+
+    # --- matrix event worker ------------------------------------------------------------
+
+    async def _consume_matrix_events(self) -> None:
+        while not self._stopping.is_set():
+            jobs = await self.queue.take(wire.TOPIC_MATRIX, 32, timeout=0.5)
+            if jobs:
+                await asyncio.gather(*(self._handle_matrix_event(job) for job in jobs))
+
+    async def _handle_matrix_event(self, job: Job) -> None:
+        try:
+            await self.dispatcher.handle(job.payload)
+        except (httpx.HTTPError, MatrixError) as err:
+            transient = not isinstance(err, MatrixError) or not err.permanent
+            if transient and job.attempts < MATRIX_EVENT_ATTEMPTS:
+                await self.queue.retry(job, backoff(job.attempts), str(err))
+                return
+            log.warning("event %s dropped after %d attempts: %s", job.id, job.attempts + 1, err)
+        except Exception:
+            log.exception("event %s could not be handled", job.id)
+        await self.queue.ack(job)

@@ -1,0 +1,67 @@
+"""`!hookshot …`: setting up connections in a room."""
+
+from __future__ import annotations
+
+from hookshot.commands.context import CommandContext
+from hookshot.commands.registry import CommandSet
+from hookshot.durations import parse_duration
+from hookshot.errors import CommandError
+
+PREFIX = "!hookshot"
+CATEGORIES = {"webhook": "Webhook"}
+
+setup_commands = CommandSet()
+
+
+@setup_commands.command("help", "This help text")
+async def help_command(ctx: CommandContext) -> None:
+    await ctx.notice(setup_commands.help_markdown(PREFIX, categories=CATEGORIES))
+
+
+@setup_commands.command(
+    "webhook",
+    "Create an inbound webhook. The optional duration (e.g. 30d) makes it expire.",
+    required=("name",),
+    optional=("duration",),
+    category="webhook",
+)
+async def webhook_create(ctx: CommandContext, name: str, duration: str | None = None) -> None:
+    seconds = None
+    if duration is not None:
+        try:
+            seconds = parse_duration(duration)
+        except ValueError as err:
+            raise CommandError(str(err)) from None
+    hook = await ctx.provisioner.create_webhook(ctx.room_id, ctx.sender, name, seconds)
+    admin_room = await ctx.admin_rooms.get_or_create(ctx.sender)
+    room_link = "https://matrix.to/#/" + ctx.room_id.replace("!", "%21").replace(":", "%3A")
+    expiry = ""
+    if hook.expires is not None:
+        expiry = f"\nIt expires at {hook.expires.strftime('%Y-%m-%d %H:%M UTC')}."
+    # The URL stands alone on its last line so it copies cleanly (as in hookshot).
+    await ctx.notice(
+        f'You have bridged the webhook "{name}" in {room_link} .{expiry}\n'
+        f"Please configure your webhook source to use\n{hook.url}",
+        room_id=admin_room,
+        html=False,
+    )
+    await ctx.notice(
+        "Room configured to bridge webhooks. See admin room for secret url.", html=False
+    )
+
+
+@setup_commands.command("webhook list", "Show webhooks currently configured.", category="webhook")
+async def webhook_list(ctx: CommandContext) -> None:
+    names = await ctx.provisioner.webhook_names(ctx.room_id)
+    if not names:
+        await ctx.notice("No webhooks configured")
+        return
+    await ctx.notice("Webhooks configured:\n\n" + "\n".join(f" - {n}" for n in names))
+
+
+@setup_commands.command(
+    "webhook remove", "Remove a webhook from the room.", required=("name",), category="webhook"
+)
+async def webhook_remove(ctx: CommandContext, name: str) -> None:
+    await ctx.provisioner.remove_webhook(ctx.room_id, ctx.sender, name)
+    await ctx.notice(f"Removed webhook `{name}`")

@@ -1,0 +1,40 @@
+"""In-process wake-ups for webhook requests that wait for their message to be sent
+(`waitForComplete`). Only a waiter in this process is woken; the work is durable anyway."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    error: str | None = None
+    event_id: str | None = None
+
+
+class Completions:
+    """job id -> future resolved when the job's message was sent (or failed for good)."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, asyncio.Future[Outcome]] = {}
+
+    def expect(self, job_id: str) -> asyncio.Future[Outcome]:
+        future = self._waiting.get(job_id)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._waiting[job_id] = future
+        return future
+
+    def resolve(self, job_id: str | None, outcome: Outcome) -> None:
+        if job_id is None:
+            return
+        future = self._waiting.pop(job_id, None)
+        if future is not None and not future.done():
+            future.set_result(outcome)
+
+    def discard(self, job_id: str) -> None:
+        future = self._waiting.pop(job_id, None)
+        if future is not None and not future.done():
+            future.cancel()

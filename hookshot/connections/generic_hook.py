@@ -1,0 +1,149 @@
+"""Inbound ("generic") webhooks: state parsing and what a delivery turns into.
+
+State: `uk.half-shot.matrix-hookshot.generic.hook`, state_key = name. The secret hookId lives
+in the bot's room account data of the same type ({hookId: state_key}), as in hookshot, so a
+migrated room keeps its URLs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from hookshot import wire
+from hookshot.connections.base import Connection, OutgoingMessage, parse_priority
+from hookshot.errors import StateError
+
+NAME_MIN, NAME_MAX = 3, 64
+
+
+@dataclass(frozen=True)
+class GenericHookState:
+    """The validated content of a generic hook state event."""
+
+    name: str
+    transformation_function: str | None = None
+    wait_for_complete: bool | None = None
+    expiration_date: datetime | None = None
+    priority: int = -1
+
+    def to_content(self, hook_id: str | None = None) -> dict[str, Any]:
+        """The state content we write (hookshot's field names)."""
+        content: dict[str, Any] = {"name": self.name}
+        if hook_id:
+            content["hookId"] = hook_id  # display only; the account data is authoritative
+        if self.transformation_function is not None:
+            content["transformationFunction"] = self.transformation_function
+        if self.wait_for_complete is not None:
+            content["waitForComplete"] = self.wait_for_complete
+        if self.expiration_date is not None:
+            content["expirationDate"] = format_timestamp(self.expiration_date)
+        if self.priority != -1:
+            content["priority"] = self.priority
+        return content
+
+
+def validate_name(name: object) -> str:
+    if not isinstance(name, str) or not name:
+        raise StateError("Missing name")
+    if not NAME_MIN <= len(name) <= NAME_MAX:
+        raise StateError(f"A webhook name must be between {NAME_MIN}-{NAME_MAX} characters.")
+    return name
+
+
+def parse_state(content: Mapping[str, Any]) -> GenericHookState:
+    """Validate generic hook state content; raises StateError naming the bad field."""
+    name = validate_name(content.get("name"))
+    fn = content.get("transformationFunction")
+    if fn is not None and not isinstance(fn, str):
+        raise StateError("'transformationFunction' must be a string")
+    wait = content.get("waitForComplete")
+    if wait is not None and not isinstance(wait, bool):
+        raise StateError("'waitForComplete' must be a boolean")
+    expiry_raw = content.get("expirationDate")
+    expiry = None
+    if expiry_raw is not None:
+        if not isinstance(expiry_raw, str):
+            raise StateError("'expirationDate' must be an ISO 8601 date string")
+        expiry = parse_timestamp(expiry_raw)
+    return GenericHookState(
+        name=name,
+        transformation_function=fn or None,
+        wait_for_complete=wait,
+        expiration_date=expiry,
+        priority=parse_priority(content),
+    )
+
+
+def parse_timestamp(value: str) -> datetime:
+    """ISO 8601 (JavaScript's toISOString form included); naive times are UTC."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise StateError("'expirationDate' must be an ISO 8601 date string") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def format_timestamp(value: datetime) -> str:
+    """JavaScript's Date.toISOString() form, which hookshot writes."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+_LOCALPART_STRIP = re.compile(r"[^a-z0-9\-.=_]+")
+
+
+def virtual_user_id(prefix: str, name: str, domain: str) -> str:
+    """hookshot's per-hook sender: lower-cased name, characters outside a localpart dropped."""
+    local = _LOCALPART_STRIP.sub("", name.lower())
+    return f"@{prefix}{local or 'bot'}:{domain}"
+
+
+@dataclass(frozen=True)
+class GenericHook(Connection):
+    """A room's inbound webhook."""
+
+    hook_id: str
+    state: GenericHookState
+
+    @property
+    def name(self) -> str:
+        return self.state.name
+
+    def expired(self, now: datetime | None = None) -> bool:
+        expiry = self.state.expiration_date
+        return expiry is not None and expiry <= (now or datetime.now(UTC))
+
+    def message(
+        self, content: Mapping[str, Any], *, user_id_prefix: str | None, domain: str
+    ) -> OutgoingMessage:
+        """The message for a rendered delivery: from the bot or the hook's virtual user."""
+        if not user_id_prefix:
+            return OutgoingMessage(room_id=self.room_id, content=content)
+        return OutgoingMessage(
+            room_id=self.room_id,
+            content=content,
+            sender=virtual_user_id(user_id_prefix, self.name, domain),
+            displayname=f"{self.name} (Webhook)",
+        )
+
+
+def from_state(
+    room_id: str, event_type: str, state_key: str, content: Mapping[str, Any], hook_id: str
+) -> GenericHook:
+    state = parse_state(content)
+    return GenericHook(
+        room_id=room_id,
+        event_type=event_type,
+        state_key=state_key,
+        priority=state.priority,
+        hook_id=hook_id,
+        state=state,
+    )
+
+
+def is_generic_hook_type(event_type: str) -> bool:
+    return event_type in wire.GENERIC_HOOK_TYPES

@@ -1,0 +1,54 @@
+"""Which state event types are connections, which service they belong to, how to build one."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hookshot import wire
+from hookshot.connections import generic_hook
+from hookshot.connections.base import Connection
+from hookshot.hook_ids import HookIds
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What building a connection from state may need besides the content."""
+
+    hook_ids: HookIds
+
+
+Builder = Callable[[BuildContext, str, str, str, Mapping[str, Any]], Awaitable[Connection]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of connection."""
+
+    name: str
+    service: str  # the permissions service that guards it
+    event_types: tuple[str, ...]
+    build: Builder
+
+
+async def _build_generic(
+    ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
+) -> Connection:
+    generic_hook.parse_state(content)  # validate before minting a hookId for bad state
+    hook_id = await ctx.hook_ids.ensure(room_id, state_key)
+    return generic_hook.from_state(room_id, event_type, state_key, content, hook_id)
+
+
+GENERIC = Kind("generic", wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK_TYPES, _build_generic)
+
+KINDS: tuple[Kind, ...] = (GENERIC,)
+_BY_TYPE = {t: kind for kind in KINDS for t in kind.event_types}
+
+
+def kind_for(event_type: str) -> Kind | None:
+    return _BY_TYPE.get(event_type)
+
+
+def connection_event_types() -> frozenset[str]:
+    return frozenset(_BY_TYPE)

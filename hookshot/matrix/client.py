@@ -1,0 +1,279 @@
+"""The homeserver client-server API calls the bridge makes, as the appservice.
+
+A thin httpx client: every request carries the as_token and may act as a virtual user via
+`user_id`. It raises `MatrixError`/`RateLimited` and never retries by itself; retry policy
+belongs to the sender, which knows whether a job is durable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from hookshot.errors import MatrixError, RateLimited
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+
+
+def _q(part: str) -> str:
+    return quote(part, safe="")
+
+
+class MatrixClient:
+    """Client-server API as the appservice (as_token), optionally masquerading as a user."""
+
+    def __init__(
+        self,
+        base_url: str,
+        as_token: str,
+        bot_user_id: str,
+        *,
+        timeout: float = 30.0,
+        max_connections: int = 32,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.bot_user_id = bot_user_id
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {as_token}"},
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=max_connections),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        user_id: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> JSON:
+        """One API call; raises MatrixError for any non-2xx answer."""
+        query = dict(params or {})
+        if user_id and user_id != self.bot_user_id:
+            query["user_id"] = user_id
+        resp = await self._http.request(
+            method, path, json=body if body is not None else None, params=query or None
+        )
+        if resp.status_code >= 400:
+            raise _error_from(resp)
+        if not resp.content:
+            return {}
+        data = resp.json()
+        return data if isinstance(data, dict) else {"value": data}
+
+    # --- server -------------------------------------------------------------------------
+
+    async def versions(self) -> JSON:
+        return await self.request("GET", "/_matrix/client/versions")
+
+    async def ping_appservice(self, appservice_id: str, transaction_id: str | None = None) -> JSON:
+        body = {"transaction_id": transaction_id} if transaction_id else {}
+        return await self.request(
+            "POST", f"/_matrix/client/v1/appservice/{_q(appservice_id)}/ping", body
+        )
+
+    # --- users --------------------------------------------------------------------------
+
+    async def register_appservice_user(self, localpart: str) -> None:
+        """Register a user in our namespace; an existing user is fine."""
+        try:
+            await self.request(
+                "POST",
+                "/_matrix/client/v3/register",
+                {
+                    "type": "m.login.application_service",
+                    "username": localpart,
+                    "inhibit_login": True,
+                },
+            )
+        except MatrixError as err:
+            if err.errcode != "M_USER_IN_USE":
+                raise
+
+    async def get_profile(self, user_id: str) -> JSON:
+        return await self.request("GET", f"/_matrix/client/v3/profile/{_q(user_id)}")
+
+    async def set_displayname(self, user_id: str, displayname: str) -> None:
+        await self.request(
+            "PUT",
+            f"/_matrix/client/v3/profile/{_q(user_id)}/displayname",
+            {"displayname": displayname},
+            user_id=user_id,
+        )
+
+    async def set_avatar_url(self, user_id: str, avatar_url: str) -> None:
+        await self.request(
+            "PUT",
+            f"/_matrix/client/v3/profile/{_q(user_id)}/avatar_url",
+            {"avatar_url": avatar_url},
+            user_id=user_id,
+        )
+
+    # --- rooms --------------------------------------------------------------------------
+
+    async def joined_rooms(self, user_id: str | None = None) -> list[str]:
+        data = await self.request("GET", "/_matrix/client/v3/joined_rooms", user_id=user_id)
+        rooms = data.get("joined_rooms", [])
+        return [r for r in rooms if isinstance(r, str)]
+
+    async def join(self, room_id: str, *, user_id: str | None = None) -> str:
+        data = await self.request(
+            "POST", f"/_matrix/client/v3/join/{_q(room_id)}", {}, user_id=user_id
+        )
+        return str(data.get("room_id", room_id))
+
+    async def leave(
+        self, room_id: str, reason: str | None = None, *, user_id: str | None = None
+    ) -> None:
+        body = {"reason": reason} if reason else {}
+        await self.request(
+            "POST", f"/_matrix/client/v3/rooms/{_q(room_id)}/leave", body, user_id=user_id
+        )
+
+    async def invite(self, room_id: str, invitee: str, *, user_id: str | None = None) -> None:
+        await self.request(
+            "POST",
+            f"/_matrix/client/v3/rooms/{_q(room_id)}/invite",
+            {"user_id": invitee},
+            user_id=user_id,
+        )
+
+    async def create_room(self, body: Mapping[str, Any]) -> str:
+        data = await self.request("POST", "/_matrix/client/v3/createRoom", body)
+        return str(data["room_id"])
+
+    async def room_state(self, room_id: str) -> list[JSON]:
+        resp = await self._http.get(f"/_matrix/client/v3/rooms/{_q(room_id)}/state")
+        if resp.status_code >= 400:
+            raise _error_from(resp)
+        data = resp.json()
+        return [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+
+    async def get_state(self, room_id: str, event_type: str, state_key: str = "") -> JSON | None:
+        """One state event's content, or None when it does not exist."""
+        try:
+            return await self.request(
+                "GET",
+                f"/_matrix/client/v3/rooms/{_q(room_id)}/state/{_q(event_type)}/{_q(state_key)}",
+            )
+        except MatrixError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    async def send_state(
+        self,
+        room_id: str,
+        event_type: str,
+        state_key: str,
+        content: Mapping[str, Any],
+        *,
+        user_id: str | None = None,
+    ) -> str:
+        data = await self.request(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{_q(room_id)}/state/{_q(event_type)}/{_q(state_key)}",
+            content,
+            user_id=user_id,
+        )
+        return str(data.get("event_id", ""))
+
+    async def send_event(
+        self,
+        room_id: str,
+        event_type: str,
+        content: Mapping[str, Any],
+        txn_id: str,
+        *,
+        user_id: str | None = None,
+    ) -> str:
+        """Send a timeline event; the same txn_id never makes a second event."""
+        data = await self.request(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{_q(room_id)}/send/{_q(event_type)}/{_q(txn_id)}",
+            content,
+            user_id=user_id,
+        )
+        return str(data.get("event_id", ""))
+
+    async def redact(
+        self, room_id: str, event_id: str, txn_id: str, reason: str | None = None
+    ) -> None:
+        body = {"reason": reason} if reason else {}
+        await self.request(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{_q(room_id)}/redact/{_q(event_id)}/{_q(txn_id)}",
+            body,
+        )
+
+    async def get_event(self, room_id: str, event_id: str) -> JSON:
+        return await self.request(
+            "GET", f"/_matrix/client/v3/rooms/{_q(room_id)}/event/{_q(event_id)}"
+        )
+
+    # --- account data -------------------------------------------------------------------
+
+    async def get_room_account_data(self, room_id: str, event_type: str) -> JSON | None:
+        path = (
+            f"/_matrix/client/v3/user/{_q(self.bot_user_id)}/rooms/{_q(room_id)}"
+            f"/account_data/{_q(event_type)}"
+        )
+        try:
+            return await self.request("GET", path)
+        except MatrixError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    async def set_room_account_data(
+        self, room_id: str, event_type: str, content: Mapping[str, Any]
+    ) -> None:
+        path = (
+            f"/_matrix/client/v3/user/{_q(self.bot_user_id)}/rooms/{_q(room_id)}"
+            f"/account_data/{_q(event_type)}"
+        )
+        await self.request("PUT", path, content)
+
+    async def get_account_data(self, event_type: str) -> JSON | None:
+        path = f"/_matrix/client/v3/user/{_q(self.bot_user_id)}/account_data/{_q(event_type)}"
+        try:
+            return await self.request("GET", path)
+        except MatrixError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    async def set_account_data(self, event_type: str, content: Mapping[str, Any]) -> None:
+        path = f"/_matrix/client/v3/user/{_q(self.bot_user_id)}/account_data/{_q(event_type)}"
+        await self.request("PUT", path, content)
+
+
+def _error_from(resp: httpx.Response) -> MatrixError:
+    try:
+        data = resp.json()
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    errcode = str(data.get("errcode", "M_UNKNOWN"))
+    message = str(data.get("error", resp.reason_phrase))
+    if resp.status_code == 429:
+        retry = data.get("retry_after_ms")
+        if not isinstance(retry, int):
+            header = resp.headers.get("Retry-After", "")
+            retry = int(header) * 1000 if header.isdigit() else 1000
+        return RateLimited(errcode, message, retry)
+    return MatrixError(resp.status_code, errcode, message)

@@ -1,0 +1,165 @@
+"""What the bridge does with each event the homeserver pushes: membership, connection
+state and commands. Events arrive here from the durable `matrix` queue, in order per room."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hookshot import wire
+from hookshot.admin_rooms import AdminRooms
+from hookshot.commands import registry
+from hookshot.commands.context import CommandContext
+from hookshot.commands.setup import PREFIX, setup_commands
+from hookshot.errors import CommandError
+from hookshot.matrix.client import MatrixClient
+from hookshot.outbox import Outbox
+from hookshot.provisioning import Provisioner
+from hookshot.room_state import PermissionCheck, RoomStateSync
+from hookshot.store import ConnectionStore
+
+log = logging.getLogger(__name__)
+
+INVITE_REFUSED = "You do not have permission to invite this bot."
+ADMIN_WELCOME = (
+    "Hello! This is your admin room with the hookshot bridge. Secret webhook URLs are sent "
+    "here. In a room, invite me and say `!hookshot help` to see what I can do."
+)
+
+
+class Dispatcher:
+    """Handles one homeserver event at a time (per room), idempotently where it can."""
+
+    def __init__(
+        self,
+        *,
+        client: MatrixClient,
+        room_state: RoomStateSync,
+        admin_rooms: AdminRooms,
+        store: ConnectionStore,
+        outbox: Outbox,
+        provisioner: Provisioner,
+        allowed: PermissionCheck,
+        allowed_any: Callable[[str, str], bool],
+        is_bridge_user: Callable[[str], bool],
+    ) -> None:
+        self._client = client
+        self._room_state = room_state
+        self._admin_rooms = admin_rooms
+        self._store = store
+        self._outbox = outbox
+        self._provisioner = provisioner
+        self._allowed = allowed
+        self._allowed_any = allowed_any
+        self._is_bridge_user = is_bridge_user
+
+    @property
+    def bot(self) -> str:
+        return self._client.bot_user_id
+
+    async def handle(self, event: Mapping[str, Any]) -> None:
+        event_type = event.get("type")
+        if event_type == wire.M_ROOM_MEMBER:
+            await self._on_member(event)
+        elif "state_key" in event:
+            await self._room_state.on_state(event)
+        elif event_type == wire.M_ROOM_MESSAGE:
+            await self._on_message(event)
+
+    # --- membership ---------------------------------------------------------------------
+
+    async def _on_member(self, event: Mapping[str, Any]) -> None:
+        room_id = str(event.get("room_id"))
+        content = event.get("content")
+        content = content if isinstance(content, dict) else {}
+        membership = content.get("membership")
+        target = event.get("state_key")
+        if target != self.bot:
+            owner = self._admin_rooms.owner(room_id)
+            if target == owner and membership in ("leave", "ban"):
+                # The admin room's user left: the room has no purpose any more.
+                self._room_state.drop_room(room_id)
+                await self._client.leave(room_id)
+            return
+        if membership == "invite":
+            await self._on_invite(room_id, str(event.get("sender")), content)
+        elif membership == "join":
+            count = await self._room_state.load_room(room_id)
+            log.info("joined %s: %d connections", room_id, count)
+        elif membership in ("leave", "ban"):
+            self._room_state.drop_room(room_id)
+            log.info("left %s", room_id)
+
+    async def _on_invite(self, room_id: str, inviter: str, content: Mapping[str, Any]) -> None:
+        if not self._allowed_any(inviter, "login"):
+            log.info("refusing invite to %s from %s", room_id, inviter)
+            await self._client.leave(room_id, INVITE_REFUSED)
+            return
+        await self._client.join(room_id)
+        if content.get("is_direct") is True:
+            await self._admin_rooms.adopt(room_id, inviter)
+            await self._welcome(room_id, f"welcome:{room_id}")
+
+    async def _welcome(self, room_id: str, cause: str) -> None:
+        ctx = self._context(room_id, "", cause)
+        await ctx.notice(ADMIN_WELCOME)
+
+    # --- messages -----------------------------------------------------------------------
+
+    def _context(self, room_id: str, sender: str, event_id: str) -> CommandContext:
+        return CommandContext(
+            room_id=room_id,
+            sender=sender,
+            event_id=event_id,
+            provisioner=self._provisioner,
+            admin_rooms=self._admin_rooms,
+            outbox=self._outbox,
+            store=self._store,
+        )
+
+    async def _on_message(self, event: Mapping[str, Any]) -> None:
+        sender = str(event.get("sender", ""))
+        if self._is_bridge_user(sender):
+            return
+        content = event.get("content")
+        if not isinstance(content, dict) or "m.new_content" in content:
+            return  # edits are not commands
+        body = content.get("body")
+        if not isinstance(body, str):
+            return
+        room_id = str(event.get("room_id"))
+        ctx = self._context(room_id, sender, str(event.get("event_id")))
+        if self._admin_rooms.owner(room_id) is not None:
+            await self._admin_command(ctx, body)
+            return
+        await self._setup_command(ctx, body)
+
+    async def _admin_command(self, ctx: CommandContext, body: str) -> None:
+        if ctx.sender != self._admin_rooms.owner(ctx.room_id):
+            return
+        if body.strip().lower() in ("help", "!hookshot help"):
+            await ctx.notice(ADMIN_WELCOME)
+
+    async def _setup_command(self, ctx: CommandContext, body: str) -> None:
+        try:
+            argv = registry.split_command(body, PREFIX)
+            if argv is None:
+                return
+            if not self._allowed_any(ctx.sender, "commands"):
+                raise CommandError("You do not have permission to use this command.")
+            found = setup_commands.match(argv or ["help"])
+            if found is None:
+                raise CommandError(f"Unknown command. Try `{PREFIX} help`.")
+            command, args = found
+            await registry.run(command, args, ctx)
+        except CommandError as err:
+            await ctx.react("⛔")
+            await ctx.notice(f"Failed to handle command: {err}", html=False)
+            return
+        except Exception:
+            log.exception("command %r in %s failed", body, ctx.room_id)
+            await ctx.react("⛔")
+            await ctx.notice("Failed to handle command.", html=False)
+            return
+        await ctx.react("✅")

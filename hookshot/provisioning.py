@@ -1,0 +1,149 @@
+"""Creating and removing connections: the one path shared by commands and the widget API.
+
+Checks follow hookshot: the user needs `manageConnections` for the service and the power to
+set state (state_default); the bot needs the power to send the connection's event type.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hookshot import wire
+from hookshot.connections import generic_hook
+from hookshot.connections.generic_hook import GenericHookState
+from hookshot.durations import format_duration
+from hookshot.errors import CommandError, PermissionDenied, StateError
+from hookshot.hook_ids import HookIds
+from hookshot.matrix import power
+from hookshot.matrix.client import MatrixClient
+
+PermissionCheck = Callable[[str, str, str], bool]
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """The parts of `generic` config that provisioning needs."""
+
+    enabled: bool
+    url_prefix: str
+    max_expiry_seconds: float | None = None
+    require_expiry: bool = False
+
+    def hook_url(self, hook_id: str) -> str:
+        sep = "" if self.url_prefix.endswith("/") else "/"
+        return f"{self.url_prefix}{sep}{hook_id}"
+
+
+@dataclass(frozen=True)
+class CreatedHook:
+    name: str
+    hook_id: str
+    url: str
+    expires: datetime | None
+
+
+class Provisioner:
+    """Writes connection state on behalf of a user, after hookshot's checks."""
+
+    def __init__(
+        self,
+        *,
+        client: MatrixClient,
+        hook_ids: HookIds,
+        allowed: PermissionCheck,
+        webhooks: WebhookSettings,
+    ) -> None:
+        self._client = client
+        self._hook_ids = hook_ids
+        self._allowed = allowed
+        self.webhooks = webhooks
+
+    async def check(self, room_id: str, user_id: str, service: str, event_type: str) -> None:
+        """Raise PermissionDenied unless user and bot may set up `event_type` here."""
+        if not self._allowed(user_id, service, "manageConnections"):
+            raise PermissionDenied(f"You are not permitted to provision connections for {service}.")
+        levels = await self._client.get_state(room_id, wire.M_ROOM_POWER_LEVELS)
+        create_ev = await self._create_event(room_id)
+        creator_ids = power.creators(create_ev.get("content"), create_ev.get("sender"))
+        if not power.can_send_state(levels, user_id, "", creator_ids=creator_ids):
+            raise PermissionDenied(
+                "You must be able to set state in a room ('Change settings') in order to set "
+                "up new integrations."
+            )
+        if not power.can_send_state(
+            levels, self._client.bot_user_id, event_type, creator_ids=creator_ids
+        ):
+            raise PermissionDenied(
+                "I do not have permission to set up a bridge in this room. Please promote me "
+                "to an Admin/Moderator."
+            )
+
+    async def _create_event(self, room_id: str) -> dict[str, Any]:
+        # The create event's sender matters (v12 creators), so read the full event.
+        for event in await self._client.room_state(room_id):
+            if event.get("type") == wire.M_ROOM_CREATE:
+                return event
+        return {}
+
+    def expiry_for(
+        self, duration_seconds: float | None, now: datetime | None = None
+    ) -> datetime | None:
+        """When a hook created now for `duration_seconds` expires, within config limits."""
+        limit = self.webhooks.max_expiry_seconds
+        if duration_seconds is None:
+            if self.webhooks.require_expiry:
+                raise CommandError("An expiry time is required for webhooks (e.g. `7d`).")
+            return None
+        if duration_seconds <= 0:
+            raise CommandError("The expiry time must be in the future.")
+        if limit is not None and duration_seconds > limit:
+            raise CommandError(f"The expiry time may not be longer than {format_duration(limit)}.")
+        return (now or datetime.now(UTC)) + timedelta(seconds=duration_seconds)
+
+    async def create_webhook(
+        self, room_id: str, user_id: str, name: str, duration_seconds: float | None = None
+    ) -> CreatedHook:
+        """Create an inbound webhook: account data (hookId) first, then the state event."""
+        if not self.webhooks.enabled:
+            raise CommandError("The bridge is not configured to support webhooks.")
+        await self.check(room_id, user_id, wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK)
+        try:
+            generic_hook.validate_name(name)
+        except StateError as err:
+            raise CommandError(str(err)) from None
+        expires = self.expiry_for(duration_seconds)
+        for event_type in wire.GENERIC_HOOK_TYPES:
+            existing = await self._client.get_state(room_id, event_type, name)
+            if existing and existing.get("disabled") is not True:
+                raise CommandError(f'A webhook named "{name}" already exists in this room.')
+        hook_id = await self._hook_ids.ensure(room_id, name, hook_id=str(uuid.uuid4()))
+        state = GenericHookState(name=name, expiration_date=expires)
+        await self._client.send_state(room_id, wire.GENERIC_HOOK, name, state.to_content(hook_id))
+        return CreatedHook(name, hook_id, self.webhooks.hook_url(hook_id), expires)
+
+    async def remove_webhook(self, room_id: str, user_id: str, name: str) -> None:
+        await self.check(room_id, user_id, wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK)
+        for event_type in wire.GENERIC_HOOK_TYPES:
+            existing = await self._client.get_state(room_id, event_type, name)
+            if existing and existing.get("disabled") is not True:
+                await self._client.send_state(room_id, event_type, name, {"disabled": True})
+                return
+        raise CommandError(f'No webhook by the name of "{name}" is configured.')
+
+    async def webhook_names(self, room_id: str) -> list[str]:
+        """Names of the room's active webhooks, from room state (as hookshot lists them)."""
+        names = []
+        for event in await self._client.room_state(room_id):
+            content = event.get("content")
+            if (
+                event.get("type") in wire.GENERIC_HOOK_TYPES
+                and isinstance(content, dict)
+                and isinstance(content.get("name"), str)
+                and content.get("disabled") is not True
+            ):
+                names.append(content["name"])
+        return sorted(names, key=str.lower)

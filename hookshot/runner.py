@@ -1,0 +1,87 @@
+"""Runs the bridge: opens storage, serves every listener, starts the bridge, and shuts it all
+down in reverse on SIGTERM/SIGINT, letting in-flight requests and sends finish."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import uvicorn
+
+from hookshot.app import create_site_app, plan_sites
+from hookshot.bridge import Bridge
+from hookshot.config import Config
+from hookshot.queue.sqlite import SqliteQueue
+from hookshot.registration import Registration
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to us (several run in one process)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve(config: Config, registration: Registration) -> None:
+    """Run until SIGTERM/SIGINT."""
+    storage = Path(config.storage.path)
+    queue = await SqliteQueue.open(storage)
+    bridge = Bridge(config, registration, queue)
+    servers = [
+        _Server(
+            uvicorn.Config(
+                create_site_app(bridge, site),
+                host=site.host,
+                port=site.port,
+                lifespan="off",
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=10,
+            )
+        )
+        for site in plan_sites(bridge)
+    ]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    serving = [asyncio.create_task(s.serve()) for s in servers]
+    try:
+        # Listen first: the homeserver must reach us while we start (ping, replays).
+        while not all(s.started for s in servers):
+            if any(t.done() for t in serving):
+                failed = next(t for t in serving if t.done())
+                failed.result()
+                raise SystemExit("a listener stopped during startup")
+            await asyncio.sleep(0.02)
+        for site in plan_sites(bridge):
+            log.info(
+                "listening on %s:%d for %s",
+                site.host,
+                site.port,
+                ", ".join(r for _, r in site.mounts),
+            )
+        starting = asyncio.create_task(bridge.start())
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()
+            log.info("bridge ready as %s", bridge.bot_user_id)
+            await stopped
+        else:
+            starting.cancel()
+        log.info("shutting down")
+    finally:
+        for s in servers:
+            s.should_exit = True
+        await asyncio.gather(*serving, return_exceptions=True)
+        await bridge.stop()
+        await queue.close()
+        log.info("stopped")

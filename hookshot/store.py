@@ -1,0 +1,78 @@
+"""The connection store: every live connection, indexed by room and by hook id.
+
+Room state is the source of truth; `apply` is the only way a connection appears, changes or
+goes, and applying the same thing twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hookshot.connections.base import Connection
+from hookshot.connections.generic_hook import GenericHook
+
+Key = tuple[str, str, str]
+
+
+class ConnectionStore:
+    """In-memory index of connections; rebuilt from room state at startup."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[Key, Connection] = {}
+        self._rooms: dict[str, list[Connection]] = {}
+        self._hooks: dict[str, GenericHook] = {}
+
+    def apply(self, key: Key, connection: Connection | None) -> bool:
+        """Set (or with None remove) the connection at `key`; True if anything changed."""
+        old = self._by_key.get(key)
+        if old == connection:
+            return False
+        if old is not None:
+            self._drop(old)
+        if connection is not None:
+            self._by_key[key] = connection
+            room = self._rooms.setdefault(connection.room_id, [])
+            room.append(connection)
+            # Stable sort: equal priorities keep the order in which they were applied.
+            room.sort(key=lambda c: -c.priority)
+            if isinstance(connection, GenericHook):
+                self._hooks[connection.hook_id] = connection
+        return True
+
+    def _drop(self, connection: Connection) -> None:
+        del self._by_key[connection.key]
+        room = self._rooms.get(connection.room_id, [])
+        room[:] = [c for c in room if c.key != connection.key]
+        if not room:
+            self._rooms.pop(connection.room_id, None)
+        if (
+            isinstance(connection, GenericHook)
+            and self._hooks.get(connection.hook_id) is connection
+        ):
+            del self._hooks[connection.hook_id]
+
+    def drop_room(self, room_id: str) -> int:
+        """Forget every connection of a room (the bot left it); returns how many."""
+        conns = list(self._rooms.get(room_id, []))
+        for conn in conns:
+            self._drop(conn)
+        return len(conns)
+
+    def get(self, key: Key) -> Connection | None:
+        return self._by_key.get(key)
+
+    def in_room(self, room_id: str) -> list[Connection]:
+        """The room's connections, highest priority first."""
+        return list(self._rooms.get(room_id, []))
+
+    def hook(self, hook_id: str) -> GenericHook | None:
+        return self._hooks.get(hook_id)
+
+    def rooms(self) -> list[str]:
+        return list(self._rooms)
+
+    def __iter__(self) -> Iterator[Connection]:
+        return iter(list(self._by_key.values()))
+
+    def __len__(self) -> int:
+        return len(self._by_key)

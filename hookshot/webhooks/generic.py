@@ -1,0 +1,138 @@
+"""Intake for inbound (generic) webhooks: `/webhook/{hookId}` and the legacy `/{hookId}`.
+
+Refusals are JSON `{"ok": false, "error": ...}` with a precise status. A 2xx means the
+request is in the durable queue; with `waitForComplete` we answer after the message was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from hookshot import wire
+from hookshot.completions import Completions
+from hookshot.errors import WebhookError
+from hookshot.http import TooLarge, read_limited
+from hookshot.queue.base import NewJob, Queue
+from hookshot.store import ConnectionStore
+from hookshot.webhooks.body import parse_body, query_to_body
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GenericIntakeSettings:
+    enable_http_get: bool
+    wait_for_complete: bool
+    payload_size_limit: int
+    # How long a waiting request is held before we answer 202 (the job is queued anyway).
+    wait_timeout: float = 30.0
+
+
+def _refuse(status: int, error: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": error}, status_code=status)
+
+
+class GenericWebhookIntake:
+    """Verifies a generic webhook request and queues it."""
+
+    def __init__(
+        self,
+        *,
+        settings: GenericIntakeSettings,
+        store: ConnectionStore,
+        queue: Queue,
+        completions: Completions,
+        ready: Callable[[], bool],
+    ) -> None:
+        self._ready = ready
+        self._settings = settings
+        self._store = store
+        self._queue = queue
+        self._completions = completions
+
+    def routes(self) -> list[BaseRoute]:
+        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+        return [
+            Route("/webhook/{hook_id}", self.handle, methods=methods),
+            # Older hookshot served hooks at the root; existing URLs keep working.
+            Route("/{hook_id}", self.handle, methods=methods),
+        ]
+
+    async def handle(self, request: Request) -> Response:
+        method = request.method
+        allowed = ("POST", "PUT", "GET") if self._settings.enable_http_get else ("POST", "PUT")
+        if method not in allowed:
+            return JSONResponse(
+                {"ok": False, "error": f"Method {method} not allowed"},
+                status_code=405,
+                headers={"Allow": ", ".join(allowed)},
+            )
+        if not self._ready():
+            # Hooks are unknown until room state is loaded; a 404 now would be a lie.
+            return JSONResponse(
+                {"ok": False, "error": "The bridge is starting; try again shortly"},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        hook_id = request.path_params["hook_id"]
+        hook = self._store.hook(hook_id)
+        if hook is None:
+            return _refuse(404, "Unknown webhook")
+        if hook.expired():
+            return _refuse(404, "This hook has expired")
+        try:
+            raw = await read_limited(request, self._settings.payload_size_limit)
+        except TooLarge:
+            return _refuse(413, "Payload too large")
+        try:
+            if method == "GET":
+                body: object = query_to_body(request.query_params.multi_items())
+            else:
+                body = parse_body(request.headers.get("content-type"), raw)
+        except WebhookError as err:
+            return _refuse(err.status, err.message)
+
+        # A sender's retry with the same Idempotency-Key is the same delivery.
+        key = request.headers.get("idempotency-key")
+        job_id = f"generic:{hook_id}:{key}" if key else f"generic:{uuid.uuid4()}"
+        wait = hook.state.wait_for_complete
+        if wait is None:
+            wait = self._settings.wait_for_complete
+        waiter = self._completions.expect(job_id) if wait else None
+        payload = {
+            "kind": "generic",
+            "hook_id": hook_id,
+            "room_id": hook.room_id,
+            "state_key": hook.state_key,
+            "body": body,
+        }
+        try:
+            fresh = await self._queue.push(
+                wire.TOPIC_WEBHOOK, [NewJob(id=job_id, partition=hook_id, payload=payload)]
+            )
+        except BaseException:
+            if waiter is not None:
+                self._completions.discard(job_id)
+            raise
+        if not fresh[0]:
+            if waiter is not None:
+                self._completions.discard(job_id)
+            return JSONResponse({"ok": True, "duplicate": True}, status_code=200)
+        if waiter is None:
+            return JSONResponse({"ok": True}, status_code=202)
+        try:
+            outcome = await asyncio.wait_for(waiter, self._settings.wait_timeout)
+        except TimeoutError:
+            self._completions.discard(job_id)
+            return JSONResponse({"ok": True, "queued": True}, status_code=202)
+        if not outcome.ok:
+            return _refuse(500, outcome.error or "Failed to process webhook")
+        return JSONResponse({"ok": True}, status_code=200)

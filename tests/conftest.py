@@ -1,0 +1,85 @@
+"""Session fixtures: one real Synapse with two appservice registrations (the main bridge and
+a spare one that fault tests start, kill and restart), and the main bridge as a process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from hookshot.devclient import MatrixUser
+from hookshot.devhomeserver import LocalSynapse
+from hookshot.devstack import BridgeFiles, BridgeProcess
+
+ARTIFACTS = Path(os.environ.get("HOOKSHOT_TEST_ARTIFACTS", "test-artifacts"))
+
+
+@pytest.fixture(scope="session")
+def stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("stack")
+
+
+@pytest.fixture(scope="session")
+def main_files(stack_dir: Path) -> BridgeFiles:
+    return BridgeFiles(stack_dir / "bridge")
+
+
+@pytest.fixture(scope="session")
+def spare_files(stack_dir: Path) -> BridgeFiles:
+    return BridgeFiles(
+        stack_dir / "spare", appservice_id="hookshot-spare", sender_localpart="hookshot_spare"
+    )
+
+
+@pytest.fixture(scope="session")
+def synapse(
+    stack_dir: Path, main_files: BridgeFiles, spare_files: BridgeFiles
+) -> Iterator[LocalSynapse]:
+    hs = LocalSynapse(
+        stack_dir / "synapse",
+        app_service_config_files=[main_files.registration_path, spare_files.registration_path],
+    )
+    # Registrations must exist before Synapse reads them at start.
+    main_files.write(hs.base_url)
+    spare_files.write(hs.base_url, generic={"userIdPrefix": "_sparehooks_"})
+    hs.start()
+    yield hs
+    hs.stop()
+    _keep_log(hs.log_path, "synapse.log")
+
+
+@pytest.fixture(scope="session")
+def bridge(synapse: LocalSynapse, main_files: BridgeFiles) -> Iterator[BridgeProcess]:
+    proc = BridgeProcess(main_files)
+    proc.start()
+    yield proc
+    proc.stop()
+    _keep_log(proc.log_path, "bridge.log")
+
+
+def _keep_log(path: Path, name: str) -> None:
+    try:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / name).write_bytes(path.read_bytes())
+    except OSError:
+        pass
+
+
+UserFactory = Callable[[], Awaitable[MatrixUser]]
+
+
+@pytest.fixture
+async def new_user(synapse: LocalSynapse) -> AsyncIterator[UserFactory]:
+    """Registers fresh users on the real homeserver; closes their clients afterwards."""
+    made: list[MatrixUser] = []
+
+    async def make() -> MatrixUser:
+        user = await MatrixUser.create(synapse.base_url, synapse.shared_secret)
+        made.append(user)
+        return user
+
+    yield make
+    for user in made:
+        await user.aclose()
