@@ -10,9 +10,15 @@ from pathlib import Path
 import pytest
 
 from hookshot.devclient import MatrixUser
-from hookshot.devhomeserver import LocalSynapse
+from hookshot.devhomeserver import LocalSynapse, register_user
 from hookshot.devstack import BridgeFiles, BridgeProcess
 
+SPARE_ADMIN = "spare-admin"
+# The spare bridge: everyone on the server may use commands, one user may manage connections.
+SPARE_PERMISSIONS = [
+    {"actor": "localhost", "services": [{"service": "*", "level": "commands"}]},
+    {"actor": f"@{SPARE_ADMIN}:localhost", "services": [{"service": "*", "level": "admin"}]},
+]
 ARTIFACTS = Path(os.environ.get("HOOKSHOT_TEST_ARTIFACTS", "test-artifacts"))
 
 
@@ -43,7 +49,11 @@ def synapse(
     )
     # Registrations must exist before Synapse reads them at start.
     main_files.write(hs.base_url)
-    spare_files.write(hs.base_url, generic={"userIdPrefix": "_sparehooks_"})
+    spare_files.write(
+        hs.base_url,
+        generic={"userIdPrefix": "_sparehooks_"},
+        extra={"permissions": SPARE_PERMISSIONS},
+    )
     hs.start()
     yield hs
     hs.stop()
@@ -65,6 +75,22 @@ def _keep_log(path: Path, name: str) -> None:
         (ARTIFACTS / name).write_bytes(path.read_bytes())
     except OSError:
         pass
+
+
+@pytest.fixture(scope="session")
+def spare_bridge(synapse: LocalSynapse, spare_files: BridgeFiles) -> Iterator[BridgeProcess]:
+    """A second bridge with strict permissions; fault tests kill and restart it."""
+    proc = BridgeProcess(spare_files)
+    proc.start()
+    yield proc
+    proc.stop()
+    _keep_log(proc.log_path, "spare-bridge.log")
+
+
+@pytest.fixture(scope="session")
+def spare_admin_login(synapse: LocalSynapse) -> tuple[str, str]:
+    """The one user the spare bridge lets manage connections: (user_id, token)."""
+    return register_user(synapse.base_url, synapse.shared_secret, SPARE_ADMIN, "spare-password")
 
 
 UserFactory = Callable[[], Awaitable[MatrixUser]]

@@ -3,6 +3,8 @@ path through a real Synapse and the bridge running as its own process."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from conftest import UserFactory
@@ -126,8 +128,6 @@ async def test_expired_hook_is_refused(bridge: BridgeProcess, new_user: UserFact
     user = await new_user()
     room_id = await room_with_bot(user, BOT)
     url = await create_webhook(user, room_id, BOT, "shortlived", "1s")
-    import asyncio
-
     await asyncio.sleep(1.2)
     async with httpx.AsyncClient() as http:
         resp = await http.post(url, json={"text": "too late"})
@@ -152,8 +152,6 @@ async def test_wait_for_complete_answers_after_send(
         {**state, "waitForComplete": wait},
     )
     # The bridge applies the edit asynchronously; poll until the hook answers 200.
-    import asyncio
-
     async with httpx.AsyncClient() as http:
         for _ in range(50):
             resp = await http.post(
