@@ -29,15 +29,7 @@ async def _set_up(synapse: LocalSynapse, bot: str) -> tuple[str, str, str]:
     )
     async with MatrixUser(synapse.base_url, user_id, token) as user:
         room_id = await user.create_room(invite=[bot], name="Hookshot demo")
-        await user.wait_for_event(
-            room_id,
-            lambda e: (
-                e.get("type") == "m.room.member"
-                and e.get("state_key") == bot
-                and e.get("content", {}).get("membership") == "join"
-            ),
-            timeout=30,
-        )
+        await user.wait_for_membership(room_id, bot, timeout=30)
         await user.send_text(room_id, "!hookshot webhook demo")
         dm = await user.wait_for_invite(timeout=30, inviter=lambda s: s == bot)
         await user.join(dm)

@@ -204,6 +204,20 @@ class MatrixUser:
                 )
             await asyncio.sleep(0.05)
 
+    async def wait_for_membership(
+        self, room_id: str, user_id: str, membership: str = "join", timeout: float = 20.0
+    ) -> JsonDict:
+        """Wait for `user_id`'s membership event in the room to say `membership`."""
+        return await self.wait_for_event(
+            room_id,
+            lambda e: (
+                e.get("type") == "m.room.member"
+                and e.get("state_key") == user_id
+                and e.get("content", {}).get("membership") == membership
+            ),
+            timeout=timeout,
+        )
+
     async def joined_rooms(self) -> list[str]:
         """Ids of the rooms this user is joined to."""
         return [str(r) for r in (await self.request("GET", "/joined_rooms"))["joined_rooms"]]

@@ -81,15 +81,7 @@ async def test_invite_while_bridge_down_is_joined_on_start(
         async with MatrixUser(synapse.base_url, *spare_admin_login) as admin:
             room_id = await admin.create_room(invite=[SPARE_BOT])
             spare_bridge.start()
-            await admin.wait_for_event(
-                room_id,
-                lambda e: (
-                    e.get("type") == "m.room.member"
-                    and e.get("state_key") == SPARE_BOT
-                    and e.get("content", {}).get("membership") == "join"
-                ),
-                timeout=30,
-            )
+            await admin.wait_for_membership(room_id, SPARE_BOT, timeout=30)
     finally:
         if not spare_bridge.running:
             spare_bridge.start()
@@ -109,13 +101,5 @@ async def test_spare_bridge_refuses_invites_without_login_permission(
 ) -> None:
     nobody = await new_user()  # only has `commands` on the spare bridge
     room_id = await nobody.create_room(invite=[SPARE_BOT])
-    leave = await nobody.wait_for_event(
-        room_id,
-        lambda e: (
-            e.get("type") == "m.room.member"
-            and e.get("state_key") == SPARE_BOT
-            and e.get("content", {}).get("membership") == "leave"
-        ),
-        timeout=20,
-    )
+    leave = await nobody.wait_for_membership(room_id, SPARE_BOT, "leave")
     assert leave["content"].get("reason") == "You do not have permission to invite this bot."

@@ -35,15 +35,7 @@ async def room_with_bot(user: MatrixUser, bot: str, *, bot_level: int = 50, **kw
     """Create a room, invite the bot as a moderator (as the docs say), wait until it joined."""
     kwargs.setdefault("power_level_content_override", {"users": {bot: bot_level}})
     room_id = await user.create_room(invite=[bot], **kwargs)
-    await user.wait_for_event(
-        room_id,
-        lambda e: (
-            e.get("type") == "m.room.member"
-            and e.get("state_key") == bot
-            and e.get("content", {}).get("membership") == "join"
-        ),
-        timeout=20,
-    )
+    await user.wait_for_membership(room_id, bot)
     return room_id
 
 
