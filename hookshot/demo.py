@@ -28,7 +28,12 @@ async def _set_up(synapse: LocalSynapse, bot: str) -> tuple[str, str, str]:
         synapse.base_url, synapse.shared_secret, "demo", DEMO_PASSWORD
     )
     async with MatrixUser(synapse.base_url, user_id, token) as user:
-        room_id = await user.create_room(invite=[bot], name="Hookshot demo")
+        room_id = await user.create_room(
+            invite=[bot],
+            name="Hookshot demo",
+            # The bot needs Moderator to write connection state, as the docs ask of users.
+            power_level_content_override={"users": {bot: 50}},
+        )
         await user.wait_for_membership(room_id, bot, timeout=30)
         await user.send_text(room_id, "!hookshot webhook demo")
         dm = await user.wait_for_invite(timeout=30, inviter=lambda s: s == bot)
