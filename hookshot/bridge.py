@@ -64,6 +64,8 @@ class Bridge:
         self.admin_rooms = AdminRooms(self.client)
         generic = config.generic
         services = {wire.SERVICE_WEBHOOKS} if generic and generic.enabled else set()
+        if wire.SERVICE_GITHUB in config.enabled_services:
+            services.add(wire.SERVICE_GITHUB)
         self.room_state = RoomStateSync(
             client=self.client,
             store=self.store,

@@ -8,6 +8,10 @@ GENERIC_HOOK: Final = "uk.half-shot.matrix-hookshot.generic.hook"
 GENERIC_HOOK_LEGACY: Final = "uk.half-shot.matrix-github.generic.hook"
 GENERIC_HOOK_TYPES: Final = (GENERIC_HOOK, GENERIC_HOOK_LEGACY)
 
+GITHUB_REPO: Final = "uk.half-shot.matrix-hookshot.github.repository"
+GITHUB_REPO_LEGACY: Final = "uk.half-shot.matrix-github.repository"
+GITHUB_REPO_TYPES: Final = (GITHUB_REPO, GITHUB_REPO_LEGACY)
+
 # Room account data mapping hookId -> state_key; hookshot keys it by the state event type.
 GENERIC_HOOK_ACCOUNT_DATA: Final = GENERIC_HOOK
 
@@ -26,6 +30,7 @@ TOPIC_MATRIX: Final = "matrix"  # events pushed by the homeserver, keyed by even
 
 # Permission services (config `permissions[].services[].service`).
 SERVICE_WEBHOOKS: Final = "webhooks"
+SERVICE_GITHUB: Final = "github"
 
 # Matrix event types and values we use.
 M_ROOM_MESSAGE: Final = "m.room.message"

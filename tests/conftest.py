@@ -13,6 +13,7 @@ from hookshot.devclient import MatrixUser
 from hookshot.devhomeserver import LocalSynapse, register_user
 from hookshot.devstack import BridgeFiles, BridgeProcess
 
+GITHUB_SECRET = "test-github-secret"
 SPARE_ADMIN = "spare-admin"
 # The spare bridge: everyone on the server may use commands, one user may manage connections.
 SPARE_PERMISSIONS = [
@@ -48,7 +49,8 @@ def synapse(
         app_service_config_files=[main_files.registration_path, spare_files.registration_path],
     )
     # Registrations must exist before Synapse reads them at start.
-    main_files.write(hs.base_url)
+    # A github section switches GitHub repository connections on (webhooks need no app).
+    main_files.write(hs.base_url, extra={"github": {"webhook": {"secret": GITHUB_SECRET}}})
     spare_files.write(
         hs.base_url,
         generic={"userIdPrefix": "_sparehooks_"},

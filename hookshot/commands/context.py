@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
-from hookshot.connections.base import OutgoingMessage
+from hookshot.connections.base import Connection, OutgoingMessage
 from hookshot.formatting.markdown import render_markdown
 from hookshot.outbox import Outbox
 from hookshot.provisioning import Provisioner
@@ -24,6 +24,7 @@ class CommandContext:
     admin_rooms: AdminRooms
     outbox: Outbox
     store: ConnectionStore
+    connection: Connection | None = None  # set for a connection's own commands
     _sent: int = field(default=0, repr=False)
 
     async def notice(self, markdown: str, *, room_id: str | None = None, html: bool = True) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookshot import wire
-from hookshot.connections import generic_hook
+from hookshot.connections import generic_hook, github_repo
 from hookshot.connections.base import Connection
 from hookshot.hook_ids import HookIds
 
@@ -40,9 +40,16 @@ async def _build_generic(
     return generic_hook.from_state(room_id, event_type, state_key, content, hook_id)
 
 
-GENERIC = Kind("generic", wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK_TYPES, _build_generic)
+async def _build_github_repo(
+    ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
+) -> Connection:
+    return github_repo.from_state(room_id, event_type, state_key, content)
 
-KINDS: tuple[Kind, ...] = (GENERIC,)
+
+GENERIC = Kind("generic", wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK_TYPES, _build_generic)
+GITHUB_REPO = Kind("github_repo", wire.SERVICE_GITHUB, wire.GITHUB_REPO_TYPES, _build_github_repo)
+
+KINDS: tuple[Kind, ...] = (GENERIC, GITHUB_REPO)
 _BY_TYPE = {t: kind for kind in KINDS for t in kind.event_types}
 
 

@@ -3,6 +3,7 @@ state and commands. Events arrive here from the durable `matrix` queue, in order
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -11,6 +12,8 @@ from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
 from hookshot.commands import registry
 from hookshot.commands.context import CommandContext
+from hookshot.commands.for_connections import commands_for
+from hookshot.commands.registry import CommandSet
 from hookshot.commands.setup import PREFIX, setup_commands
 from hookshot.errors import CommandError
 from hookshot.matrix.client import MatrixClient
@@ -133,7 +136,7 @@ class Dispatcher:
         if self._admin_rooms.owner(room_id) is not None:
             await self._admin_command(ctx, body)
             return
-        await self._setup_command(ctx, body)
+        await self._room_command(ctx, body)
 
     async def _admin_command(self, ctx: CommandContext, body: str) -> None:
         if ctx.sender != self._admin_rooms.owner(ctx.room_id):
@@ -141,25 +144,50 @@ class Dispatcher:
         if body.strip().lower() in ("help", "!hookshot help"):
             await ctx.notice(ADMIN_WELCOME)
 
-    async def _setup_command(self, ctx: CommandContext, body: str) -> None:
-        try:
-            argv = registry.split_command(body, PREFIX)
-            if argv is None:
-                return
-            if not self._allowed_any(ctx.sender, "commands"):
-                raise CommandError("You do not have permission to use this command.")
-            found = setup_commands.match(argv or ["help"])
+    async def _room_command(self, ctx: CommandContext, body: str) -> None:
+        """Connections answer first, highest priority first; then `!hookshot`."""
+        for conn in self._store.in_room(ctx.room_id):
+            found = commands_for(conn)
             if found is None:
-                raise CommandError(f"Unknown command. Try `{PREFIX} help`.")
+                continue
+            conn_ctx = dataclasses.replace(ctx, connection=conn)
+            if await self._run(conn_ctx, body, found.prefix, found.commands, found.service):
+                return
+        await self._run(ctx, body, PREFIX, setup_commands, None)
+
+    async def _run(
+        self,
+        ctx: CommandContext,
+        body: str,
+        prefix: str,
+        commands: CommandSet,
+        service: str | None,
+    ) -> bool:
+        """Run `body` if it is one of `commands` under `prefix`; False if not for us."""
+        try:
+            argv = registry.split_command(body, prefix)
+            if argv is None:
+                return False
+            permitted = (
+                self._allowed(ctx.sender, service, "commands")
+                if service
+                else self._allowed_any(ctx.sender, "commands")
+            )
+            if not permitted:
+                raise CommandError("You do not have permission to use this command.")
+            found = commands.match(argv or ["help"])
+            if found is None:
+                raise CommandError(f"Unknown command. Try `{prefix} help`.")
             command, args = found
             await registry.run(command, args, ctx)
         except CommandError as err:
             await ctx.react("⛔")
             await ctx.notice(f"Failed to handle command: {err}", html=False)
-            return
+            return True
         except Exception:
             log.exception("command %r in %s failed", body, ctx.room_id)
             await ctx.react("⛔")
             await ctx.notice("Failed to handle command.", html=False)
-            return
+            return True
         await ctx.react("✅")
+        return True

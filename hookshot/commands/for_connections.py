@@ -1,0 +1,24 @@
+"""Which commands a connection answers to, under which prefix and permission service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hookshot import wire
+from hookshot.commands.github import github_commands
+from hookshot.commands.registry import CommandSet
+from hookshot.connections.base import Connection
+from hookshot.connections.github_repo import GitHubRepo
+
+
+@dataclass(frozen=True)
+class ConnectionCommands:
+    prefix: str
+    commands: CommandSet
+    service: str
+
+
+def commands_for(connection: Connection) -> ConnectionCommands | None:
+    if isinstance(connection, GitHubRepo):
+        return ConnectionCommands(connection.command_prefix, github_commands, wire.SERVICE_GITHUB)
+    return None
