@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from hookshot.bridge import Bridge
 from hookshot.matrix.appservice import AppserviceApi
 from hookshot.webhooks.generic import GenericIntakeSettings, GenericWebhookIntake
+from hookshot.webhooks.github import GitHubWebhookIntake, is_github_delivery
 
 APPSERVICE = "appservice"
 
@@ -69,9 +70,31 @@ def resource_routes(bridge: Bridge, resource: str) -> list[BaseRoute]:
         )
         return api.routes()
     if resource == "webhooks":
-        generic = bridge.config.generic
-        if generic is None or not generic.enabled:
-            return []
+        return webhook_routes(bridge)
+    return []  # widgets and metrics arrive with their issues
+
+
+def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
+    """GitHub, then hookshot's legacy root POST, then generic hooks (whose legacy
+    `/{hookId}` route matches any single segment, so it comes last)."""
+    routes: list[BaseRoute] = []
+    github = None
+    if bridge.config.github is not None:
+        github = GitHubWebhookIntake(
+            secret=bridge.config.github.webhook_secret,
+            queue=bridge.queue,
+            ready=lambda: bridge.ready,
+        )
+        routes += github.routes()
+
+    async def legacy_root(request: Request) -> Response:
+        if github is not None and is_github_delivery(request.headers):
+            return await github.handle(request)
+        return await _not_found(request, Exception())
+
+    routes.append(Route("/", legacy_root, methods=["POST"]))
+    generic = bridge.config.generic
+    if generic is not None and generic.enabled:
         intake = GenericWebhookIntake(
             settings=GenericIntakeSettings(
                 enable_http_get=generic.enable_http_get,
@@ -83,8 +106,8 @@ def resource_routes(bridge: Bridge, resource: str) -> list[BaseRoute]:
             completions=bridge.completions,
             ready=lambda: bridge.ready,
         )
-        return intake.routes()
-    return []  # widgets and metrics arrive with their issues
+        routes += intake.routes()
+    return routes
 
 
 def create_site_app(bridge: Bridge, site: Site) -> Starlette:

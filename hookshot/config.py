@@ -45,7 +45,6 @@ IGNORED_RESOURCES: Final[tuple[str, ...]] = ("provisioning", "modules")
 
 # Hookshot sections we accept and keep raw until we implement them.
 UNSUPPORTED_SECTIONS: Final[tuple[str, ...]] = (
-    "github",
     "gitlab",
     "figma",
     "feeds",
@@ -171,6 +170,19 @@ class GenericConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class GitHubConfig:
+    """`github`: repositories' webhooks (and, later, the GitHub API as an app or a user)."""
+
+    webhook_secret: str
+    app_id: str | None = None
+    private_key_file: str | None = None
+    enterprise_url: str | None = None
+    oauth: Mapping[str, object] | None = None
+    default_options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    user_id_prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BotConfig:
     """`bot`: profile of the bridge bot; None leaves the profile alone."""
 
@@ -216,6 +228,7 @@ class Config:
     listeners: tuple[Listener, ...] = ()
     permissions: tuple[ActorPermission, ...] = ()
     generic: GenericConfig | None = None
+    github: GitHubConfig | None = None
     bot: BotConfig = field(default_factory=BotConfig)
     metrics: MetricsConfig | None = None
     queue: QueueConfig | None = None
@@ -242,7 +255,7 @@ class Config:
     @property
     def enabled_services(self) -> tuple[str, ...]:
         """Service kinds switched on, named as hookshot names them (supported or not)."""
-        return _enabled_services(self.generic, self.unsupported)
+        return _enabled_services(self.generic, self.unsupported, self.github)
 
 
 # --- readers ----------------------------------------------------------------------------------
@@ -723,6 +736,45 @@ def _parse_generic(root: _Reader) -> GenericConfig | None:
     return config
 
 
+def _parse_github(root: _Reader) -> GitHubConfig | None:
+    sec = root.section("github")
+    if sec is None:
+        return None
+    webhook = sec.section("webhook")
+    secret = webhook.required_text("secret") if webhook else ""
+    if webhook is None:
+        sec.problem("webhook", "is required: {secret: ...} as set on the GitHub webhook")
+    elif webhook is not None:
+        webhook.warn_unknown()
+    auth = sec.section("auth")
+    app_id = None
+    key_file = None
+    if auth is not None:
+        raw_id = auth.get("id")
+        if isinstance(raw_id, int | str) and not isinstance(raw_id, bool) and str(raw_id):
+            app_id = str(raw_id)
+        else:
+            auth.problem("id", "must be the GitHub App's numeric id")
+        key_file = auth.required_text("privateKeyFile") or None
+        auth.warn_unknown()
+    enterprise = sec.text("enterpriseUrl")
+    if enterprise and (why := _check_http_url(enterprise)):
+        sec.problem("enterpriseUrl", why)
+    oauth = sec.section("oauth")
+    defaults = sec.section("defaultOptions")
+    config = GitHubConfig(
+        webhook_secret=secret,
+        app_id=app_id,
+        private_key_file=key_file,
+        enterprise_url=enterprise or None,
+        oauth=MappingProxyType(dict(oauth.raw)) if oauth else None,
+        default_options=MappingProxyType(dict(defaults.raw)) if defaults else MappingProxyType({}),
+        user_id_prefix=sec.text("userIdPrefix") or None,
+    )
+    sec.warn_unknown()
+    return config
+
+
 def _parse_bot(root: _Reader) -> BotConfig:
     sec = root.section("bot")
     if sec is None:
@@ -808,9 +860,11 @@ def _parse_storage(root: _Reader) -> StorageConfig:
 
 
 def _enabled_services(
-    generic: GenericConfig | None, unsupported: Mapping[str, object]
+    generic: GenericConfig | None,
+    unsupported: Mapping[str, object],
+    github: GitHubConfig | None = None,
 ) -> tuple[str, ...]:
-    services: list[str] = []
+    services: list[str] = ["github"] if github is not None else []
     feeds = unsupported.get("feeds")
     if isinstance(feeds, Mapping) and feeds.get("enabled"):
         services.append("feeds")
@@ -821,7 +875,6 @@ def _enabled_services(
     if generic is not None and generic.outbound:
         services.append("genericOutbound")
     for name, service in (
-        ("github", "github"),
         ("gitlab", "gitlab"),
         ("jira", "jira"),
         ("challengeHound", "challengehound"),
@@ -848,6 +901,7 @@ _OURS: Final = frozenset(
         "cache",
         "webhook",
         "storage",
+        "github",
     }
 )
 
@@ -871,6 +925,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     metrics = _parse_metrics(metrics_sec)
     permissions = _parse_permissions(root, bridge.domain)
     generic = _parse_generic(root)
+    github = _parse_github(root)
     bot = _parse_bot(root)
     queue, cache = _parse_queue_and_cache(root, env or {})
     storage = _parse_storage(root)
@@ -898,7 +953,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     if generic is not None and generic.enabled and listeners and not webhooks_served:
         sink.problem("listeners", "generic.enabled needs a listener with the webhooks resource")
     generic_broken = any(p.key.startswith("generic.") for p in sink.problems)
-    if not _enabled_services(generic, unsupported) and not generic_broken:
+    if not _enabled_services(generic, unsupported, github) and not generic_broken:
         sink.problem(
             "generic.enabled",
             "no service is enabled; set generic.enabled: true (or configure github/gitlab)",
@@ -913,6 +968,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
         listeners=listeners,
         permissions=permissions,
         generic=generic,
+        github=github,
         bot=bot,
         metrics=metrics,
         queue=queue,

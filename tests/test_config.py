@@ -130,6 +130,11 @@ permissions:
 
 def test_hookshot_style_config_loads() -> None:
     config = parse_config(yaml.safe_load(HOOKSHOT_STYLE))
+    assert config.github is not None
+    assert config.github.webhook_secret == "secrettoken"
+    assert config.github.app_id == "123"
+    assert config.github.private_key_file == "github-key.pem"
+    assert "github" in config.enabled_services
     # Values hookshot reads, read the same way.
     assert config.logging.level == "info"
     assert config.bridge.media_url == "https://matrix.acme.test"
@@ -154,7 +159,7 @@ def test_hookshot_style_config_loads() -> None:
     assert widgets is not None
     assert widgets.prefix == "/widgets"
     # Sections we do not serve yet are kept raw and warned about, never fatal.
-    for name in ("github", "gitlab", "feeds", "serviceBots", "widgets", "sentry", "encryption"):
+    for name in ("gitlab", "feeds", "serviceBots", "widgets", "sentry", "encryption"):
         assert name in config.unsupported
         assert any(w.startswith(f"{name} is not supported yet") for w in config.warnings)
     assert config.unsupported["gitlab"] == {
@@ -600,3 +605,36 @@ def test_config_can_be_built_directly() -> None:
     config = Config(bridge=BridgeConfig("localhost", "http://localhost:8008", 9993))
     assert config.listener_for("webhooks") is None
     assert config.webhook_base_url is None
+
+
+@pytest.mark.parametrize(
+    ("github", "key", "message"),
+    [
+        ({}, "github.webhook", "is required"),
+        ({"webhook": {}}, "github.webhook.secret", "is required"),
+        ({"webhook": {"secret": 5}}, "github.webhook.secret", "must be a string"),
+        (
+            {"webhook": {"secret": "s"}, "auth": {"id": True, "privateKeyFile": "k.pem"}},
+            "github.auth.id",
+            "numeric id",
+        ),
+        ({"webhook": {"secret": "s"}, "auth": {"id": 1}}, "github.auth.privateKeyFile", "required"),
+        (
+            {"webhook": {"secret": "s"}, "enterpriseUrl": "ftp://ghe"},
+            "github.enterpriseUrl",
+            "http",
+        ),
+    ],
+)
+def test_github_section_problems(github: dict[str, Any], key: str, message: str) -> None:
+    found = problems_of(minimal(github=github))
+    assert key in found, found
+    assert message in found[key]
+
+
+def test_github_section_switches_github_on() -> None:
+    config = parse_config(minimal(github={"webhook": {"secret": "s3cret"}}))
+    assert config.github is not None and config.github.webhook_secret == "s3cret"
+    assert config.github.app_id is None
+    assert "github" in config.enabled_services
+    assert not any(w.startswith("github") for w in config.warnings)
