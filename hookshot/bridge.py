@@ -20,6 +20,7 @@ from hookshot.admin_rooms import AdminRooms
 from hookshot.completions import Completions
 from hookshot.config import Config
 from hookshot.errors import MatrixError
+from hookshot.expiry import ExpiryNotifier
 from hookshot.hook_ids import HookIds
 from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.dispatch import Dispatcher
@@ -109,6 +110,7 @@ class Bridge:
             ),
         )
         self.sender = Sender(self.client, queue, self.completions)
+        self.expiry = ExpiryNotifier(self.store, self.outbox)
         self._user_patterns = [re.compile(ns.regex) for ns in registration.namespaces.users]
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
@@ -134,6 +136,7 @@ class Bridge:
 
     async def start(self, *, homeserver_timeout: float | None = None) -> None:
         """Wait for the homeserver, set up the bot, load rooms, start the workers."""
+        generic = self.config.generic
         await self._wait_for_homeserver(homeserver_timeout)
         await self._setup_bot()
         rooms = await self.client.joined_rooms()
@@ -147,6 +150,8 @@ class Bridge:
         self._spawn(self._consume_matrix_events(), "matrix-events")
         self._spawn(self.router.run(), "webhook-router")
         self._spawn(self.sender.run(), "sender")
+        if generic is not None and generic.send_expiry_notice:
+            self._spawn(self.expiry.run(), "expiry-notices")
         # Invites sent while we were down are in transactions the homeserver holds for us
         # (it cannot /sync an appservice bot); the ping makes it deliver them now.
         await self._guard(self.client.ping_appservice(self.registration.id))
@@ -176,6 +181,7 @@ class Bridge:
         self._stopping.set()
         self.router.stop()
         self.sender.stop()
+        self.expiry.stop()
         if self._tasks:
             _done, pending = await asyncio.wait(self._tasks, timeout=timeout)
             for task in pending:
