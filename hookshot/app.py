@@ -13,9 +13,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookshot.bridge import Bridge
 from hookshot.matrix.appservice import AppserviceApi
+from hookshot.metrics import Metrics
 from hookshot.webhooks.generic import GenericIntakeSettings, GenericWebhookIntake
 from hookshot.webhooks.github import GitHubWebhookIntake, is_github_delivery
 
@@ -67,11 +69,14 @@ def resource_routes(bridge: Bridge, resource: str) -> list[BaseRoute]:
             queue=bridge.queue,
             is_our_user=bridge.is_bridge_user,
             ensure_user=bridge.ensure_user,
+            on_events=bridge.metrics.appservice_events.inc,
         )
         return api.routes()
     if resource == "webhooks":
         return webhook_routes(bridge)
-    return []  # widgets and metrics arrive with their issues
+    if resource == "metrics":
+        return bridge.metrics.routes(refresh=bridge.refresh_metrics)
+    return []  # the widget API arrives with its issue
 
 
 def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
@@ -110,14 +115,50 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
     return routes
 
 
-def create_site_app(bridge: Bridge, site: Site) -> Starlette:
+def create_site_app(bridge: Bridge, site: Site) -> ASGIApp:
     """The ASGI app for one address: health first, then each resource under its prefix."""
     routes: list[BaseRoute] = health_routes(lambda: bridge.ready)
     # The webhooks resource ends in a catch-all (`/{hookId}`), so it goes last.
     for prefix, resource in sorted(site.mounts, key=lambda m: m[1] == "webhooks"):
         inner = resource_routes(bridge, resource)
         routes += [Mount(prefix, routes=inner)] if prefix else inner
-    return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
+    if any(resource == "webhooks" for _, resource in site.mounts):
+        return CountRequests(app, bridge.metrics)
+    return app
+
+
+class CountRequests:
+    """Counts webhook requests by route family, method and status (hookshot's metric)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self._counter = metrics.webhook_requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            self._counter.labels(_route_family(scope["path"]), scope["method"], str(status)).inc()
+
+
+def _route_family(path: str) -> str:
+    if path.startswith("/webhook/"):
+        return "/webhook/{hookId}"
+    if path in ("/github/webhook", "/gitlab/webhook", "/", "/live", "/ready", "/metrics"):
+        return path
+    return "/{hookId}" if path.count("/") == 1 else "other"
 
 
 async def _not_found(_: Request, __: Exception) -> Response:

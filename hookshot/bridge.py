@@ -19,12 +19,14 @@ from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
 from hookshot.completions import Completions
 from hookshot.config import Config
+from hookshot.connections.registry import kind_for
 from hookshot.errors import MatrixError
 from hookshot.expiry import ExpiryNotifier
 from hookshot.hook_ids import HookIds
 from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.dispatch import Dispatcher
 from hookshot.matrix.sender import Sender, backoff
+from hookshot.metrics import CountingQueue, Metrics, refresh_gauges
 from hookshot.outbox import Outbox
 from hookshot.permissions import check_any_service, check_permission
 from hookshot.provisioning import Provisioner, WebhookSettings
@@ -52,11 +54,16 @@ class Bridge:
     ) -> None:
         self.config = config
         self.registration = registration
-        self.queue = queue
+        self.metrics = Metrics()
+        self.queue: Queue = CountingQueue(queue, self.metrics)
+        queue = self.queue
         self.domain = config.bridge.domain
         self.bot_user_id = f"@{registration.sender_localpart}:{self.domain}"
         self.client = client or MatrixClient(
-            config.bridge.url, registration.as_token, self.bot_user_id
+            config.bridge.url,
+            registration.as_token,
+            self.bot_user_id,
+            observer=self._observe_call,
         )
         self.store = ConnectionStore()
         self.completions = Completions()
@@ -103,18 +110,33 @@ class Bridge:
             queue=queue,
             store=self.store,
             completions=self.completions,
+            metrics=self.metrics,
             settings=RouterSettings(
                 domain=self.domain,
                 user_id_prefix=generic.user_id_prefix if generic else None,
                 include_hook_body=generic.include_hook_body if generic else True,
             ),
         )
-        self.sender = Sender(self.client, queue, self.completions)
+        self.sender = Sender(self.client, queue, self.completions, metrics=self.metrics)
         self.expiry = ExpiryNotifier(self.store, self.outbox)
         self._user_patterns = [re.compile(ns.regex) for ns in registration.namespaces.users]
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self.ready = False
+
+    def _observe_call(self, name: str, ok: bool) -> None:
+        self.metrics.matrix_calls.labels(name).inc()
+        if not ok:
+            self.metrics.matrix_calls_failed.labels(name).inc()
+
+    async def refresh_metrics(self) -> None:
+        counts: dict[str, int] = {}
+        for conn in self.store:
+            kind = kind_for(conn.event_type)
+            service = kind.service if kind else "unknown"
+            counts[service] = counts.get(service, 0) + 1
+        topics = (wire.TOPIC_MATRIX, wire.TOPIC_WEBHOOK, wire.TOPIC_SEND)
+        await refresh_gauges(self.metrics, self.queue, topics, counts)
 
     # --- identity and permissions -------------------------------------------------------
 

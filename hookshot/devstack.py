@@ -42,7 +42,7 @@ def bridge_config(
             "bindAddress": "127.0.0.1",
         },
         "listeners": [
-            {"port": webhook_port, "bindAddress": "127.0.0.1", "resources": ["webhooks"]}
+            {"port": webhook_port, "bindAddress": "127.0.0.1", "resources": ["webhooks", "metrics"]}
         ],
         "generic": {
             "enabled": True,

@@ -13,6 +13,7 @@ from hookshot import wire
 from hookshot.completions import Completions, Outcome
 from hookshot.connections.base import OutgoingMessage
 from hookshot.formatting.generic import render_generic
+from hookshot.metrics import Metrics
 from hookshot.outbox import send_jobs
 from hookshot.queue.base import Job, Queue
 from hookshot.store import ConnectionStore
@@ -37,8 +38,10 @@ class WebhookRouter:
         store: ConnectionStore,
         completions: Completions,
         settings: RouterSettings,
+        metrics: Metrics | None = None,
         batch: int = 64,
     ) -> None:
+        self._metrics = metrics
         self._queue = queue
         self._store = store
         self._completions = completions
@@ -82,6 +85,11 @@ class WebhookRouter:
             messages = self.messages_for(job)
         except Exception as err:
             log.exception("webhook job %s could not be rendered", job.id)
+            if self._metrics is not None:
+                kind = str(job.payload.get("kind"))
+                self._metrics.connection_failed.labels(
+                    kind, str(job.payload.get("hook_id", ""))
+                ).inc()
             await self._queue.fail(job, f"{type(err).__name__}: {err}")
             self._completions.resolve(job.id, Outcome(ok=False, error="Failed to process webhook"))
             return

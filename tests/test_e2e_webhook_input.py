@@ -103,3 +103,26 @@ async def test_form_and_text_bodies(bridge: BridgeProcess, new_user: UserFactory
         assert plain.status_code == 202
     event = await user.wait_for_event(room_id, notice_from(hook_user, "Received webhook data: "))
     assert event["content"]["body"] == "Received webhook data: plain words"
+
+
+async def test_metrics_count_what_happened(bridge: BridgeProcess, new_user: UserFactory) -> None:
+    user = await new_user()
+    room_id = await room_with_bot(user, BOT)
+    url = await create_webhook(user, room_id, BOT, "metered")
+    async with httpx.AsyncClient() as http:
+        assert (await http.post(url, json={"text": "count me"})).status_code == 202
+        await user.wait_for_event(room_id, notice_from("@_webhooks_metered:localhost", "count me"))
+        text = (await http.get(bridge.files.webhook_base + "/metrics")).text
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+    key = 'hookshot_webhooks_http_request_total{method="POST",path="/webhook/{hookId}",status="202"}'
+    assert samples[key] >= 1
+    assert samples['hookshot_queue_event_pushes_total{event="send"}'] >= 1
+    assert samples['hookshot_connections{service="webhooks"}'] >= 1
+    assert samples["matrix_appservice_events_total"] >= 1
+    assert samples["hookshot_delivery_latency_seconds_count"] >= 1
+    assert any(k.startswith("matrix_api_calls_total{") for k in samples)
+    assert 'hookshot_queue_depth{topic="send"}' in samples

@@ -41,7 +41,9 @@ class AppserviceApi:
         is_our_user: Callable[[str], bool],
         ensure_user: Callable[[str], Any],
         on_ping: Callable[[str | None], None] | None = None,
+        on_events: Callable[[int], None] | None = None,
     ) -> None:
+        self._on_events = on_events
         self._hs_token = hs_token.encode()
         self._queue = queue
         self._is_our_user = is_our_user
@@ -91,6 +93,8 @@ class AppserviceApi:
             event_id, room_id = event.get("event_id"), event.get("room_id")
             if isinstance(event_id, str) and isinstance(room_id, str):
                 jobs.append(NewJob(id=event_id, partition=room_id, payload=event))
+        if self._on_events is not None:
+            self._on_events(len(jobs))
         if jobs:
             fresh = await self._queue.push(wire.TOPIC_MATRIX, jobs)
             log.debug(

@@ -8,7 +8,7 @@ belongs to the sender, which knows whether a job is durable.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -37,7 +37,9 @@ class MatrixClient:
         timeout: float = 30.0,
         max_connections: int = 32,
         transport: httpx.AsyncBaseTransport | None = None,
+        observer: Callable[[str, bool], None] | None = None,
     ) -> None:
+        self._observer = observer
         self.base_url = base_url.rstrip("/")
         self.bot_user_id = bot_user_id
         self._http = httpx.AsyncClient(
@@ -64,15 +66,24 @@ class MatrixClient:
         query = dict(params or {})
         if user_id and user_id != self.bot_user_id:
             query["user_id"] = user_id
-        resp = await self._http.request(
-            method, path, json=body if body is not None else None, params=query or None
-        )
+        try:
+            resp = await self._http.request(
+                method, path, json=body if body is not None else None, params=query or None
+            )
+        except httpx.HTTPError:
+            self._observe(method, path, ok=False)
+            raise
+        self._observe(method, path, ok=resp.status_code < 400)
         if resp.status_code >= 400:
             raise _error_from(resp)
         if not resp.content:
             return {}
         data = resp.json()
         return data if isinstance(data, dict) else {"value": data}
+
+    def _observe(self, method: str, path: str, *, ok: bool) -> None:
+        if self._observer is not None:
+            self._observer(f"{method} {endpoint_name(path)}", ok)
 
     # --- server -------------------------------------------------------------------------
 
@@ -259,6 +270,17 @@ class MatrixClient:
     async def set_account_data(self, event_type: str, content: Mapping[str, Any]) -> None:
         path = f"/_matrix/client/v3/user/{_q(self.bot_user_id)}/account_data/{_q(event_type)}"
         await self.request("PUT", path, content)
+
+
+def endpoint_name(path: str) -> str:
+    """A low-cardinality name for an API path: ids and free values become `_`."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p][2:]  # drop _matrix/client
+    named: list[str] = []
+    for part in parts:
+        decoded = part.replace("%21", "!").replace("%40", "@").replace("%24", "$")
+        is_id = decoded[:1] in "!@$#" or "%3A" in part or ":" in decoded
+        named.append("_" if is_id or len(named) >= 4 else part)
+    return "/".join(named)
 
 
 def _error_from(resp: httpx.Response) -> MatrixError:

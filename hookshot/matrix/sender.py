@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import logging
 import random
+import time
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from hookshot import wire
 from hookshot.completions import Completions, Outcome
 from hookshot.errors import MatrixError, RateLimited
 from hookshot.matrix.client import MatrixClient
+from hookshot.metrics import Metrics
 from hookshot.queue.base import Job, Queue
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,9 @@ class Sender:
         completions: Completions,
         *,
         max_in_flight: int = 16,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._client = client
         self._queue = queue
         self._completions = completions
@@ -132,31 +136,42 @@ class Sender:
                 user_id=sender,
             )
         except RateLimited as err:
+            self._count_retry("ratelimited")
             await self._queue.retry(job, err.retry_after_ms / 1000, str(err))
         except MatrixError as err:
             if not err.permanent:
-                await self._retry(job, str(err))
+                await self._retry(job, str(err), "server")
             elif sender is not None and err.status == 403 and job.attempts < 3:
                 # Maybe kicked since we last joined: rejoin on the next attempt.
                 self._users.forget_membership(sender, room_id)
+                self._count_retry("forbidden")
                 await self._queue.retry(job, backoff(job.attempts), str(err))
             else:
                 log.error("send job %s failed for good: %s", job.id, err)
                 self.failed += 1
+                if self._metrics is not None:
+                    self._metrics.send_failures.inc()
                 await self._queue.fail(job, str(err))
                 self._completions.resolve(origin, Outcome(ok=False, error=str(err)))
         except (httpx.HTTPError, OSError) as err:
-            await self._retry(job, f"{type(err).__name__}: {err}")
+            await self._retry(job, f"{type(err).__name__}: {err}", "network")
         except Exception as err:
             # A bug must not kill the sender loop; the job is kept for a later try.
             log.exception("send job %s crashed", job.id)
-            await self._retry(job, f"{type(err).__name__}: {err}")
+            await self._retry(job, f"{type(err).__name__}: {err}", "bug")
         else:
             self.sent += 1
+            if self._metrics is not None:
+                self._metrics.delivery_latency.observe(max(0.0, time.time() - job.enqueued_at))
             await self._queue.ack(job)
             self._completions.resolve(origin, Outcome(ok=True, event_id=event_id))
 
-    async def _retry(self, job: Job, error: str) -> None:
+    def _count_retry(self, reason: str) -> None:
+        if self._metrics is not None:
+            self._metrics.send_retries.labels(reason).inc()
+
+    async def _retry(self, job: Job, error: str, reason: str) -> None:
+        self._count_retry(reason)
         delay = backoff(job.attempts)
         log.warning("send job %s: %s; retry %d in %.1fs", job.id, error, job.attempts + 1, delay)
         await self._queue.retry(job, delay, error)
