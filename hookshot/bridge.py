@@ -19,6 +19,7 @@ from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
 from hookshot.completions import Completions
 from hookshot.config import Config
+from hookshot.connections.github_notices import GitHubDefaults
 from hookshot.connections.registry import kind_for
 from hookshot.errors import MatrixError
 from hookshot.expiry import ExpiryNotifier
@@ -115,6 +116,12 @@ class Bridge:
                 domain=self.domain,
                 user_id_prefix=generic.user_id_prefix if generic else None,
                 include_hook_body=generic.include_hook_body if generic else True,
+                github=GitHubDefaults(
+                    server_name=self.domain,
+                    show_issue_room_link=bool(
+                        config.github and config.github.default_options.get("showIssueRoomLink")
+                    ),
+                ),
             ),
         )
         self.sender = Sender(self.client, queue, self.completions, metrics=self.metrics)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from hookshot import wire
 from hookshot.completions import Completions, Outcome
 from hookshot.connections.base import OutgoingMessage
+from hookshot.connections.github_notices import GitHubDefaults, notices
+from hookshot.connections.github_repo import GitHubRepo
 from hookshot.formatting.generic import render_generic
 from hookshot.metrics import Metrics
 from hookshot.outbox import send_jobs
@@ -26,6 +28,7 @@ class RouterSettings:
     domain: str
     user_id_prefix: str | None
     include_hook_body: bool
+    github: GitHubDefaults
 
 
 class WebhookRouter:
@@ -76,8 +79,25 @@ class WebhookRouter:
                     domain=self._settings.domain,
                 )
             ]
+        if payload.get("kind") == "github":
+            return self._github_messages(job)
         log.warning("webhook job %s of unknown kind %r dropped", job.id, payload.get("kind"))
         return []
+
+    def _github_messages(self, job: Job) -> list[OutgoingMessage]:
+        body = job.payload.get("body")
+        name = str(job.payload.get("name"))
+        repo = body.get("repository") if isinstance(body, dict) else None
+        full_name = repo.get("full_name") if isinstance(repo, dict) else None
+        if not isinstance(body, dict) or not isinstance(full_name, str):
+            return []
+        messages = []
+        for conn in self._store.routed(f"github:{full_name.lower()}"):
+            if not isinstance(conn, GitHubRepo):
+                continue
+            for content in notices(conn, name, body, self._settings.github):
+                messages.append(OutgoingMessage(room_id=conn.room_id, content=content))
+        return messages
 
     async def _process(self, job: Job) -> None:
         # One bad job must not block the others: catch at the job boundary.

@@ -21,6 +21,7 @@ class ConnectionStore:
         self._by_key: dict[Key, Connection] = {}
         self._rooms: dict[str, list[Connection]] = {}
         self._hooks: dict[str, GenericHook] = {}
+        self._routes: dict[str, list[Connection]] = {}
 
     def apply(self, key: Key, connection: Connection | None) -> bool:
         """Set (or with None remove) the connection at `key`; True if anything changed."""
@@ -37,6 +38,10 @@ class ConnectionStore:
             room.sort(key=lambda c: -c.priority)
             if isinstance(connection, GenericHook):
                 self._hooks[connection.hook_id] = connection
+            for route in connection.match_keys():
+                routed = self._routes.setdefault(route, [])
+                routed.append(connection)
+                routed.sort(key=lambda c: -c.priority)
         return True
 
     def _drop(self, connection: Connection) -> None:
@@ -64,6 +69,10 @@ class ConnectionStore:
     def in_room(self, room_id: str) -> list[Connection]:
         """The room's connections, highest priority first."""
         return list(self._rooms.get(room_id, []))
+
+    def routed(self, route: str) -> list[Connection]:
+        """Connections that asked for events under `route`, highest priority first."""
+        return list(self._routes.get(route, []))
 
     def hook(self, hook_id: str) -> GenericHook | None:
         return self._hooks.get(hook_id)

@@ -322,7 +322,9 @@ def _corpus(kind: str) -> list[Path]:
 
 @pytest.mark.parametrize(
     "path",
-    [*_corpus("generic"), *_corpus("github"), *_corpus("gitlab")],
+    # A GitHub and a GitLab push as generic bodies; the rest of those corpora are for their
+    # own formatters (some are too large or hold floats, which this oracle does not cover).
+    [*_corpus("generic"), CORPORA / "github/push.none.1.json", CORPORA / "gitlab/push.none.1.json"],
     ids=lambda p: f"{p.parent.name}/{p.name}",
 )
 def test_corpus_payloads(path: Path) -> None:

@@ -25,6 +25,10 @@ class Connection:
     def key(self) -> tuple[str, str, str]:
         return (self.room_id, self.event_type, self.state_key)
 
+    def match_keys(self) -> tuple[str, ...]:
+        """Keys incoming events are routed by (e.g. "github:org/repo"); none by default."""
+        return ()
+
 
 @dataclass(frozen=True)
 class OutgoingMessage:

@@ -408,6 +408,9 @@ class GitHubRepo(Connection):
         """GitHub names are case-insensitive, and so is hookshot's matching."""
         return f"{org}/{repo}".lower() == self.full_name
 
+    def match_keys(self) -> tuple[str, ...]:
+        return (f"github:{self.full_name}",)
+
     def hook_enabled(self, name: str) -> bool:
         """Whether event `name` is enabled, e.g. "pull_request.opened" or "workflow.run.failure".
 
