@@ -20,6 +20,7 @@ from hookshot.matrix.appservice import AppserviceApi
 from hookshot.metrics import Metrics
 from hookshot.webhooks.generic import GenericIntakeSettings, GenericWebhookIntake
 from hookshot.webhooks.github import GitHubWebhookIntake, is_github_delivery
+from hookshot.webhooks.gitlab import GitLabWebhookIntake, is_gitlab_delivery
 
 APPSERVICE = "appservice"
 
@@ -92,9 +93,20 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
         )
         routes += github.routes()
 
+    gitlab = None
+    if bridge.config.gitlab is not None:
+        gitlab = GitLabWebhookIntake(
+            secret=bridge.config.gitlab.webhook_secret,
+            queue=bridge.queue,
+            ready=lambda: bridge.ready,
+        )
+        routes += gitlab.routes()
+
     async def legacy_root(request: Request) -> Response:
         if github is not None and is_github_delivery(request.headers):
             return await github.handle(request)
+        if gitlab is not None and is_gitlab_delivery(request.headers):
+            return await gitlab.handle(request)
         return await _not_found(request, Exception())
 
     routes.append(Route("/", legacy_root, methods=["POST"]))

@@ -73,8 +73,9 @@ class Bridge:
         self.admin_rooms = AdminRooms(self.client)
         generic = config.generic
         services = {wire.SERVICE_WEBHOOKS} if generic and generic.enabled else set()
-        if wire.SERVICE_GITHUB in config.enabled_services:
-            services.add(wire.SERVICE_GITHUB)
+        for service in (wire.SERVICE_GITHUB, wire.SERVICE_GITLAB):
+            if service in config.enabled_services:
+                services.add(service)
         self.room_state = RoomStateSync(
             client=self.client,
             store=self.store,
@@ -83,6 +84,7 @@ class Bridge:
             outbox=self.outbox,
             allowed=self.allowed,
             enabled_services=frozenset(services),
+            gitlab_instances=config.gitlab.instances if config.gitlab else None,
         )
         max_expiry = generic.max_expiry_time if generic else None
         self.provisioner = Provisioner(
@@ -116,6 +118,7 @@ class Bridge:
                 domain=self.domain,
                 user_id_prefix=generic.user_id_prefix if generic else None,
                 include_hook_body=generic.include_hook_body if generic else True,
+                review_delay=(config.gitlab.comment_debounce_ms / 1000) if config.gitlab else 5.0,
                 github=GitHubDefaults(
                     server_name=self.domain,
                     show_issue_room_link=bool(
@@ -124,7 +127,13 @@ class Bridge:
                 ),
             ),
         )
-        self.sender = Sender(self.client, queue, self.completions, metrics=self.metrics)
+        self.sender = Sender(
+            self.client,
+            queue,
+            self.completions,
+            metrics=self.metrics,
+            on_sent=self.router.threads.on_sent,
+        )
         self.expiry = ExpiryNotifier(self.store, self.outbox)
         self._user_patterns = [re.compile(ns.regex) for ns in registration.namespaces.users]
         self._tasks: list[asyncio.Task[None]] = []

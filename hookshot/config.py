@@ -45,7 +45,6 @@ IGNORED_RESOURCES: Final[tuple[str, ...]] = ("provisioning", "modules")
 
 # Hookshot sections we accept and keep raw until we implement them.
 UNSUPPORTED_SECTIONS: Final[tuple[str, ...]] = (
-    "gitlab",
     "figma",
     "feeds",
     "jira",
@@ -183,6 +182,26 @@ class GitHubConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class GitLabConfig:
+    """`gitlab`: projects' (and groups') webhooks from the configured instances."""
+
+    instances: Mapping[str, str]  # name -> base URL (no trailing slash)
+    webhook_secret: str
+    public_url: str | None = None  # where GitLab reaches our /gitlab/webhook (for setup)
+    comment_debounce_ms: int = 5000
+    user_id_prefix: str | None = None
+
+    def instance_for_url(self, url: str) -> str | None:
+        """The configured instance name whose URL `url` starts with."""
+        for name, base in self.instances.items():
+            if url.rstrip("/").lower() == base.lower() or url.lower().startswith(
+                base.lower() + "/"
+            ):
+                return name
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class BotConfig:
     """`bot`: profile of the bridge bot; None leaves the profile alone."""
 
@@ -229,6 +248,7 @@ class Config:
     permissions: tuple[ActorPermission, ...] = ()
     generic: GenericConfig | None = None
     github: GitHubConfig | None = None
+    gitlab: GitLabConfig | None = None
     bot: BotConfig = field(default_factory=BotConfig)
     metrics: MetricsConfig | None = None
     queue: QueueConfig | None = None
@@ -255,7 +275,7 @@ class Config:
     @property
     def enabled_services(self) -> tuple[str, ...]:
         """Service kinds switched on, named as hookshot names them (supported or not)."""
-        return _enabled_services(self.generic, self.unsupported, self.github)
+        return _enabled_services(self.generic, self.unsupported, self.github, self.gitlab)
 
 
 # --- readers ----------------------------------------------------------------------------------
@@ -775,6 +795,54 @@ def _parse_github(root: _Reader) -> GitHubConfig | None:
     return config
 
 
+def _parse_gitlab(root: _Reader) -> GitLabConfig | None:
+    sec = root.section("gitlab")
+    if sec is None:
+        return None
+    instances: dict[str, str] = {}
+    raw_instances = sec.section("instances")
+    if raw_instances is None:
+        sec.problem("instances", "is required: {name: {url: https://gitlab.example.org}}")
+    else:
+        for name in list(raw_instances.raw):
+            inst = raw_instances.section(str(name))
+            if inst is None:
+                continue
+            url = inst.required_text("url")
+            if url and (why := _check_http_url(url)):
+                inst.problem("url", why)
+            elif url:
+                instances[str(name)] = url.rstrip("/")
+            inst.warn_unknown()
+    webhook = sec.section("webhook")
+    secret = ""
+    public_url = None
+    if webhook is None:
+        sec.problem("webhook", "is required: {secret: ...} as set on the GitLab webhook")
+    else:
+        secret = webhook.required_text("secret")
+        public_url = webhook.text("publicUrl")
+        if public_url and (why := _check_http_url(public_url)):
+            webhook.problem("publicUrl", why)
+        webhook.warn_unknown()
+    debounce = sec.get("commentDebounceMs")
+    debounce_ms = 5000
+    if debounce is not None:
+        if isinstance(debounce, bool) or not isinstance(debounce, int) or debounce < 0:
+            sec.problem("commentDebounceMs", "must be a number of milliseconds (0 or more)")
+        else:
+            debounce_ms = debounce
+    config = GitLabConfig(
+        instances=MappingProxyType(instances),
+        webhook_secret=secret,
+        public_url=public_url or None,
+        comment_debounce_ms=debounce_ms,
+        user_id_prefix=sec.text("userIdPrefix") or None,
+    )
+    sec.warn_unknown()
+    return config
+
+
 def _parse_bot(root: _Reader) -> BotConfig:
     sec = root.section("bot")
     if sec is None:
@@ -863,8 +931,11 @@ def _enabled_services(
     generic: GenericConfig | None,
     unsupported: Mapping[str, object],
     github: GitHubConfig | None = None,
+    gitlab: GitLabConfig | None = None,
 ) -> tuple[str, ...]:
     services: list[str] = ["github"] if github is not None else []
+    if gitlab is not None:
+        services.append("gitlab")
     feeds = unsupported.get("feeds")
     if isinstance(feeds, Mapping) and feeds.get("enabled"):
         services.append("feeds")
@@ -875,7 +946,6 @@ def _enabled_services(
     if generic is not None and generic.outbound:
         services.append("genericOutbound")
     for name, service in (
-        ("gitlab", "gitlab"),
         ("jira", "jira"),
         ("challengeHound", "challengehound"),
         ("openProject", "openproject"),
@@ -902,6 +972,7 @@ _OURS: Final = frozenset(
         "webhook",
         "storage",
         "github",
+        "gitlab",
     }
 )
 
@@ -926,6 +997,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     permissions = _parse_permissions(root, bridge.domain)
     generic = _parse_generic(root)
     github = _parse_github(root)
+    gitlab = _parse_gitlab(root)
     bot = _parse_bot(root)
     queue, cache = _parse_queue_and_cache(root, env or {})
     storage = _parse_storage(root)
@@ -953,7 +1025,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     if generic is not None and generic.enabled and listeners and not webhooks_served:
         sink.problem("listeners", "generic.enabled needs a listener with the webhooks resource")
     generic_broken = any(p.key.startswith("generic.") for p in sink.problems)
-    if not _enabled_services(generic, unsupported, github) and not generic_broken:
+    if not _enabled_services(generic, unsupported, github, gitlab) and not generic_broken:
         sink.problem(
             "generic.enabled",
             "no service is enabled; set generic.enabled: true (or configure github/gitlab)",
@@ -969,6 +1041,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
         permissions=permissions,
         generic=generic,
         github=github,
+        gitlab=gitlab,
         bot=bot,
         metrics=metrics,
         queue=queue,

@@ -40,6 +40,7 @@ class RoomStateSync:
         outbox: Outbox,
         allowed: PermissionCheck,
         enabled_services: frozenset[str],
+        gitlab_instances: Mapping[str, str] | None = None,
     ) -> None:
         self._client = client
         self._store = store
@@ -48,7 +49,7 @@ class RoomStateSync:
         self._outbox = outbox
         self._allowed = allowed
         self._enabled = enabled_services
-        self._ctx = BuildContext(hook_ids=hook_ids)
+        self._ctx = BuildContext(hook_ids=hook_ids, gitlab_instances=gitlab_instances or {})
         # The last content an allowed user wrote, per connection key: what a rollback restores.
         self._good: dict[Key, dict[str, Any]] = {}
 

@@ -14,10 +14,13 @@ from hookshot.completions import Completions, Outcome
 from hookshot.connections.base import OutgoingMessage
 from hookshot.connections.github_notices import GitHubDefaults, notices
 from hookshot.connections.github_repo import GitHubRepo
+from hookshot.connections.gitlab_repo import GitLabRepo
 from hookshot.formatting.generic import render_generic
+from hookshot.formatting.gitlab import ReviewActivity, project_ref
 from hookshot.metrics import Metrics
 from hookshot.outbox import send_jobs
 from hookshot.queue.base import Job, Queue
+from hookshot.review_batches import DiscussionThreads, ReviewBatcher
 from hookshot.store import ConnectionStore
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ class RouterSettings:
     user_id_prefix: str | None
     include_hook_body: bool
     github: GitHubDefaults
+    review_delay: float = 5.0  # gitlab.commentDebounceMs, in seconds
 
 
 class WebhookRouter:
@@ -42,9 +46,12 @@ class WebhookRouter:
         completions: Completions,
         settings: RouterSettings,
         metrics: Metrics | None = None,
+        threads: DiscussionThreads | None = None,
         batch: int = 64,
     ) -> None:
         self._metrics = metrics
+        self.threads = threads or DiscussionThreads()
+        self._reviews = ReviewBatcher(queue, self.threads, settings.review_delay)
         self._queue = queue
         self._store = store
         self._completions = completions
@@ -54,6 +61,7 @@ class WebhookRouter:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._reviews.cancel()
 
     async def run(self) -> None:
         while not self._stopping.is_set():
@@ -81,6 +89,8 @@ class WebhookRouter:
             ]
         if payload.get("kind") == "github":
             return self._github_messages(job)
+        if payload.get("kind") == "gitlab":
+            return self.gitlab_routes(job)[0]
         log.warning("webhook job %s of unknown kind %r dropped", job.id, payload.get("kind"))
         return []
 
@@ -99,10 +109,51 @@ class WebhookRouter:
                 messages.append(OutgoingMessage(room_id=conn.room_id, content=content))
         return messages
 
+    def gitlab_routes(
+        self, job: Job
+    ) -> tuple[list[OutgoingMessage], list[tuple[GitLabRepo, ReviewActivity]]]:
+        """Notices to send now, and review activity to batch, for a GitLab delivery."""
+        body = job.payload.get("body")
+        if not isinstance(body, dict):
+            return [], []
+        name = str(job.payload.get("name"))
+        header = job.payload.get("header")
+        header = header if isinstance(header, str) else None
+        project = project_ref(body)
+        if project is None:
+            return [], []
+        instance = job.payload.get("instance") or project.instance_url
+        instance = instance if isinstance(instance, str) else None
+        messages: list[OutgoingMessage] = []
+        reviews: list[tuple[GitLabRepo, ReviewActivity]] = []
+        parts = project.path.lower().split("/")
+        # The project itself, then each group above it (group connections, ours).
+        for depth in range(len(parts), 0, -1):
+            for conn in self._store.routed("gitlab:" + "/".join(parts[:depth])):
+                if not isinstance(conn, GitLabRepo) or not conn.matches(instance, project.path):
+                    continue
+                activity = conn.review_activity(name, body, header=header)
+                if activity is not None:
+                    reviews.append((conn, activity))
+                    continue
+                content = conn.render(name, body, header=header)
+                if content is not None:
+                    messages.append(OutgoingMessage(room_id=conn.room_id, content=content))
+        return messages, reviews
+
     async def _process(self, job: Job) -> None:
         # One bad job must not block the others: catch at the job boundary.
         try:
-            messages = self.messages_for(job)
+            if job.payload.get("kind") == "gitlab":
+                messages, reviews = self.gitlab_routes(job)
+                if reviews:
+                    # Held (not acked) until its batches are posted; see review_batches.
+                    if messages:
+                        await self._queue.push(wire.TOPIC_SEND, send_jobs(job.id, messages))
+                    self._reviews.add(job, reviews)
+                    return
+            else:
+                messages = list(self.messages_for(job))
         except Exception as err:
             log.exception("webhook job %s could not be rendered", job.id)
             if self._metrics is not None:

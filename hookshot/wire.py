@@ -12,6 +12,20 @@ GITHUB_REPO: Final = "uk.half-shot.matrix-hookshot.github.repository"
 GITHUB_REPO_LEGACY: Final = "uk.half-shot.matrix-github.repository"
 GITHUB_REPO_TYPES: Final = (GITHUB_REPO, GITHUB_REPO_LEGACY)
 
+GITLAB_REPO: Final = "uk.half-shot.matrix-hookshot.gitlab.repository"
+GITLAB_REPO_LEGACY: Final = "uk.half-shot.matrix-github.gitlab.repository"
+GITLAB_REPO_TYPES: Final = (GITLAB_REPO, GITLAB_REPO_LEGACY)
+
+# Extra content keys on GitHub notices (hookshot's).
+EXTERNAL_URL: Final = "external_url"
+GITHUB_REPO_KEY: Final = "uk.half-shot.matrix-hookshot.github.repo"
+GITHUB_ISSUE_KEY: Final = "uk.half-shot.matrix-hookshot.github.issue"
+GITHUB_PULL_REQUEST_KEY: Final = "uk.half-shot.matrix-hookshot.github.pull_request"
+GITHUB_PUSH_KEY: Final = "uk.half-shot.matrix-hookshot.github.push"
+
+# MSC4095 link previews: an empty list asks clients not to preview the message's links.
+URL_PREVIEWS_KEY: Final = "com.beeper.linkpreviews"
+
 # Room account data mapping hookId -> state_key; hookshot keys it by the state event type.
 GENERIC_HOOK_ACCOUNT_DATA: Final = GENERIC_HOOK
 
@@ -31,6 +45,7 @@ TOPIC_MATRIX: Final = "matrix"  # events pushed by the homeserver, keyed by even
 # Permission services (config `permissions[].services[].service`).
 SERVICE_WEBHOOKS: Final = "webhooks"
 SERVICE_GITHUB: Final = "github"
+SERVICE_GITLAB: Final = "gitlab"
 
 # Matrix event types and values we use.
 M_ROOM_MESSAGE: Final = "m.room.message"

@@ -14,6 +14,9 @@ from hookshot.devhomeserver import LocalSynapse, register_user
 from hookshot.devstack import BridgeFiles, BridgeProcess
 
 GITHUB_SECRET = "test-github-secret"
+GITLAB_SECRET = "test-gitlab-secret"
+GITLAB_INSTANCE, GITLAB_URL = "test", "https://gitlab.test"
+GITLAB_DEBOUNCE_MS = 1500
 SPARE_ADMIN = "spare-admin"
 # The spare bridge: everyone on the server may use commands, one user may manage connections.
 SPARE_PERMISSIONS = [
@@ -50,7 +53,17 @@ def synapse(
     )
     # Registrations must exist before Synapse reads them at start.
     # A github section switches GitHub repository connections on (webhooks need no app).
-    main_files.write(hs.base_url, extra={"github": {"webhook": {"secret": GITHUB_SECRET}}})
+    main_files.write(
+        hs.base_url,
+        extra={
+            "github": {"webhook": {"secret": GITHUB_SECRET}},
+            "gitlab": {
+                "instances": {GITLAB_INSTANCE: {"url": GITLAB_URL}},
+                "webhook": {"secret": GITLAB_SECRET},
+                "commentDebounceMs": GITLAB_DEBOUNCE_MS,
+            },
+        },
+    )
     spare_files.write(
         hs.base_url,
         generic={"userIdPrefix": "_sparehooks_"},

@@ -159,14 +159,15 @@ def test_hookshot_style_config_loads() -> None:
     assert widgets is not None
     assert widgets.prefix == "/widgets"
     # Sections we do not serve yet are kept raw and warned about, never fatal.
-    for name in ("gitlab", "feeds", "serviceBots", "widgets", "sentry", "encryption"):
+    assert config.gitlab is not None
+    assert config.gitlab.instances == {"gitlab.com": "https://gitlab.com"}
+    assert config.gitlab.comment_debounce_ms == 5000
+    assert config.gitlab.public_url == "https://hooks.acme.test/hookshot/"
+    assert config.gitlab.instance_for_url("https://gitlab.com/a/b") == "gitlab.com"
+    for name in ("feeds", "serviceBots", "widgets", "sentry", "encryption"):
         assert name in config.unsupported
         assert any(w.startswith(f"{name} is not supported yet") for w in config.warnings)
-    assert config.unsupported["gitlab"] == {
-        "instances": {"gitlab.com": {"url": "https://gitlab.com"}},
-        "webhook": {"secret": "secrettoken", "publicUrl": "https://hooks.acme.test/hookshot/"},
-        "commentDebounceMs": 5000,
-    }
+    assert config.unsupported["feeds"] == {"enabled": False, "pollIntervalSeconds": 600}
     assert any("provisioning" in w for w in config.warnings)
     assert set(config.enabled_services) == {"generic", "genericOutbound", "github", "gitlab"}
     assert check_permission(config.permissions, "@sam:support.acme.test", "jira", "login")
@@ -638,3 +639,31 @@ def test_github_section_switches_github_on() -> None:
     assert config.github.app_id is None
     assert "github" in config.enabled_services
     assert not any(w.startswith("github") for w in config.warnings)
+
+
+@pytest.mark.parametrize(
+    ("gitlab", "key", "message"),
+    [
+        ({"webhook": {"secret": "s"}}, "gitlab.instances", "is required"),
+        (
+            {"instances": {"x": {}}, "webhook": {"secret": "s"}},
+            "gitlab.instances.x.url",
+            "required",
+        ),
+        (
+            {"instances": {"x": {"url": "nope"}}, "webhook": {"secret": "s"}},
+            "gitlab.instances.x.url",
+            "http",
+        ),
+        ({"instances": {}}, "gitlab.webhook", "is required"),
+        (
+            {"instances": {}, "webhook": {"secret": "s"}, "commentDebounceMs": "soon"},
+            "gitlab.commentDebounceMs",
+            "milliseconds",
+        ),
+    ],
+)
+def test_gitlab_section_problems(gitlab: dict[str, Any], key: str, message: str) -> None:
+    found = problems_of(minimal(gitlab=gitlab))
+    assert key in found, found
+    assert message in found[key]

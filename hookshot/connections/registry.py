@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hookshot import wire
-from hookshot.connections import generic_hook, github_repo
+from hookshot.connections import generic_hook, github_repo, gitlab_repo
 from hookshot.connections.base import Connection
+from hookshot.errors import StateError
 from hookshot.hook_ids import HookIds
 
 
@@ -17,6 +18,7 @@ class BuildContext:
     """What building a connection from state may need besides the content."""
 
     hook_ids: HookIds
+    gitlab_instances: Mapping[str, str] = field(default_factory=dict)  # name -> base URL
 
 
 Builder = Callable[[BuildContext, str, str, str, Mapping[str, Any]], Awaitable[Connection]]
@@ -46,10 +48,22 @@ async def _build_github_repo(
     return github_repo.from_state(room_id, event_type, state_key, content)
 
 
+async def _build_gitlab_repo(
+    ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
+) -> Connection:
+    conn = gitlab_repo.from_state(room_id, event_type, state_key, content)
+    url = ctx.gitlab_instances.get(conn.state.instance)
+    if url is None:
+        raise StateError("Instance name not recognised")
+    return gitlab_repo.from_state(room_id, event_type, state_key, content, instance_url=url)
+
+
 GENERIC = Kind("generic", wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK_TYPES, _build_generic)
 GITHUB_REPO = Kind("github_repo", wire.SERVICE_GITHUB, wire.GITHUB_REPO_TYPES, _build_github_repo)
 
-KINDS: tuple[Kind, ...] = (GENERIC, GITHUB_REPO)
+GITLAB_REPO = Kind("gitlab_repo", wire.SERVICE_GITLAB, wire.GITLAB_REPO_TYPES, _build_gitlab_repo)
+
+KINDS: tuple[Kind, ...] = (GENERIC, GITHUB_REPO, GITLAB_REPO)
 _BY_TYPE = {t: kind for kind in KINDS for t in kind.event_types}
 
 

@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 # Wire name: the MSC4095 hint hookshot adds (as an empty list) when URL previews are turned off.
-LINK_PREVIEWS_KEY: Final = "com.beeper.linkpreviews"
+LINK_PREVIEWS_KEY: Final = wire.URL_PREVIEWS_KEY
 
 TRUNCATE_COMMENT_SIZE: Final = 256  # UTF-16 code units, as JavaScript counts
 DEFAULT_PR_DIFF_MAX_LINES: Final = 30

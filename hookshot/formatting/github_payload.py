@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from hookshot import wire
+
 # Wire names (extra content keys hookshot puts on its GitHub notices).
-EXTERNAL_URL: Final = "external_url"
-GITHUB_REPO_KEY: Final = "uk.half-shot.matrix-hookshot.github.repo"
-GITHUB_ISSUE_KEY: Final = "uk.half-shot.matrix-hookshot.github.issue"
-GITHUB_PULL_REQUEST_KEY: Final = "uk.half-shot.matrix-hookshot.github.pull_request"
-GITHUB_PUSH_KEY: Final = "uk.half-shot.matrix-hookshot.github.push"
+EXTERNAL_URL: Final = wire.EXTERNAL_URL
+GITHUB_REPO_KEY: Final = wire.GITHUB_REPO_KEY
+GITHUB_ISSUE_KEY: Final = wire.GITHUB_ISSUE_KEY
+GITHUB_PULL_REQUEST_KEY: Final = wire.GITHUB_PULL_REQUEST_KEY
+GITHUB_PUSH_KEY: Final = wire.GITHUB_PUSH_KEY
 
 
 class MalformedPayload(ValueError):

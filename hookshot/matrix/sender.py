@@ -13,6 +13,7 @@ import hashlib
 import logging
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -90,8 +91,10 @@ class Sender:
         *,
         max_in_flight: int = 16,
         metrics: Metrics | None = None,
+        on_sent: Callable[[dict[str, Any], str], None] | None = None,
     ) -> None:
         self._metrics = metrics
+        self._on_sent = on_sent
         self._client = client
         self._queue = queue
         self._completions = completions
@@ -165,6 +168,8 @@ class Sender:
                 self._metrics.delivery_latency.observe(max(0.0, time.time() - job.enqueued_at))
             await self._queue.ack(job)
             self._completions.resolve(origin, Outcome(ok=True, event_id=event_id))
+            if self._on_sent is not None:
+                self._on_sent(p, event_id)
 
     def _count_retry(self, reason: str) -> None:
         if self._metrics is not None:
