@@ -85,6 +85,7 @@ class Bridge:
             allowed=self.allowed,
             enabled_services=frozenset(services),
             gitlab_instances=config.gitlab.instances if config.gitlab else None,
+            js_enabled=bool(generic and generic.allow_js_transformation_functions),
         )
         max_expiry = generic.max_expiry_time if generic else None
         self.provisioner = Provisioner(
@@ -118,6 +119,7 @@ class Bridge:
                 domain=self.domain,
                 user_id_prefix=generic.user_id_prefix if generic else None,
                 include_hook_body=generic.include_hook_body if generic else True,
+                allow_js=bool(generic and generic.allow_js_transformation_functions),
                 review_delay=(config.gitlab.comment_debounce_ms / 1000) if config.gitlab else 5.0,
                 github=GitHubDefaults(
                     server_name=self.domain,

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
+
+from hookshot.transform.result import WebhookResponse
 
 
 @dataclass(frozen=True)
@@ -12,6 +15,17 @@ class Outcome:
     ok: bool
     error: str | None = None
     event_id: str | None = None
+    # A transformation's answer for the webhook's sender: {body, contentType, statusCode}.
+    response: dict[str, Any] | None = None
+
+
+def response_payload(response: WebhookResponse) -> dict[str, Any]:
+    """A transformation's webhookResponse as JSON for a job payload."""
+    return {
+        "body": response.body,
+        "contentType": response.content_type,
+        "statusCode": response.status_code,
+    }
 
 
 class Completions:

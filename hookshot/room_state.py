@@ -7,12 +7,14 @@ when there is none.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from hookshot.admin_rooms import AdminRooms
 from hookshot.connections.base import OutgoingMessage, is_removal
+from hookshot.connections.generic_hook import GenericHook, vet_function
 from hookshot.connections.registry import BuildContext, Kind, kind_for
 from hookshot.errors import StateError
 from hookshot.hook_ids import HookIds
@@ -41,7 +43,9 @@ class RoomStateSync:
         allowed: PermissionCheck,
         enabled_services: frozenset[str],
         gitlab_instances: Mapping[str, str] | None = None,
+        js_enabled: bool = False,
     ) -> None:
+        self._js_enabled = js_enabled
         self._client = client
         self._store = store
         self._hook_ids = hook_ids
@@ -125,6 +129,18 @@ class RoomStateSync:
                     [_notice(room_id, f"Invalid {kind.name} connection `{state_key}`: {err}")],
                 )
             return False
+        if isinstance(conn, GenericHook):
+            previous = self._store.get(key)
+            conn, warning = await asyncio.to_thread(
+                vet_function,
+                conn,
+                previous if isinstance(previous, GenericHook) else None,
+                js_enabled=self._js_enabled,
+            )
+            if warning and notify:
+                await self._outbox.send(
+                    f"state:{event.get('event_id')}", [_notice(room_id, warning)]
+                )
         self._good[key] = dict(content)
         if self._store.apply(key, conn):
             log.info("applied connection %s (priority %d)", key, conn.priority)

@@ -10,18 +10,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hookshot import wire
-from hookshot.completions import Completions, Outcome
+from hookshot.completions import Completions, Outcome, response_payload
 from hookshot.connections.base import OutgoingMessage
+from hookshot.connections.generic_hook import GenericHook
 from hookshot.connections.github_notices import GitHubDefaults, notices
 from hookshot.connections.github_repo import GitHubRepo
 from hookshot.connections.gitlab_repo import GitLabRepo
-from hookshot.formatting.generic import render_generic
+from hookshot.formatting.generic import assemble, render_generic
 from hookshot.formatting.gitlab import ReviewActivity, project_ref
 from hookshot.metrics import Metrics
 from hookshot.outbox import send_jobs
 from hookshot.queue.base import Job, Queue
 from hookshot.review_batches import DiscussionThreads, ReviewBatcher
 from hookshot.store import ConnectionStore
+from hookshot.transform.formats import render_format
+from hookshot.transform.js import run_transformation
+from hookshot.transform.result import (
+    TRANSFORM_FAILED_TEXT,
+    TransformError,
+    TransformResult,
+    WebhookResponse,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +41,7 @@ class RouterSettings:
     user_id_prefix: str | None
     include_hook_body: bool
     github: GitHubDefaults
+    allow_js: bool = False
     review_delay: float = 5.0  # gitlab.commentDebounceMs, in seconds
 
 
@@ -50,6 +60,7 @@ class WebhookRouter:
         batch: int = 64,
     ) -> None:
         self._metrics = metrics
+        self._responses: dict[str, WebhookResponse] = {}
         self.threads = threads or DiscussionThreads()
         self._reviews = ReviewBatcher(queue, self.threads, settings.review_delay)
         self._queue = queue
@@ -69,30 +80,62 @@ class WebhookRouter:
             if jobs:
                 await asyncio.gather(*(self._process(job) for job in jobs))
 
-    def messages_for(self, job: Job) -> Sequence[OutgoingMessage]:
-        """What a webhook job turns into; pure apart from reading the store."""
+    async def messages_for(self, job: Job) -> Sequence[OutgoingMessage]:
+        """What a webhook job turns into (reads the store; JS runs in a worker thread)."""
         payload = job.payload
-        if payload.get("kind") == "generic":
-            hook = self._store.hook(str(payload.get("hook_id")))
-            if hook is None:
-                log.info("webhook job %s: hook was removed before delivery", job.id)
-                return []
-            content = render_generic(
-                payload.get("body"), include_hook_body=self._settings.include_hook_body
-            )
-            return [
-                hook.message(
-                    content,
-                    user_id_prefix=self._settings.user_id_prefix,
-                    domain=self._settings.domain,
-                )
-            ]
-        if payload.get("kind") == "github":
+        kind = payload.get("kind")
+        if kind == "generic":
+            return await self._generic_messages(job)
+        if kind == "github":
             return self._github_messages(job)
-        if payload.get("kind") == "gitlab":
+        if kind == "gitlab":
             return self.gitlab_routes(job)[0]
-        log.warning("webhook job %s of unknown kind %r dropped", job.id, payload.get("kind"))
+        log.warning("webhook job %s of unknown kind %r dropped", job.id, kind)
         return []
+
+    async def _generic_messages(self, job: Job) -> list[OutgoingMessage]:
+        hook = self._store.hook(str(job.payload.get("hook_id")))
+        if hook is None:
+            log.info("webhook job %s: hook was removed before delivery", job.id)
+            return []
+        data = job.payload.get("body")
+        include = self._settings.include_hook_body
+        result = await self._transform(hook, data)
+        if result is None:
+            content = render_generic(data, include_hook_body=include)
+        else:
+            if result.webhook_response is not None:
+                self._responses[job.id] = result.webhook_response
+            if result.empty:
+                return []
+            content = assemble(
+                result.plain or "",
+                result.html,
+                data,
+                include_hook_body=include,
+                msgtype=result.msgtype,
+                extra=result.extra_content(),
+            )
+        return [
+            hook.message(
+                content, user_id_prefix=self._settings.user_id_prefix, domain=self._settings.domain
+            )
+        ]
+
+    async def _transform(self, hook: GenericHook, data: object) -> TransformResult | None:
+        """The hook's template, format or JS function result; None for the default rendering."""
+        try:
+            if hook.template is not None:
+                return hook.template.render(data)
+            if hook.state.format is not None:
+                return render_format(hook.state.format, data)
+            source = hook.state.transformation_function
+            if source is not None and self._settings.allow_js:
+                return await asyncio.to_thread(run_transformation, source, data)
+        except TransformError as err:
+            log.warning("webhook %s: transformation failed: %s", hook.hook_id, err)
+            return TransformResult(plain=TRANSFORM_FAILED_TEXT)
+        return None
 
     def _github_messages(self, job: Job) -> list[OutgoingMessage]:
         body = job.payload.get("body")
@@ -153,7 +196,7 @@ class WebhookRouter:
                     self._reviews.add(job, reviews)
                     return
             else:
-                messages = list(self.messages_for(job))
+                messages = list(await self.messages_for(job))
         except Exception as err:
             log.exception("webhook job %s could not be rendered", job.id)
             if self._metrics is not None:
@@ -164,7 +207,15 @@ class WebhookRouter:
             await self._queue.fail(job, f"{type(err).__name__}: {err}")
             self._completions.resolve(job.id, Outcome(ok=False, error="Failed to process webhook"))
             return
+        response = self._responses.pop(job.id, None)
         follow_ups = send_jobs(job.id, messages, origin=job.id)
+        if response is not None:
+            # The sender hands it to a request waiting for completion (waitForComplete).
+            for new in follow_ups:
+                new.payload["webhook_response"] = response_payload(response)  # type: ignore[index]
         await self._queue.ack(job, {wire.TOPIC_SEND: follow_ups} if follow_ups else None)
         if not follow_ups:
-            self._completions.resolve(job.id, Outcome(ok=True))
+            self._completions.resolve(
+                job.id,
+                Outcome(ok=True, response=response_payload(response) if response else None),
+            )

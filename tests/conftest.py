@@ -55,6 +55,7 @@ def synapse(
     # A github section switches GitHub repository connections on (webhooks need no app).
     main_files.write(
         hs.base_url,
+        generic={"allowJsTransformationFunctions": True},
         extra={
             "github": {"webhook": {"secret": GITHUB_SECRET}},
             "gitlab": {

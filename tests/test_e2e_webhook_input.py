@@ -118,7 +118,9 @@ async def test_metrics_count_what_happened(bridge: BridgeProcess, new_user: User
         for line in text.splitlines()
         if line and not line.startswith("#")
     }
-    key = 'hookshot_webhooks_http_request_total{method="POST",path="/webhook/{hookId}",status="202"}'
+    key = (
+        'hookshot_webhooks_http_request_total{method="POST",path="/webhook/{hookId}",status="202"}'
+    )
     assert samples[key] >= 1
     assert samples['hookshot_queue_event_pushes_total{event="send"}'] >= 1
     assert samples['hookshot_connections{service="webhooks"}'] >= 1

@@ -1,9 +1,12 @@
-"""One suite for every queue backend (memory, sqlite; redis joins later), plus the SQLite
-durability tests that kill a real process with SIGKILL."""
+"""One suite for every queue backend (memory, sqlite, redis), plus the SQLite durability tests
+that kill a real process with SIGKILL. Redis-specific tests are in test_queue_redis.py."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import secrets
 import signal
 import sqlite3
 import sys
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from hookshot.queue import (
     DEDUPE_WINDOW,
@@ -26,9 +30,13 @@ from hookshot.queue import (
     SqliteQueue,
 )
 from hookshot.queue import sqlite as sqlite_queue
+from hookshot.queue.redis import RedisQueue
 from hookshot.wire import TOPIC_SEND, TOPIC_WEBHOOK
 
-Backend = MemoryQueue | SqliteQueue
+# CI starts this Redis; an unreachable one fails the Redis tests instead of skipping them.
+REDIS_URL = os.environ.get("HOOKSHOT_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+Backend = MemoryQueue | SqliteQueue | RedisQueue
 Opener = Callable[..., Awaitable[Backend]]
 
 
@@ -45,23 +53,45 @@ class FakeClock:
         self.now += seconds
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@contextlib.asynccontextmanager
+async def redis_prefix() -> AsyncIterator[str]:
+    """A fresh key prefix on the test Redis; every key under it is deleted afterwards."""
+    prefix = f"hookshot-test:{secrets.token_hex(6)}:"
+    try:
+        yield prefix
+    finally:
+        client = Redis.from_url(REDIS_URL)
+        try:
+            keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+            if keys:
+                await client.delete(*keys)
+        finally:
+            await client.aclose()
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 async def open_queue(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
-    """Opens the parametrised backend (sqlite: the same file each time) and closes it after."""
+    """Opens the parametrised backend (sqlite: the same file each time; redis: the same key
+    prefix) and closes it after."""
     opened: list[Backend] = []
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "redis":
+            prefix = await stack.enter_async_context(redis_prefix())
 
-    async def open_(clock: Callable[[], float] = time.time) -> Backend:
-        queue: Backend
-        if request.param == "memory":
-            queue = MemoryQueue(clock=clock)
-        else:
-            queue = await SqliteQueue.open(tmp_path / "data" / "queue.db", clock=clock)
-        opened.append(queue)
-        return queue
+        async def open_(clock: Callable[[], float] = time.time) -> Backend:
+            queue: Backend
+            if request.param == "memory":
+                queue = MemoryQueue(clock=clock)
+            elif request.param == "sqlite":
+                queue = await SqliteQueue.open(tmp_path / "data" / "queue.db", clock=clock)
+            else:
+                queue = await RedisQueue.open(REDIS_URL, prefix=prefix, clock=clock)
+            opened.append(queue)
+            return queue
 
-    yield open_
-    for queue in reversed(opened):
-        await queue.close()
+        yield open_
+        for queue in reversed(opened):
+            await queue.close()
 
 
 @pytest.fixture

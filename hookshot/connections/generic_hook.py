@@ -7,6 +7,8 @@ migrated room keeps its URLs.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +18,10 @@ from typing import Any
 from hookshot import wire
 from hookshot.connections.base import Connection, OutgoingMessage, parse_priority
 from hookshot.errors import StateError
+from hookshot.transform.formats import FORMATS
+from hookshot.transform.js import compile_check
+from hookshot.transform.result import TransformError
+from hookshot.transform.template import Template, compile_template
 
 NAME_MIN, NAME_MAX = 3, 64
 
@@ -29,6 +35,9 @@ class GenericHookState:
     wait_for_complete: bool | None = None
     expiration_date: datetime | None = None
     priority: int = -1
+    # Ours: a declarative template ({plain, html, msgtype, empty_if}) or a built-in format.
+    template: Mapping[str, Any] | None = None
+    format: str | None = None
 
     def to_content(self, hook_id: str | None = None) -> dict[str, Any]:
         """The state content we write (hookshot's field names)."""
@@ -43,6 +52,10 @@ class GenericHookState:
             content["expirationDate"] = format_timestamp(self.expiration_date)
         if self.priority != -1:
             content["priority"] = self.priority
+        if self.template is not None:
+            content["template"] = dict(self.template)
+        if self.format is not None:
+            content["format"] = self.format
         return content
 
 
@@ -69,12 +82,25 @@ def parse_state(content: Mapping[str, Any]) -> GenericHookState:
         if not isinstance(expiry_raw, str):
             raise StateError("'expirationDate' must be an ISO 8601 date string")
         expiry = parse_timestamp(expiry_raw)
+    template = content.get("template")
+    if template is not None:
+        if not isinstance(template, Mapping):
+            raise StateError("'template' must be an object with at least `plain`")
+        try:
+            compile_template(template)
+        except TransformError as err:
+            raise StateError(str(err)) from None
+    fmt = content.get("format")
+    if fmt is not None and fmt not in FORMATS:
+        raise StateError(f"'format' must be one of {', '.join(FORMATS)}")
     return GenericHookState(
         name=name,
         transformation_function=fn or None,
         wait_for_complete=wait,
         expiration_date=expiry,
         priority=parse_priority(content),
+        template=dict(template) if template is not None else None,
+        format=fmt,
     )
 
 
@@ -113,6 +139,11 @@ class GenericHook(Connection):
     def name(self) -> str:
         return self.state.name
 
+    @functools.cached_property
+    def template(self) -> Template | None:
+        """The compiled template (validated when the state was parsed)."""
+        return compile_template(self.state.template) if self.state.template else None
+
     def expired(self, now: datetime | None = None) -> bool:
         expiry = self.state.expiration_date
         return expiry is not None and expiry <= (now or datetime.now(UTC))
@@ -147,3 +178,24 @@ def from_state(
 
 def is_generic_hook_type(event_type: str) -> bool:
     return event_type in wire.GENERIC_HOOK_TYPES
+
+
+def vet_function(
+    hook: GenericHook, previous: GenericHook | None, *, js_enabled: bool
+) -> tuple[GenericHook, str | None]:
+    """Check a hook's transformation function before it is used: a function that does not
+    compile is not taken (the previous one stays, as in hookshot) and the room is told why."""
+    source = hook.state.transformation_function
+    if source is None or (previous and previous.state.transformation_function == source):
+        return hook, None
+    if not js_enabled:
+        return hook, (
+            f"Webhook {hook.name}: transformation functions are disabled on this bridge "
+            "(generic.allowJsTransformationFunctions), so it posts the default format."
+        )
+    error = compile_check(source)
+    if error is None:
+        return hook, None
+    kept = previous.state.transformation_function if previous else None
+    state = dataclasses.replace(hook.state, transformation_function=kept)
+    return dataclasses.replace(hook, state=state), error

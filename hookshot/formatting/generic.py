@@ -46,6 +46,21 @@ def webhook_display_name(name: str, *, suffix: str = DISPLAYNAME_SUFFIX) -> str:
 def render_generic(data: object, *, include_hook_body: bool) -> dict[str, object]:
     """The `m.room.message` content hookshot sends for `data` (a parsed webhook body)."""
     plain, html = _transform_hook_data(data)
+    return assemble(plain, html, data, include_hook_body=include_hook_body)
+
+
+def assemble(
+    plain: str,
+    html: str | None,
+    data: object,
+    *,
+    include_hook_body: bool,
+    msgtype: str | None = None,
+    extra: Mapping[str, object] | None = None,
+) -> dict[str, object]:
+    """Message content from text and optional HTML (markdown-rendered when absent), with the
+    webhook data attached and hookshot's size rules applied; also used for the results of
+    transformation functions, templates and built-in formats."""
     hook_data = sanitise_for_matrix_json(data) if include_hook_body else None
     # hookshot tests the sanitised body for truthiness: "" and null are never attached.
     has_data = include_hook_body and _js_truthy(hook_data)
@@ -65,12 +80,13 @@ def render_generic(data: object, *, include_hook_body: bool) -> dict[str, object
         else:
             plain = _utf16_prefix(plain, MAX_EVENT_SIZE // 2) + ELLIPSIS
             break
-    content: dict[str, object] = {"msgtype": wire.M_NOTICE, "body": plain}
+    content: dict[str, object] = {"msgtype": msgtype or wire.M_NOTICE, "body": plain}
     if html:
         content["formatted_body"] = html
         content["format"] = wire.HTML_FORMAT
     if has_data:
         content[wire.WEBHOOK_DATA_KEY] = hook_data
+    content.update(extra or {})
     return _fit(content)
 
 

@@ -167,7 +167,15 @@ class Sender:
             if self._metrics is not None:
                 self._metrics.delivery_latency.observe(max(0.0, time.time() - job.enqueued_at))
             await self._queue.ack(job)
-            self._completions.resolve(origin, Outcome(ok=True, event_id=event_id))
+            response = p.get("webhook_response")
+            self._completions.resolve(
+                origin,
+                Outcome(
+                    ok=True,
+                    event_id=event_id,
+                    response=response if isinstance(response, dict) else None,
+                ),
+            )
             if self._on_sent is not None:
                 self._on_sent(p, event_id)
 

@@ -135,4 +135,11 @@ class GenericWebhookIntake:
             return JSONResponse({"ok": True, "queued": True}, status_code=202)
         if not outcome.ok:
             return _refuse(500, outcome.error or "Failed to process webhook")
+        if outcome.response is not None:
+            # A transformation function chose the answer (hookshot's webhookResponse).
+            return Response(
+                str(outcome.response.get("body", "")),
+                status_code=int(outcome.response.get("statusCode") or 200),
+                media_type=str(outcome.response.get("contentType") or "text/plain"),
+            )
         return JSONResponse({"ok": True}, status_code=200)

@@ -1,0 +1,1 @@
+"""Clients for the services the bridge talks to (GitHub, GitLab)."""
