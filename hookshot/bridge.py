@@ -36,6 +36,7 @@ from hookshot.registration import Registration
 from hookshot.room_state import RoomStateSync
 from hookshot.router import RouterSettings, WebhookRouter
 from hookshot.store import ConnectionStore
+from hookshot.user_tokens import GitHubAccess, UserTokens
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ class Bridge:
                 require_expiry=bool(generic and generic.require_expiry_time),
             ),
         )
+        self.user_tokens = UserTokens(self.client, config.pass_file)
+        self.github = GitHubAccess(config.github, self.user_tokens) if config.github else None
         self.dispatcher = Dispatcher(
             client=self.client,
             room_state=self.room_state,
@@ -109,6 +112,7 @@ class Bridge:
             allowed=self.allowed,
             allowed_any=self.allowed_any,
             is_bridge_user=self.is_bridge_user,
+            github=self.github,
         )
         self.router = WebhookRouter(
             queue=queue,

@@ -21,6 +21,7 @@ import yaml
 from hookshot.config import parse_config
 from hookshot.devhomeserver import HomeserverError, free_port
 from hookshot.registration import generate_registration, write_registration
+from hookshot.tokens import generate_pass_file
 
 
 def bridge_config(
@@ -55,6 +56,7 @@ def bridge_config(
         "bot": {"displayname": "Hookshot Bot"},
         "logging": {"level": "info"},
         "storage": {"path": str(storage_path)},
+        "passFile": str(storage_path.parent / "passkey.pem"),
     }
     config.update(extra or {})
     return config
@@ -93,6 +95,10 @@ class BridgeFiles:
             **overrides,
         )
         self.config_path.write_text(yaml.safe_dump(raw, sort_keys=False))
+        pass_file = Path(raw["passFile"])
+        if not pass_file.exists():
+            # 2048 bits: quick to make, and this key only guards a local test/demo stack.
+            generate_pass_file(pass_file, bits=2048)
         if not self.registration_path.exists():
             reg = generate_registration(
                 parse_config(raw),

@@ -134,6 +134,12 @@ class Provisioner:
                 return
         raise CommandError(f'No webhook by the name of "{name}" is configured.')
 
+    async def write_state(
+        self, room_id: str, event_type: str, state_key: str, content: dict[str, Any]
+    ) -> None:
+        """Write connection state (after `check`); the echo applies it."""
+        await self._client.send_state(room_id, event_type, state_key, content)
+
     async def webhook_names(self, room_id: str) -> list[str]:
         """Names of the room's active webhooks, from room state (as hookshot lists them)."""
         names = []

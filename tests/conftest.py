@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support.fake_github import FakeGitHub
 
 from hookshot.devclient import MatrixUser
 from hookshot.devhomeserver import LocalSynapse, register_user
@@ -44,8 +45,15 @@ def spare_files(stack_dir: Path) -> BridgeFiles:
 
 
 @pytest.fixture(scope="session")
+def fake_github() -> Iterator[FakeGitHub]:
+    """A GitHub REST API on loopback; the main bridge's `github.enterpriseUrl` points here."""
+    with FakeGitHub() as gh:
+        yield gh
+
+
+@pytest.fixture(scope="session")
 def synapse(
-    stack_dir: Path, main_files: BridgeFiles, spare_files: BridgeFiles
+    stack_dir: Path, main_files: BridgeFiles, spare_files: BridgeFiles, fake_github: FakeGitHub
 ) -> Iterator[LocalSynapse]:
     hs = LocalSynapse(
         stack_dir / "synapse",
@@ -57,7 +65,7 @@ def synapse(
         hs.base_url,
         generic={"allowJsTransformationFunctions": True},
         extra={
-            "github": {"webhook": {"secret": GITHUB_SECRET}},
+            "github": {"webhook": {"secret": GITHUB_SECRET}, "enterpriseUrl": fake_github.url},
             "gitlab": {
                 "instances": {GITLAB_INSTANCE: {"url": GITLAB_URL}},
                 "webhook": {"secret": GITLAB_SECRET},

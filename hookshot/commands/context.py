@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
 from hookshot.connections.base import Connection, OutgoingMessage
+from hookshot.errors import CommandError, MatrixError
 from hookshot.formatting.markdown import render_markdown
+from hookshot.matrix.client import MatrixClient
 from hookshot.outbox import Outbox
 from hookshot.provisioning import Provisioner
 from hookshot.store import ConnectionStore
+from hookshot.user_tokens import GitHubAccess
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,19 +32,48 @@ class CommandContext:
     outbox: Outbox
     store: ConnectionStore
     connection: Connection | None = None  # set for a connection's own commands
+    matrix: MatrixClient | None = None
+    github: GitHubAccess | None = None
     _sent: int = field(default=0, repr=False)
 
-    async def notice(self, markdown: str, *, room_id: str | None = None, html: bool = True) -> None:
+    async def notice(
+        self,
+        markdown: str,
+        *,
+        room_id: str | None = None,
+        html: bool = True,
+        reply_to: str | None = None,
+    ) -> None:
         """Queue a notice (markdown rendered to HTML) for this room or another."""
-        content: dict[str, str] = {"msgtype": wire.M_NOTICE, "body": markdown}
+        content: dict[str, Any] = {"msgtype": wire.M_NOTICE, "body": markdown}
         if html:
             content["format"] = wire.HTML_FORMAT
             content["formatted_body"] = render_markdown(markdown)
+        if reply_to is not None:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
         target = room_id or self.room_id
         # Ids follow the order of sends, so re-running the same command sends nothing twice.
         cause = f"cmd:{self.event_id}:{self._sent}"
         self._sent += 1
         await self.outbox.send(cause, [OutgoingMessage(room_id=target, content=content)])
+
+    def require_github(self) -> GitHubAccess:
+        if self.github is None:
+            raise CommandError("The bridge is not configured to support GitHub.")
+        return self.github
+
+    async def redact_command(self, reason: str) -> None:
+        """Remove the command message (it held a secret), or ask the user to."""
+        if self.matrix is None:
+            return
+        try:
+            await self.matrix.redact(self.room_id, self.event_id, f"redact-{self.event_id}", reason)
+        except MatrixError as err:
+            log.warning("could not redact %s in %s: %s", self.event_id, self.room_id, err)
+            await self.notice(
+                "I could not remove your message (I need the power to delete messages here); "
+                "please delete it yourself, it contains a secret."
+            )
 
     async def react(self, key: str) -> None:
         content = {

@@ -11,24 +11,24 @@ from typing import Any
 from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
 from hookshot.commands import registry
+from hookshot.commands.admin import WELCOME, admin_commands
 from hookshot.commands.context import CommandContext
 from hookshot.commands.for_connections import commands_for
 from hookshot.commands.registry import CommandSet
 from hookshot.commands.setup import PREFIX, setup_commands
+from hookshot.connections.github_repo import GitHubRepo
 from hookshot.errors import CommandError
+from hookshot.hotlinks import hotlink_text, issue_mentions
 from hookshot.matrix.client import MatrixClient
 from hookshot.outbox import Outbox
 from hookshot.provisioning import Provisioner
 from hookshot.room_state import PermissionCheck, RoomStateSync
 from hookshot.store import ConnectionStore
+from hookshot.user_tokens import GitHubAccess
 
 log = logging.getLogger(__name__)
 
 INVITE_REFUSED = "You do not have permission to invite this bot."
-ADMIN_WELCOME = (
-    "Hello! This is your admin room with the hookshot bridge. Secret webhook URLs are sent "
-    "here. In a room, invite me and say `!hookshot help` to see what I can do."
-)
 
 
 class Dispatcher:
@@ -46,7 +46,9 @@ class Dispatcher:
         allowed: PermissionCheck,
         allowed_any: Callable[[str, str], bool],
         is_bridge_user: Callable[[str], bool],
+        github: GitHubAccess | None = None,
     ) -> None:
+        self._github = github
         self._client = client
         self._room_state = room_state
         self._admin_rooms = admin_rooms
@@ -106,7 +108,7 @@ class Dispatcher:
 
     async def _welcome(self, room_id: str, cause: str) -> None:
         ctx = self._context(room_id, "", cause)
-        await ctx.notice(ADMIN_WELCOME)
+        await ctx.notice(WELCOME)
 
     # --- messages -----------------------------------------------------------------------
 
@@ -119,6 +121,8 @@ class Dispatcher:
             admin_rooms=self._admin_rooms,
             outbox=self._outbox,
             store=self._store,
+            matrix=self._client,
+            github=self._github,
         )
 
     async def _on_message(self, event: Mapping[str, Any]) -> None:
@@ -141,8 +145,11 @@ class Dispatcher:
     async def _admin_command(self, ctx: CommandContext, body: str) -> None:
         if ctx.sender != self._admin_rooms.owner(ctx.room_id):
             return
-        if body.strip().lower() in ("help", "!hookshot help"):
-            await ctx.notice(ADMIN_WELCOME)
+        # `!hookshot help` out of habit works here too.
+        text = body.strip()
+        if text.lower().startswith(PREFIX):
+            text = text[len(PREFIX) :]
+        await self._run(ctx, text, "", admin_commands, None)
 
     async def _room_command(self, ctx: CommandContext, body: str) -> None:
         """Connections answer first, highest priority first; then `!hookshot`."""
@@ -153,7 +160,36 @@ class Dispatcher:
             conn_ctx = dataclasses.replace(ctx, connection=conn)
             if await self._run(conn_ctx, body, found.prefix, found.commands, found.service):
                 return
-        await self._run(ctx, body, PREFIX, setup_commands, None)
+        if await self._run(ctx, body, PREFIX, setup_commands, None):
+            return
+        await self._hotlinks(ctx, body)
+
+    async def _hotlinks(self, ctx: CommandContext, body: str) -> None:
+        """Reply to `#123` mentions in rooms connected to GitHub repositories."""
+        if self._github is None:
+            return
+        for conn in self._store.in_room(ctx.room_id):
+            if not isinstance(conn, GitHubRepo):
+                continue
+            prefix = conn.hotlink_prefix()
+            numbers = issue_mentions(body, prefix) if prefix else []
+            if not numbers:
+                continue
+            try:
+                client = await self._github.user_client(ctx.sender)
+            except CommandError:
+                return  # hotlinks use the sender's GitHub access; without it, stay quiet
+            async with client:
+                for number in numbers:
+                    try:
+                        issue = await client.get_issue_or_pr(conn.full_name, number)
+                    except CommandError:
+                        continue
+                    text = hotlink_text(
+                        issue.number, issue.title, issue.state, issue.html_url, is_pr=issue.is_pr
+                    )
+                    await ctx.notice(text, reply_to=ctx.event_id)
+            return
 
     async def _run(
         self,
@@ -177,7 +213,7 @@ class Dispatcher:
                 raise CommandError("You do not have permission to use this command.")
             found = commands.match(argv or ["help"])
             if found is None:
-                raise CommandError(f"Unknown command. Try `{prefix} help`.")
+                raise CommandError(f"Unknown command. Try `{(prefix + ' help').strip()}`.")
             command, args = found
             await registry.run(command, args, ctx)
         except CommandError as err:

@@ -1,0 +1,59 @@
+"""Commands in a user's admin room (their DM with the bot): no prefix, as in hookshot."""
+
+from __future__ import annotations
+
+from hookshot.commands.context import CommandContext
+from hookshot.commands.registry import CommandSet
+from hookshot.errors import CommandError
+from hookshot.tokens import GitHubToken
+
+admin_commands = CommandSet()
+
+WELCOME = (
+    "Hello! This is your admin room with the hookshot bridge. Secret webhook URLs are sent "
+    "here. In a room, invite me and say `!hookshot help` to see what I can do."
+)
+
+
+@admin_commands.command("help", "This help text")
+async def admin_help(ctx: CommandContext) -> None:
+    await ctx.notice(WELCOME + "\n\n" + admin_commands.help_markdown(""))
+
+
+@admin_commands.command(
+    "github setpersonaltoken",
+    "Store a GitHub personal access token for commands (the message is redacted).",
+    required=("token",),
+    category="github",
+)
+async def github_set_token(ctx: CommandContext, token: str) -> None:
+    github = ctx.require_github()
+    # Do not leave a secret in the room's history, even if the token turns out invalid.
+    await ctx.redact_command("Contains a token")
+    async with github.client_for_token(token) as client:
+        me = await client.get_authenticated_user()
+    await github.tokens.store.set(ctx.sender, "github", GitHubToken(access_token=token).dumps())
+    await ctx.notice(f"Connected as {me.login}. Token stored.")
+
+
+@admin_commands.command("github status", "Whether you are logged into GitHub", category="github")
+async def github_status(ctx: CommandContext) -> None:
+    github = ctx.require_github()
+    token = await github.token_of(ctx.sender)
+    if token is None:
+        await ctx.notice("You are not logged into GitHub.")
+        return
+    async with github.client_for_token(token.access_token) as client:
+        try:
+            me = await client.get_authenticated_user()
+        except CommandError as err:
+            await ctx.notice(f"Your stored GitHub token does not work: {err}")
+            return
+    await ctx.notice(f"You are logged in as {me.login}.")
+
+
+@admin_commands.command("github logout", "Forget your GitHub token", category="github")
+async def github_logout(ctx: CommandContext) -> None:
+    github = ctx.require_github()
+    removed = await github.tokens.store.delete(ctx.sender, "github")
+    await ctx.notice("Your GitHub token was removed." if removed else "You were not logged in.")

@@ -1,0 +1,27 @@
+"""Issue hotlinks: `#123` in a message to a room connected to a GitHub repository gets a reply
+naming the issue or pull request. Mentions inside code are not links."""
+
+from __future__ import annotations
+
+import re
+
+_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+
+
+def issue_mentions(body: str, prefix: str, limit: int = 5) -> list[int]:
+    """Issue numbers mentioned as `<prefix><n>` outside code spans, in order, without repeats."""
+    text = _CODE.sub(" ", body)
+    pattern = re.compile(r"(?<![\w/#])" + re.escape(prefix) + r"(\d{1,9})\b")
+    found: list[int] = []
+    for match in pattern.finditer(text):
+        number = int(match.group(1))
+        if number not in found:
+            found.append(number)
+        if len(found) == limit:
+            break
+    return found
+
+
+def hotlink_text(number: int, title: str, state: str, url: str, *, is_pr: bool) -> str:
+    kind = "Pull Request" if is_pr else "Issue"
+    return f"{kind} [#{number}]({url}): {title} ({state})"

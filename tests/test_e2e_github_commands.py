@@ -1,0 +1,111 @@
+"""GitHub commands end to end: a user stores a token in their admin room, connects a room to
+a repository and drives issues and workflows, all against a local fake GitHub API."""
+
+from __future__ import annotations
+
+import uuid
+
+from conftest import UserFactory
+from support.fake_github import FakeGitHub
+from support.flows import command, notice_from, room_with_bot
+
+from hookshot.devclient import MatrixUser
+from hookshot.devstack import BridgeProcess
+
+BOT = "@hookshot:localhost"
+GITHUB = "uk.half-shot.matrix-hookshot.github.repository"
+
+
+async def _logged_in(user: MatrixUser, gh: FakeGitHub, login: str) -> str:
+    """Store the user's token through their admin room (a DM they open); returns the DM."""
+    token = gh.add_user(login).token
+    # Moderator in the DM lets the bot delete the message that carries the token.
+    dm = await user.create_room(
+        invite=[BOT], is_direct=True, power_level_content_override={"users": {BOT: 50}}
+    )
+    await user.wait_for_event(dm, notice_from(BOT, "Hello!"))
+    event_id = await command(user, dm, f"github setpersonaltoken {token}")
+    await user.wait_for_event(dm, notice_from(BOT, f"Connected as {login}. Token stored."))
+    # The message with the token is redacted: only its shell stays in the history.
+    original = next(e for e in await user.messages(dm) if e["event_id"] == event_id)
+    assert "body" not in original.get("content", {})
+    await command(user, dm, "github status")
+    await user.wait_for_event(dm, notice_from(BOT, f"You are logged in as {login}."))
+    return dm
+
+
+async def test_repo_setup_and_issue_commands(
+    bridge: BridgeProcess, fake_github: FakeGitHub, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    login = f"dev{uuid.uuid4().hex[:6]}"
+    repo = f"{login}/widgets"
+    fake_github.add_repo(repo, collaborators={login: "admin"})
+    fake_github.add_workflow(repo, "CI", ".github/workflows/ci.yml", inputs={"level": False})
+    await _logged_in(user, fake_github, login)
+    room_id = await room_with_bot(user, BOT)
+
+    await command(user, room_id, f"!hookshot github repo {fake_github.url}/{repo}")
+    await user.wait_for_event(room_id, notice_from(BOT, f"Room configured to bridge {repo}"))
+    assert await user.get_state(room_id, GITHUB, repo.lower()) == {"org": login, "repo": "widgets"}
+
+    await user.send_state(
+        room_id,
+        GITHUB,
+        repo.lower(),
+        {"org": login, "repo": "widgets", "newIssue": {"labels": ["triage"]}},
+    )
+    await command(user, room_id, '!gh create "Broken widget" "It is broken" bug')
+    created = await user.wait_for_event(room_id, notice_from(BOT, "Created issue [#1]"))
+    assert "Broken widget" in created["content"]["body"]
+    issue = fake_github.repos[repo.lower()].issues[1]
+    assert (issue.title, issue.body, sorted(issue.labels)) == (
+        "Broken widget",
+        "It is broken",
+        ["bug", "triage"],
+    )
+
+    # A hotlink: `#1` in chat gets a reply naming the issue; code spans are left alone.
+    mention = await user.send_text(room_id, "see #1, not `#1`")
+    hot = await user.wait_for_event(room_id, notice_from(BOT, "Issue [#1]"))
+    assert hot["content"]["body"].endswith(": Broken widget (open)")
+    assert hot["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == mention
+
+    await command(user, room_id, f"!gh assign 1 {login}")
+    await user.wait_for_event(room_id, notice_from(BOT, "Assigned [#1]"))
+    assert issue.assignees == [login]
+    await command(user, room_id, '!gh close 1 "Fixed in main"')
+    assert issue.state == "closed"
+    assert [c.body for c in fake_github.repos[repo.lower()].comments.values()] == ["Fixed in main"]
+
+    await command(user, room_id, "!gh workflow run CI level=high")
+    await user.wait_for_event(room_id, notice_from(BOT, "Workflow CI triggered."))
+    dispatch = fake_github.requests[-1]
+    assert dispatch.path.endswith("/dispatches")
+    assert dispatch.json() == {"ref": "main", "inputs": {"level": "high"}}
+
+
+async def test_commands_need_a_token_and_write_access(
+    bridge: BridgeProcess, fake_github: FakeGitHub, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    login = f"ro{uuid.uuid4().hex[:6]}"
+    repo = f"acme{uuid.uuid4().hex[:4]}/thing"
+    fake_github.add_repo(repo, collaborators={login: "read"})
+    room_id = await room_with_bot(user, BOT)
+    await command(user, room_id, f"!hookshot github repo {fake_github.url}/{repo}", ok=False)
+    await user.wait_for_event(
+        room_id, notice_from(BOT, "Failed to handle command: You are not logged into GitHub.")
+    )
+    dm = await _logged_in(user, fake_github, login)
+    await command(user, room_id, f"!hookshot github repo {fake_github.url}/{repo}", ok=False)
+    await user.wait_for_event(
+        room_id,
+        notice_from(BOT, "Failed to handle command: You must at least have write permissions"),
+    )
+    await command(user, room_id, "!hookshot github repo https://example.org/nope", ok=False)
+    await user.wait_for_event(
+        room_id, notice_from(BOT, "Failed to handle command: The GitHub url you entered")
+    )
+    await command(user, dm, "github setpersonaltoken not-a-token", ok=False)
+    await user.wait_for_event(dm, notice_from(BOT, "Failed to handle command: Your GitHub token"))
