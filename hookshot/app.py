@@ -92,6 +92,8 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
             ready=lambda: bridge.ready,
         )
         routes += github.routes()
+        if bridge.github_login is not None:
+            routes += bridge.github_login.routes()
 
     gitlab = None
     if bridge.config.gitlab is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import uuid
 from collections.abc import Awaitable
 from typing import Any
 
@@ -19,10 +20,12 @@ from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
 from hookshot.completions import Completions
 from hookshot.config import Config
+from hookshot.connections.base import OutgoingMessage
 from hookshot.connections.github_notices import GitHubDefaults
 from hookshot.connections.registry import kind_for
 from hookshot.errors import MatrixError
 from hookshot.expiry import ExpiryNotifier
+from hookshot.github_oauth import GitHubLogin, OAuthApp
 from hookshot.hook_ids import HookIds
 from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.dispatch import Dispatcher
@@ -102,6 +105,11 @@ class Bridge:
         )
         self.user_tokens = UserTokens(self.client, config.pass_file)
         self.github = GitHubAccess(config.github, self.user_tokens) if config.github else None
+        self.github_login = (
+            GitHubLogin(self.github, OAuthApp.from_config(config.github.oauth), self.tell_user)
+            if self.github and config.github
+            else None
+        )
         self.dispatcher = Dispatcher(
             client=self.client,
             room_state=self.room_state,
@@ -113,6 +121,7 @@ class Bridge:
             allowed_any=self.allowed_any,
             is_bridge_user=self.is_bridge_user,
             github=self.github,
+            github_login=self.github_login,
         )
         self.router = WebhookRouter(
             queue=queue,
@@ -171,6 +180,12 @@ class Bridge:
     def is_bridge_user(self, user_id: str) -> bool:
         """The bot or any user in our exclusive namespace (never a command sender)."""
         return user_id == self.bot_user_id or any(p.fullmatch(user_id) for p in self._user_patterns)
+
+    async def tell_user(self, user_id: str, text: str) -> None:
+        """A notice in the user's admin room (created if needed)."""
+        room_id = await self.admin_rooms.get_or_create(user_id)
+        notice = OutgoingMessage(room_id=room_id, content={"msgtype": wire.M_NOTICE, "body": text})
+        await self.outbox.send(f"tell:{uuid.uuid4()}", [notice])
 
     async def ensure_user(self, user_id: str) -> None:
         """Register a namespace user the homeserver asked about."""

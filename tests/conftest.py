@@ -15,6 +15,7 @@ from hookshot.devhomeserver import LocalSynapse, register_user
 from hookshot.devstack import BridgeFiles, BridgeProcess
 
 GITHUB_SECRET = "test-github-secret"
+GITHUB_CLIENT = ("hookshot-client-id", "hookshot-client-secret")
 GITLAB_SECRET = "test-gitlab-secret"
 GITLAB_INSTANCE, GITLAB_URL = "test", "https://gitlab.test"
 GITLAB_DEBOUNCE_MS = 1500
@@ -59,13 +60,24 @@ def synapse(
         stack_dir / "synapse",
         app_service_config_files=[main_files.registration_path, spare_files.registration_path],
     )
+    fake_github.add_oauth_app(
+        *GITHUB_CLIENT, redirect_uri=f"{main_files.webhook_base}/github/oauth"
+    )
     # Registrations must exist before Synapse reads them at start.
     # A github section switches GitHub repository connections on (webhooks need no app).
     main_files.write(
         hs.base_url,
         generic={"allowJsTransformationFunctions": True},
         extra={
-            "github": {"webhook": {"secret": GITHUB_SECRET}, "enterpriseUrl": fake_github.url},
+            "github": {
+                "webhook": {"secret": GITHUB_SECRET},
+                "enterpriseUrl": fake_github.url,
+                "oauth": {
+                    "client_id": GITHUB_CLIENT[0],
+                    "client_secret": GITHUB_CLIENT[1],
+                    "redirect_uri": f"{main_files.webhook_base}/github/oauth",
+                },
+            },
             "gitlab": {
                 "instances": {GITLAB_INSTANCE: {"url": GITLAB_URL}},
                 "webhook": {"secret": GITLAB_SECRET},

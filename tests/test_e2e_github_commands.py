@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 from conftest import UserFactory
 from support.fake_github import FakeGitHub
 from support.flows import command, notice_from, room_with_bot
@@ -109,3 +110,25 @@ async def test_commands_need_a_token_and_write_access(
     )
     await command(user, dm, "github setpersonaltoken not-a-token", ok=False)
     await user.wait_for_event(dm, notice_from(BOT, "Failed to handle command: Your GitHub token"))
+
+
+async def test_github_login_with_oauth(
+    bridge: BridgeProcess, fake_github: FakeGitHub, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    login = f"oauth{uuid.uuid4().hex[:6]}"
+    fake_github.add_user(login)
+    dm = await user.create_room(invite=[BOT], is_direct=True)
+    await user.wait_for_event(dm, notice_from(BOT, "Hello!"))
+    await command(user, dm, "github login")
+    prompt = await user.wait_for_event(dm, notice_from(BOT, "Open "))
+    url = prompt["content"]["body"].split()[1]
+    async with httpx.AsyncClient(follow_redirects=True) as http:
+        # The fake's consent page approves at once as `login` and sends us to the callback.
+        page = await http.get(url + f"&login={login}")
+        assert page.status_code == 200 and f"Logged in as {login}" in page.text
+        replay = await http.get(str(page.url))  # the same state twice is refused
+        assert replay.status_code == 400
+    await user.wait_for_event(dm, notice_from(BOT, f"You are now logged into GitHub as {login}."))
+    await command(user, dm, "github status")
+    await user.wait_for_event(dm, notice_from(BOT, f"You are logged in as {login}."))

@@ -36,6 +36,17 @@ async def github_set_token(ctx: CommandContext, token: str) -> None:
     await ctx.notice(f"Connected as {me.login}. Token stored.")
 
 
+@admin_commands.command(
+    "github login", "Log in to GitHub (opens GitHub's consent page)", category="github"
+)
+async def github_login(ctx: CommandContext) -> None:
+    ctx.require_github()
+    if ctx.github_login is None:
+        raise CommandError("The bridge is not configured to support GitHub.")
+    url = ctx.github_login.start(ctx.sender)
+    await ctx.notice(f"Open {url} to link your GitHub account to the bridge.", html=False)
+
+
 @admin_commands.command("github status", "Whether you are logged into GitHub", category="github")
 async def github_status(ctx: CommandContext) -> None:
     github = ctx.require_github()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
@@ -16,6 +16,9 @@ from hookshot.outbox import Outbox
 from hookshot.provisioning import Provisioner
 from hookshot.store import ConnectionStore
 from hookshot.user_tokens import GitHubAccess
+
+if TYPE_CHECKING:
+    from hookshot.github_oauth import GitHubLogin
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ class CommandContext:
     connection: Connection | None = None  # set for a connection's own commands
     matrix: MatrixClient | None = None
     github: GitHubAccess | None = None
+    github_login: GitHubLogin | None = None
     _sent: int = field(default=0, repr=False)
 
     async def notice(

@@ -18,6 +18,7 @@ from hookshot.commands.registry import CommandSet
 from hookshot.commands.setup import PREFIX, setup_commands
 from hookshot.connections.github_repo import GitHubRepo
 from hookshot.errors import CommandError
+from hookshot.github_oauth import GitHubLogin
 from hookshot.hotlinks import hotlink_text, issue_mentions
 from hookshot.matrix.client import MatrixClient
 from hookshot.outbox import Outbox
@@ -47,8 +48,10 @@ class Dispatcher:
         allowed_any: Callable[[str, str], bool],
         is_bridge_user: Callable[[str], bool],
         github: GitHubAccess | None = None,
+        github_login: GitHubLogin | None = None,
     ) -> None:
         self._github = github
+        self._github_login = github_login
         self._client = client
         self._room_state = room_state
         self._admin_rooms = admin_rooms
@@ -123,6 +126,7 @@ class Dispatcher:
             store=self._store,
             matrix=self._client,
             github=self._github,
+            github_login=self._github_login,
         )
 
     async def _on_message(self, event: Mapping[str, Any]) -> None:
