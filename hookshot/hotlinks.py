@@ -4,6 +4,7 @@ naming the issue or pull request. Mentions inside code are not links."""
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 _CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
 
@@ -25,3 +26,25 @@ def issue_mentions(body: str, prefix: str, limit: int = 5) -> list[int]:
 def hotlink_text(number: int, title: str, state: str, url: str, *, is_pr: bool) -> str:
     kind = "Pull Request" if is_pr else "Issue"
     return f"{kind} [#{number}]({url}): {title} ({state})"
+
+
+_VERDICTS = {"✅": "APPROVE", "🔴": "REQUEST_CHANGES"}
+
+
+def strip_reply_fallback(body: str) -> str:
+    """A reply's own text: clients quote the replied-to message in `> ` lines first."""
+    lines = body.splitlines()
+    while lines and lines[0].startswith(">"):
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
+def review_verdict(text: str) -> tuple[Literal["APPROVE", "REQUEST_CHANGES"], str] | None:
+    """(review event, review text) for a reply starting with ✅ or 🔴, else None."""
+    for emoji, event in _VERDICTS.items():
+        if text.startswith(emoji):
+            verdict: Literal["APPROVE", "REQUEST_CHANGES"] = (
+                "APPROVE" if event == "APPROVE" else "REQUEST_CHANGES"
+            )
+            return verdict, text[len(emoji) :].strip()
+    return None

@@ -132,3 +132,45 @@ async def test_github_login_with_oauth(
     await user.wait_for_event(dm, notice_from(BOT, f"You are now logged into GitHub as {login}."))
     await command(user, dm, "github status")
     await user.wait_for_event(dm, notice_from(BOT, f"You are logged in as {login}."))
+
+
+async def test_review_by_replying_to_a_pull_request_notice(
+    bridge: BridgeProcess, fake_github: FakeGitHub, new_user: UserFactory
+) -> None:
+    from test_e2e_github import _deliver, _payload
+
+    user = await new_user()
+    login = f"rev{uuid.uuid4().hex[:6]}"
+    repo = f"{login}org/app"
+    fake_github.add_user("author")
+    fake_github.add_repo(repo, collaborators={login: "write", "author": "write"})
+    pr = fake_github.add_issue(repo, "Add feature", user="author", pull_request=True)
+    dm = await _logged_in(user, fake_github, login)
+    assert dm
+    room_id = await room_with_bot(user, BOT)
+    org, name = repo.split("/")
+    await user.send_state(room_id, GITHUB, repo, {"org": org, "repo": name})
+    payload = _payload("pull_request.opened.1.json", org, name)
+    payload["pull_request"]["number"] = pr.number
+    async with httpx.AsyncClient() as http:
+        assert (await _deliver(http, bridge, "pull_request", payload)).status_code == 202
+    notice = await user.wait_for_event(room_id, notice_from(BOT, "🔵"))
+    reply = await user.send_event(
+        room_id,
+        "m.room.message",
+        {
+            "msgtype": "m.text",
+            "body": "> <@hookshot:localhost> the notice\n\n✅ Looks good",
+            "m.relates_to": {"m.in_reply_to": {"event_id": notice["event_id"]}},
+        },
+    )
+    await user.wait_for_event(
+        room_id,
+        lambda e: (
+            e.get("type") == "m.reaction"
+            and e["content"]["m.relates_to"]
+            == {"rel_type": "m.annotation", "event_id": reply, "key": "✅"}
+        ),
+    )
+    review = fake_github.requests_to("POST", f"/repos/{repo}/pulls/{pr.number}/reviews")[-1]
+    assert review.json() == {"body": "Looks good", "event": "APPROVE", "comments": []}

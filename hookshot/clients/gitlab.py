@@ -21,17 +21,19 @@ a `GitLabError` whose message is meant for the user.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from types import MappingProxyType, TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
 
 from hookshot.errors import CommandError
+
+T = TypeVar("T")
 
 USER_AGENT: Final = "hookshot-python"
 API_PREFIX: Final = "/api/v4"
@@ -360,6 +362,14 @@ def _note(data: Mapping[str, Any]) -> GitLabNote:
     )
 
 
+def _parse(parse: Callable[[Mapping[str, Any]], T], data: Mapping[str, Any]) -> T:
+    """A result from GitLab's answer; one lacking what every GitLab sends is not GitLab's."""
+    try:
+        return parse(data)
+    except (KeyError, TypeError, ValueError) as err:
+        raise GitLabError(200, "GitLab's answer was missing fields it always sends.") from err
+
+
 def project_ref(project: str | int) -> str:
     """`project` as it goes in a URL: a numeric id, or the path URL-encoded (`a%2Fb`)."""
     if isinstance(project, int) and not isinstance(project, bool):
@@ -601,7 +611,7 @@ class GitLabClient:
     async def get_user(self) -> GitLabUser:
         """Who the token belongs to (how `gitlab personaltoken` checks a token)."""
         data = await self._object("GET", "/user", not_found="GitLab does not know this token.")
-        return _user(data)
+        return _parse(_user, data)
 
     # --- projects ---------------------------------------------------------------------------
 
@@ -609,7 +619,7 @@ class GitLabClient:
         """The project, with the user's role on it in `access_level`."""
         ref = project_ref(project)
         data = await self._object("GET", f"/projects/{ref}", not_found=self._no_project(project))
-        return _project(data)
+        return _parse(_project, data)
 
     async def get_access_level(self, project: str | int, user_id: int | None = None) -> int:
         """The user's role on the project from its member list, counting inherited and
@@ -677,7 +687,7 @@ class GitLabClient:
             params={"per_page": _PAGE_SIZE},
             all_pages=True,
         )
-        return [_hook(item) for item in items]
+        return [_parse(_hook, item) for item in items]
 
     async def add_project_hook(
         self,
@@ -707,7 +717,7 @@ class GitLabClient:
             forbidden=f"You need the Maintainer role on {project} to add a webhook.",
             json=body,
         )
-        return _hook(data)
+        return _parse(_hook, data)
 
     async def ensure_project_hook(
         self,
@@ -759,7 +769,7 @@ class GitLabClient:
             forbidden=f"GitLab does not let you create issues in {project}.",
             json=body,
         )
-        return _issue(data)
+        return _parse(_issue, data)
 
     async def get_issue(self, project: str | int, iid: int) -> GitLabIssue:
         ref = project_ref(project)
@@ -769,7 +779,7 @@ class GitLabClient:
             not_found=self._no_issue(project, iid),
             no_project=self._no_project(project),
         )
-        return _issue(data)
+        return _parse(_issue, data)
 
     async def close_issue(self, project: str | int, iid: int) -> GitLabIssue:
         """Close an issue (hookshot's `close`); closing a closed issue is not an error."""
@@ -782,7 +792,7 @@ class GitLabClient:
             forbidden=f"GitLab does not let you close issue #{iid} in {project}.",
             json={"state_event": "close"},
         )
-        return _issue(data)
+        return _parse(_issue, data)
 
     async def add_issue_note(self, project: str | int, iid: int, body: str) -> GitLabNote:
         """Comment on an issue. The body goes in JSON, not the query string hookshot uses,
@@ -796,7 +806,7 @@ class GitLabClient:
             forbidden=f"GitLab does not let you comment on issue #{iid} in {project}.",
             json={"body": body},
         )
-        return _note(data)
+        return _parse(_note, data)
 
 
 def group_ref(group: str | int) -> str:

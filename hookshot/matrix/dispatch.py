@@ -17,9 +17,14 @@ from hookshot.commands.for_connections import commands_for
 from hookshot.commands.registry import CommandSet
 from hookshot.commands.setup import PREFIX, setup_commands
 from hookshot.connections.github_repo import GitHubRepo
-from hookshot.errors import CommandError
+from hookshot.errors import CommandError, MatrixError
 from hookshot.github_oauth import GitHubLogin
-from hookshot.hotlinks import hotlink_text, issue_mentions
+from hookshot.hotlinks import (
+    hotlink_text,
+    issue_mentions,
+    review_verdict,
+    strip_reply_fallback,
+)
 from hookshot.matrix.client import MatrixClient
 from hookshot.outbox import Outbox
 from hookshot.provisioning import Provisioner
@@ -144,6 +149,8 @@ class Dispatcher:
         if self._admin_rooms.owner(room_id) is not None:
             await self._admin_command(ctx, body)
             return
+        if await self._review_reply(ctx, content, body):
+            return
         await self._room_command(ctx, body)
 
     async def _admin_command(self, ctx: CommandContext, body: str) -> None:
@@ -167,6 +174,56 @@ class Dispatcher:
         if await self._run(ctx, body, PREFIX, setup_commands, None):
             return
         await self._hotlinks(ctx, body)
+
+    async def _review_reply(
+        self, ctx: CommandContext, content: Mapping[str, Any], body: str
+    ) -> bool:
+        """A reply of ✅ (approve) or 🔴 (request changes) to a pull request notice reviews the
+        pull request as the sender; the rest of the reply is the review's text."""
+        if self._github is None:
+            return False
+        relates = content.get("m.relates_to")
+        reply = relates.get("m.in_reply_to") if isinstance(relates, Mapping) else None
+        target = reply.get("event_id") if isinstance(reply, Mapping) else None
+        verdict = review_verdict(strip_reply_fallback(body))
+        if not isinstance(target, str) or verdict is None:
+            return False
+        try:
+            notice = await self._client.get_event(ctx.room_id, target)
+        except MatrixError:
+            return False
+        notice_content = notice.get("content")
+        pr = (
+            notice_content.get(wire.GITHUB_PULL_REQUEST_KEY)
+            if isinstance(notice_content, dict)
+            else None
+        )
+        repo = (
+            notice_content.get(wire.GITHUB_REPO_KEY) if isinstance(notice_content, dict) else None
+        )
+        if (
+            notice.get("sender") != self.bot
+            or not isinstance(pr, dict)
+            or not isinstance(repo, dict)
+        ):
+            return False
+        full_name, number = str(repo.get("name", "")), pr.get("number")
+        connected = any(
+            isinstance(c, GitHubRepo) and c.full_name == full_name.lower()
+            for c in self._store.in_room(ctx.room_id)
+        )
+        if not connected or not isinstance(number, int):
+            return False
+        event, text = verdict
+        try:
+            async with await self._github.user_client(ctx.sender) as client:
+                await client.create_review(full_name, number, event, text)
+        except CommandError as err:
+            await ctx.react("⛔")
+            await ctx.notice(f"Failed to handle command: {err}", html=False)
+            return True
+        await ctx.react("✅")
+        return True
 
     async def _hotlinks(self, ctx: CommandContext, body: str) -> None:
         """Reply to `#123` mentions in rooms connected to GitHub repositories."""
