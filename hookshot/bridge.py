@@ -18,6 +18,7 @@ import httpx
 
 from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
+from hookshot.clients.github import GitHubApp
 from hookshot.completions import Completions
 from hookshot.config import Config
 from hookshot.connections.base import OutgoingMessage
@@ -123,7 +124,13 @@ class Bridge:
             github=self.github,
             github_login=self.github_login,
         )
+        self.github_app = github_app = (
+            GitHubApp.from_config(config.github)
+            if config.github and config.github.app_id and config.github.private_key_file
+            else None
+        )
         self.router = WebhookRouter(
+            github_app=github_app,
             queue=queue,
             store=self.store,
             completions=self.completions,
@@ -246,6 +253,8 @@ class Bridge:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self.github_app is not None:
+            self.github_app.close()
         await self.client.aclose()
 
     async def _wait_for_homeserver(self, timeout: float | None) -> None:

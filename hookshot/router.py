@@ -8,14 +8,19 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from hookshot import wire
+from hookshot.clients.github import GitHubApp
 from hookshot.completions import Completions, Outcome, response_payload
 from hookshot.connections.base import OutgoingMessage
 from hookshot.connections.generic_hook import GenericHook
 from hookshot.connections.github_notices import GitHubDefaults, notices
 from hookshot.connections.github_repo import GitHubRepo
 from hookshot.connections.gitlab_repo import GitLabRepo
+from hookshot.debounce import JobDebouncer
+from hookshot.errors import HookshotError
 from hookshot.formatting.generic import assemble, render_generic
 from hookshot.formatting.gitlab import ReviewActivity, project_ref
 from hookshot.metrics import Metrics
@@ -42,7 +47,24 @@ class RouterSettings:
     include_hook_body: bool
     github: GitHubDefaults
     allow_js: bool = False
+    label_delay: float = 5.0  # hookshot's issue label debounce
     review_delay: float = 5.0  # gitlab.commentDebounceMs, in seconds
+
+
+def _label_burst_key(job: Job) -> str | None:
+    """Issue label events are debounced per issue."""
+    if job.payload.get("name") != "github.issues.labeled":
+        return None
+    body = job.payload.get("body")
+    issue = body.get("issue") if isinstance(body, dict) else None
+    repo = body.get("repository") if isinstance(body, dict) else None
+    if not isinstance(issue, dict) or not isinstance(repo, dict):
+        return None
+    return f"{str(repo.get('full_name')).lower()}#{issue.get('number')}"
+
+
+# hookshot quotes the closer's comment of the two minutes before the close.
+CLOSING_WINDOW = timedelta(minutes=2)
 
 
 class WebhookRouter:
@@ -57,12 +79,15 @@ class WebhookRouter:
         settings: RouterSettings,
         metrics: Metrics | None = None,
         threads: DiscussionThreads | None = None,
+        github_app: GitHubApp | None = None,
         batch: int = 64,
     ) -> None:
+        self._github_app = github_app
         self._metrics = metrics
         self._responses: dict[str, WebhookResponse] = {}
         self.threads = threads or DiscussionThreads()
         self._reviews = ReviewBatcher(queue, self.threads, settings.review_delay)
+        self._labels = JobDebouncer(queue, settings.label_delay, self._github_messages)
         self._queue = queue
         self._store = store
         self._completions = completions
@@ -73,6 +98,7 @@ class WebhookRouter:
     def stop(self) -> None:
         self._stopping.set()
         self._reviews.cancel()
+        self._labels.cancel()
 
     async def run(self) -> None:
         while not self._stopping.is_set():
@@ -87,7 +113,7 @@ class WebhookRouter:
         if kind == "generic":
             return await self._generic_messages(job)
         if kind == "github":
-            return self._github_messages(job)
+            return await self._github_messages(job)
         if kind == "gitlab":
             return self.gitlab_routes(job)[0]
         log.warning("webhook job %s of unknown kind %r dropped", job.id, kind)
@@ -137,20 +163,48 @@ class WebhookRouter:
             return TransformResult(plain=TRANSFORM_FAILED_TEXT)
         return None
 
-    def _github_messages(self, job: Job) -> list[OutgoingMessage]:
+    async def _github_messages(self, job: Job) -> list[OutgoingMessage]:
         body = job.payload.get("body")
         name = str(job.payload.get("name"))
         repo = body.get("repository") if isinstance(body, dict) else None
         full_name = repo.get("full_name") if isinstance(repo, dict) else None
         if not isinstance(body, dict) or not isinstance(full_name, str):
             return []
+        conns = [
+            c
+            for c in self._store.routed(f"github:{full_name.lower()}")
+            if isinstance(c, GitHubRepo)
+        ]
+        comment = None
+        if conns and name in ("github.pull_request.closed", "github.issues.closed"):
+            comment = await self._closing_comment(full_name, body)
         messages = []
-        for conn in self._store.routed(f"github:{full_name.lower()}"):
-            if not isinstance(conn, GitHubRepo):
-                continue
-            for content in notices(conn, name, body, self._settings.github):
+        for conn in conns:
+            for content in notices(conn, name, body, self._settings.github, comment=comment):
                 messages.append(OutgoingMessage(room_id=conn.room_id, content=content))
         return messages
+
+    async def _closing_comment(self, full_name: str, body: dict[str, Any]) -> str | None:
+        """What the closer wrote when closing (GitHub sends it as a separate comment)."""
+        if self._github_app is None:
+            return None
+        item = body.get("pull_request") or body.get("issue")
+        sender = body.get("sender")
+        if not isinstance(item, dict) or not isinstance(sender, dict):
+            return None
+        number, closer = item.get("number"), sender.get("login")
+        closed_at = item.get("closed_at")
+        if not isinstance(number, int) or not isinstance(closed_at, str):
+            return None
+        try:
+            since = datetime.fromisoformat(closed_at.replace("Z", "+00:00")) - CLOSING_WINDOW
+            client = await self._github_app.client_for_repo(full_name)
+            comments = await client.list_issue_comments(full_name, number, since=since)
+        except (HookshotError, ValueError) as err:
+            log.info("no closing comment for %s#%s: %s", full_name, number, err)
+            return None
+        mine = [c.body for c in comments if c.user == closer and c.body]
+        return mine[-1] if mine else None
 
     def gitlab_routes(
         self, job: Job
@@ -187,6 +241,10 @@ class WebhookRouter:
     async def _process(self, job: Job) -> None:
         # One bad job must not block the others: catch at the job boundary.
         try:
+            label_key = _label_burst_key(job)
+            if label_key is not None:
+                self._labels.add(label_key, job)
+                return
             if job.payload.get("kind") == "gitlab":
                 messages, reviews = self.gitlab_routes(job)
                 if reviews:

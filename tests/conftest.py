@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from support.fake_github import FakeGitHub
 
 from hookshot.devclient import MatrixUser
@@ -15,6 +17,7 @@ from hookshot.devhomeserver import LocalSynapse, register_user
 from hookshot.devstack import BridgeFiles, BridgeProcess
 
 GITHUB_SECRET = "test-github-secret"
+GITHUB_APP_ID = 4242
 GITHUB_CLIENT = ("hookshot-client-id", "hookshot-client-secret")
 GITLAB_SECRET = "test-gitlab-secret"
 GITLAB_INSTANCE, GITLAB_URL = "test", "https://gitlab.test"
@@ -60,6 +63,15 @@ def synapse(
         stack_dir / "synapse",
         app_service_config_files=[main_files.registration_path, spare_files.registration_path],
     )
+    app_key = stack_dir / "github-app.pem"
+    app_key.write_bytes(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    fake_github.add_app(GITHUB_APP_ID, app_key.read_bytes())
     fake_github.add_oauth_app(
         *GITHUB_CLIENT, redirect_uri=f"{main_files.webhook_base}/github/oauth"
     )
@@ -72,6 +84,7 @@ def synapse(
             "github": {
                 "webhook": {"secret": GITHUB_SECRET},
                 "enterpriseUrl": fake_github.url,
+                "auth": {"id": GITHUB_APP_ID, "privateKeyFile": str(app_key)},
                 "oauth": {
                     "client_id": GITHUB_CLIENT[0],
                     "client_secret": GITHUB_CLIENT[1],

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import GITHUB_SECRET, UserFactory
+from conftest import GITHUB_APP_ID, GITHUB_SECRET, UserFactory
+from support.fake_github import FakeGitHub
 from support.flows import notice_from, room_with_bot
 
 from hookshot.connections.github_repo import ALLOWED_HOOKS
@@ -149,3 +151,41 @@ async def test_every_corpus_delivery_is_accepted_without_errors(
         log.seek(log_start)
         tail = log.read().decode(errors="replace")
     assert "Traceback" not in tail and " ERROR " not in tail, tail[-3000:]
+
+
+async def test_closed_pull_request_shows_the_closing_comment(
+    bridge: BridgeProcess, fake_github: FakeGitHub, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    org, repo = f"org{uuid.uuid4().hex[:6]}", "svc"
+    fake_github.add_user("closer")
+    fake_github.add_repo(f"{org}/{repo}")
+    fake_github.install_app(GITHUB_APP_ID, org)
+    pr = fake_github.add_issue(f"{org}/{repo}", "Experiment", user="closer", pull_request=True)
+    fake_github.add_comment(f"{org}/{repo}", pr.number, "Superseded by #12", user="closer")
+    room_id = await _connected_room(user, org, repo)
+    payload = _payload("pull_request.closed.1.json", org, repo)
+    payload["pull_request"].update(
+        number=pr.number, merged=False, closed_at=datetime.now(UTC).isoformat()
+    )
+    payload["sender"]["login"] = "closer"
+    async with httpx.AsyncClient() as http:
+        assert (await _deliver(http, bridge, "pull_request", payload)).status_code == 202
+    event = await user.wait_for_event(room_id, notice_from(BOT, "⚫"))
+    assert "Superseded by #12" in event["content"]["body"], event["content"]
+
+
+async def test_label_bursts_become_one_notice(bridge: BridgeProcess, new_user: UserFactory) -> None:
+    user = await new_user()
+    org, repo = f"org{uuid.uuid4().hex[:6]}", "labels"
+    room_id = await _connected_room(user, org, repo, includingLabels=["bug"])
+    async with httpx.AsyncClient() as http:
+        for labels in (["bug"], ["bug", "ui"], ["bug", "ui", "p1"]):
+            payload = _payload("issues.labeled.1.json", org, repo)
+            payload["issue"]["labels"] = [{"name": n, "color": "d73a4a"} for n in labels]
+            payload["label"] = {"name": labels[-1], "color": "d73a4a"}
+            assert (await _deliver(http, bridge, "issues", payload)).status_code == 202
+    event = await user.wait_for_event(room_id, notice_from(BOT, "🗃"), timeout=20)
+    await asyncio.sleep(1.0)
+    labelled = [e for e in await user.messages(room_id) if notice_from(BOT, "🗃")(e)]
+    assert len(labelled) == 1 and "p1" in event["content"]["body"], event["content"]

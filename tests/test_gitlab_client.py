@@ -24,6 +24,7 @@ from hookshot.clients.gitlab import (
     access_level_of,
     project_ref,
 )
+from hookshot.config import GitLabConfig
 from hookshot.errors import CommandError
 
 PROJECT = "acme/widgets"
@@ -62,6 +63,18 @@ async def client(gl: FakeGitLab, alice: FakeUser) -> AsyncIterator[GitLabClient]
 
 def as_user(gl: FakeGitLab, user: FakeUser) -> GitLabClient:
     return GitLabClient(gl.url, user.token, name=INSTANCE)
+
+
+async def test_client_for_a_configured_instance(gl: FakeGitLab, alice: FakeUser) -> None:
+    config = GitLabConfig(instances={"test": gl.url, "other": "https://x.test"}, webhook_secret="s")
+    async with GitLabClient.for_instance(config, "test", alice.token) as c:
+        assert (c.instance, c.api_url) == ("test", f"{gl.url}/api/v4")
+        assert (await c.get_user()).username == "alice"
+    with pytest.raises(GitLabError) as err:
+        GitLabClient.for_instance(config, "nope", alice.token)
+    assert (
+        err.value.message == 'The bridge knows no GitLab instance "nope" (it knows: other, test).'
+    )
 
 
 # --- the user ---------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from hookshot.config import GitLabConfig
 from hookshot.errors import CommandError
 
 T = TypeVar("T")
@@ -424,6 +425,24 @@ class GitLabClient:
             follow_redirects=False,
         )
 
+    @classmethod
+    def for_instance(
+        cls,
+        config: GitLabConfig,
+        name: str,
+        token: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> GitLabClient:
+        """A client for the instance configured under `name` in `gitlab.instances`."""
+        url = config.instances.get(name)
+        if url is None:
+            known = ", ".join(sorted(config.instances)) or "none"
+            raise GitLabError(
+                None, f'The bridge knows no GitLab instance "{name}" (it knows: {known}).'
+            )
+        return cls(url, token, name=name, transport=transport)
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -672,7 +691,8 @@ class GitLabClient:
             else f"GitLab at {self.instance} could not list your projects."
         )
         return [
-            _project(item) for item in await self._list(path, not_found=not_found, params=params)
+            _parse(_project, item)
+            for item in await self._list(path, not_found=not_found, params=params)
         ]
 
     # --- hooks ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookshot.connections.github_repo import GitHubRepo
@@ -32,6 +33,8 @@ _HOOKS = {
     "github.release.created": "release.drafted",
     "github.push": "push",
 }
+# hookshot ignores label events on issues younger than this.
+JUST_CREATED = timedelta(seconds=6)
 # Events whose issue or pull request labels pass through includingLabels/excludingLabels.
 _LABEL_FILTERED = ("github.issues.", "github.issue_comment.", "github.pull_request.")
 
@@ -67,13 +70,29 @@ def _item(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
+def _just_created(item: Mapping[str, Any], now: datetime | None = None) -> bool:
+    created = item.get("created_at")
+    if not isinstance(created, str):
+        return False
+    try:
+        when = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return (now or datetime.now(UTC)) - when < JUST_CREATED
+
+
 def passes_filters(conn: GitHubRepo, name: str, payload: Mapping[str, Any]) -> bool:
     """The connection's label and workflow filters."""
     state = conn.state
     if name == "github.issues.labeled":
-        label = payload.get("label")
-        added = [label["name"]] if isinstance(label, Mapping) and "name" in label else []
-        return labeled_notice_wanted(added, state.including_labels)
+        if _just_created(_item(payload)):
+            return False  # labels given at creation are in the "opened" notice already
+        if not isinstance(payload.get("label"), Mapping):
+            return False  # hookshot skips label events without a label
+        # The router debounces label bursts and renders the last event: its issue carries
+        # every label the burst left (hookshot tracks the added ones; the result is the same
+        # unless an included label was already there before the burst).
+        return labeled_notice_wanted(payload_labels(_item(payload)), state.including_labels)
     if name.startswith(_LABEL_FILTERED):
         labels = payload_labels(_item(payload))
         return labels_pass(labels, state.including_labels, state.excluding_labels)

@@ -93,14 +93,20 @@ class GitHubWebhookIntake:
             return _refuse(err.status, err.message)
         repo = payload.get("repository")
         full_name = repo.get("full_name") if isinstance(repo, dict) else None
+        name = event_name(event, payload)
         job = NewJob(
             id=f"github:{delivery}",
             # One repository's events stay in order; others proceed in parallel.
-            partition=f"github:{str(full_name).lower()}" if full_name else "",
+            # Label events wait in a debounce window; they must not hold the repository up.
+            partition=(
+                f"github:{str(full_name).lower()}"
+                if full_name and name != "github.issues.labeled"
+                else ""
+            ),
             payload={
                 "kind": "github",
                 "event": event,
-                "name": event_name(event, payload),
+                "name": name,
                 "delivery": delivery,
                 "body": payload,
             },
