@@ -40,7 +40,7 @@ from hookshot.registration import Registration
 from hookshot.room_state import RoomStateSync
 from hookshot.router import RouterSettings, WebhookRouter
 from hookshot.store import ConnectionStore
-from hookshot.user_tokens import GitHubAccess, UserTokens
+from hookshot.user_tokens import GitHubAccess, GitLabAccess, UserTokens
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ class Bridge:
         )
         self.user_tokens = UserTokens(self.client, config.pass_file)
         self.github = GitHubAccess(config.github, self.user_tokens) if config.github else None
+        self.gitlab = GitLabAccess(config.gitlab, self.user_tokens) if config.gitlab else None
         self.github_login = (
             GitHubLogin(self.github, OAuthApp.from_config(config.github.oauth), self.tell_user)
             if self.github and config.github
@@ -123,6 +124,7 @@ class Bridge:
             is_bridge_user=self.is_bridge_user,
             github=self.github,
             github_login=self.github_login,
+            gitlab=self.gitlab,
         )
         self.github_app = github_app = (
             GitHubApp.from_config(config.github)

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from support.fake_github import FakeGitHub
+from support.fake_gitlab import FakeGitLab
 
 from hookshot.devclient import MatrixUser
 from hookshot.devhomeserver import LocalSynapse, register_user
@@ -56,8 +57,19 @@ def fake_github() -> Iterator[FakeGitHub]:
 
 
 @pytest.fixture(scope="session")
+def fake_gitlab() -> Iterator[FakeGitLab]:
+    """A GitLab REST API on loopback: the main bridge's `gitlab.instances.fake`."""
+    with FakeGitLab() as gl:
+        yield gl
+
+
+@pytest.fixture(scope="session")
 def synapse(
-    stack_dir: Path, main_files: BridgeFiles, spare_files: BridgeFiles, fake_github: FakeGitHub
+    stack_dir: Path,
+    main_files: BridgeFiles,
+    spare_files: BridgeFiles,
+    fake_github: FakeGitHub,
+    fake_gitlab: FakeGitLab,
 ) -> Iterator[LocalSynapse]:
     hs = LocalSynapse(
         stack_dir / "synapse",
@@ -92,8 +104,14 @@ def synapse(
                 },
             },
             "gitlab": {
-                "instances": {GITLAB_INSTANCE: {"url": GITLAB_URL}},
-                "webhook": {"secret": GITLAB_SECRET},
+                "instances": {
+                    GITLAB_INSTANCE: {"url": GITLAB_URL},
+                    "fake": {"url": fake_gitlab.url},
+                },
+                "webhook": {
+                    "secret": GITLAB_SECRET,
+                    "publicUrl": f"{main_files.webhook_base}/gitlab/webhook",
+                },
                 "commentDebounceMs": GITLAB_DEBOUNCE_MS,
             },
         },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hookshot.clients.gitlab import GitLabClient
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet
 from hookshot.errors import CommandError
@@ -68,3 +69,33 @@ async def github_logout(ctx: CommandContext) -> None:
     github = ctx.require_github()
     removed = await github.tokens.store.delete(ctx.sender, "github")
     await ctx.notice("Your GitHub token was removed." if removed else "You were not logged in.")
+
+
+@admin_commands.command(
+    "gitlab personaltoken",
+    "Store a GitLab personal access token for an instance (the message is redacted).",
+    required=("instance", "token"),
+    category="gitlab",
+)
+async def gitlab_set_token(ctx: CommandContext, instance: str, token: str) -> None:
+    gitlab = ctx.require_gitlab()
+    await ctx.redact_command("Contains a token")
+    url = gitlab.instance_url(instance)
+    async with GitLabClient.for_instance(gitlab.config, instance, token) as client:
+        me = await client.get_user()
+    await gitlab.tokens.store.set(ctx.sender, "gitlab", token, url)
+    await ctx.notice(f"Connected as {me.username}. Token stored.")
+
+
+@admin_commands.command(
+    "gitlab hastoken",
+    "Whether you stored a token for an instance",
+    required=("instance",),
+    category="gitlab",
+)
+async def gitlab_has_token(ctx: CommandContext, instance: str) -> None:
+    gitlab = ctx.require_gitlab()
+    token = await gitlab.tokens.store.get(ctx.sender, "gitlab", gitlab.instance_url(instance))
+    await ctx.notice(
+        f"A token is stored for {instance}." if token else f"No token is stored for {instance}."
+    )

@@ -15,7 +15,7 @@ from hookshot.matrix.client import MatrixClient
 from hookshot.outbox import Outbox
 from hookshot.provisioning import Provisioner
 from hookshot.store import ConnectionStore
-from hookshot.user_tokens import GitHubAccess
+from hookshot.user_tokens import GitHubAccess, GitLabAccess
 
 if TYPE_CHECKING:
     from hookshot.github_oauth import GitHubLogin
@@ -38,6 +38,7 @@ class CommandContext:
     matrix: MatrixClient | None = None
     github: GitHubAccess | None = None
     github_login: GitHubLogin | None = None
+    gitlab: GitLabAccess | None = None
     _sent: int = field(default=0, repr=False)
 
     async def notice(
@@ -65,6 +66,11 @@ class CommandContext:
         if self.github is None:
             raise CommandError("The bridge is not configured to support GitHub.")
         return self.github
+
+    def require_gitlab(self) -> GitLabAccess:
+        if self.gitlab is None:
+            raise CommandError("The bridge is not configured to support GitLab.")
+        return self.gitlab
 
     async def redact_command(self, reason: str) -> None:
         """Remove the command message (it held a secret), or ask the user to."""

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from hookshot import wire
 from hookshot.commands.github import github_commands
+from hookshot.commands.gitlab import gitlab_commands
 from hookshot.commands.registry import CommandSet
 from hookshot.connections.base import Connection
 from hookshot.connections.github_repo import GitHubRepo
+from hookshot.connections.gitlab_repo import GitLabRepo
 
 
 @dataclass(frozen=True)
@@ -21,4 +23,6 @@ class ConnectionCommands:
 def commands_for(connection: Connection) -> ConnectionCommands | None:
     if isinstance(connection, GitHubRepo):
         return ConnectionCommands(connection.command_prefix, github_commands, wire.SERVICE_GITHUB)
+    if isinstance(connection, GitLabRepo):
+        return ConnectionCommands(connection.command_prefix, gitlab_commands, wire.SERVICE_GITLAB)
     return None

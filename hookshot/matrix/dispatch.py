@@ -30,7 +30,7 @@ from hookshot.outbox import Outbox
 from hookshot.provisioning import Provisioner
 from hookshot.room_state import PermissionCheck, RoomStateSync
 from hookshot.store import ConnectionStore
-from hookshot.user_tokens import GitHubAccess
+from hookshot.user_tokens import GitHubAccess, GitLabAccess
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,9 @@ class Dispatcher:
         is_bridge_user: Callable[[str], bool],
         github: GitHubAccess | None = None,
         github_login: GitHubLogin | None = None,
+        gitlab: GitLabAccess | None = None,
     ) -> None:
+        self._gitlab = gitlab
         self._github = github
         self._github_login = github_login
         self._client = client
@@ -132,6 +134,7 @@ class Dispatcher:
             matrix=self._client,
             github=self._github,
             github_login=self._github_login,
+            gitlab=self._gitlab,
         )
 
     async def _on_message(self, event: Mapping[str, Any]) -> None:
