@@ -53,7 +53,7 @@ def test_sample_loads_cleanly() -> None:
     assert config.bridge.domain == "localhost"
     assert config.bridge.url == "http://localhost:8008"
     assert config.webhook_base_url == "http://localhost:9000/webhook/"
-    assert config.listener_for("webhooks") == Listener(9000, ("webhooks",), "127.0.0.1")
+    assert config.listener_for("webhooks") == Listener(9000, ("webhooks", "metrics"), "127.0.0.1")
     assert config.storage.path == "./data/hookshot.db"
     assert config.enabled_services == ("generic",)
     assert check_permission(config.permissions, "@me:localhost", "webhooks", Level.ADMIN)
