@@ -48,3 +48,17 @@ def review_verdict(text: str) -> tuple[Literal["APPROVE", "REQUEST_CHANGES"], st
             )
             return verdict, text[len(emoji) :].strip()
     return None
+
+
+# Matrix reaction keys -> GitHub reaction contents (what GitHub offers).
+GITHUB_REACTIONS = {
+    "👍": "+1",
+    "👎": "-1",
+    "😄": "laugh",
+    "🎉": "hooray",
+    "😕": "confused",
+    "❤️": "heart",
+    "❤": "heart",
+    "🚀": "rocket",
+    "👀": "eyes",
+}

@@ -63,6 +63,9 @@ def _label_burst_key(job: Job) -> str | None:
     return f"{str(repo.get('full_name')).lower()}#{issue.get('number')}"
 
 
+# Events whose notice quotes what the closer (or reopener) just commented, as in hookshot.
+_COMMENTED_EVENTS = ("github.pull_request.closed", "github.issues.closed", "github.issues.reopened")
+
 # hookshot quotes the closer's comment of the two minutes before the close.
 CLOSING_WINDOW = timedelta(minutes=2)
 
@@ -175,14 +178,32 @@ class WebhookRouter:
             for c in self._store.routed(f"github:{full_name.lower()}")
             if isinstance(c, GitHubRepo)
         ]
-        comment = None
-        if conns and name in ("github.pull_request.closed", "github.issues.closed"):
+        comment = diff = None
+        if conns and name in _COMMENTED_EVENTS:
             comment = await self._closing_comment(full_name, body)
+        if name == "github.pull_request.opened" and any(
+            c.state.pr_diff and c.state.pr_diff.enabled for c in conns
+        ):
+            diff = await self._pr_diff(full_name, body)
         messages = []
         for conn in conns:
-            for content in notices(conn, name, body, self._settings.github, comment=comment):
+            notes = notices(conn, name, body, self._settings.github, comment=comment, diff=diff)
+            for content in notes:
                 messages.append(OutgoingMessage(room_id=conn.room_id, content=content))
         return messages
+
+    async def _pr_diff(self, full_name: str, body: dict[str, Any]) -> str | None:
+        """The diff of an opened pull request, for rooms with `prDiff` (via the GitHub App)."""
+        pr = body.get("pull_request")
+        number = pr.get("number") if isinstance(pr, dict) else None
+        if self._github_app is None or not isinstance(number, int):
+            return None
+        try:
+            client = await self._github_app.client_for_repo(full_name)
+            return await client.get_pr_diff(full_name, number)
+        except HookshotError as err:
+            log.info("no diff for %s#%s: %s", full_name, number, err)
+            return None
 
     async def _closing_comment(self, full_name: str, body: dict[str, Any]) -> str | None:
         """What the closer wrote when closing (GitHub sends it as a separate comment)."""
@@ -193,11 +214,11 @@ class WebhookRouter:
         if not isinstance(item, dict) or not isinstance(sender, dict):
             return None
         number, closer = item.get("number"), sender.get("login")
-        closed_at = item.get("closed_at")
-        if not isinstance(number, int) or not isinstance(closed_at, str):
+        changed_at = item.get("closed_at") or item.get("updated_at")
+        if not isinstance(number, int) or not isinstance(changed_at, str):
             return None
         try:
-            since = datetime.fromisoformat(closed_at.replace("Z", "+00:00")) - CLOSING_WINDOW
+            since = datetime.fromisoformat(changed_at.replace("Z", "+00:00")) - CLOSING_WINDOW
             client = await self._github_app.client_for_repo(full_name)
             comments = await client.list_issue_comments(full_name, number, since=since)
         except (HookshotError, ValueError) as err:

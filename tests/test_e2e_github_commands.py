@@ -3,6 +3,7 @@ a repository and drives issues and workflows, all against a local fake GitHub AP
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -174,3 +175,64 @@ async def test_review_by_replying_to_a_pull_request_notice(
     )
     review = fake_github.requests_to("POST", f"/repos/{repo}/pulls/{pr.number}/reviews")[-1]
     assert review.json() == {"body": "Looks good", "event": "APPROVE", "comments": []}
+
+
+async def test_reactions_on_issue_notices_reach_github(
+    bridge: BridgeProcess, fake_github: FakeGitHub, new_user: UserFactory
+) -> None:
+    from test_e2e_github import _deliver, _payload
+
+    user = await new_user()
+    login = f"fan{uuid.uuid4().hex[:6]}"
+    repo = f"{login}org/lib"
+    fake_github.add_repo(repo, collaborators={login: "write"})
+    fake_github.add_user("reporter")
+    issue = fake_github.add_issue(repo, "Crash on start", user="reporter")
+    await _logged_in(user, fake_github, login)
+    room_id = await room_with_bot(user, BOT)
+    org, name = repo.split("/")
+    await user.send_state(room_id, GITHUB, repo, {"org": org, "repo": name})
+    payload = _payload("issues.opened.1.json", org, name)
+    payload["issue"]["number"] = issue.number
+    async with httpx.AsyncClient() as http:
+        assert (await _deliver(http, bridge, "issues", payload)).status_code == 202
+    notice = await user.wait_for_event(room_id, notice_from(BOT, "📥"))
+    await user.send_event(
+        room_id,
+        "m.reaction",
+        {"m.relates_to": {"rel_type": "m.annotation", "event_id": notice["event_id"], "key": "🚀"}},
+    )
+    for _ in range(50):
+        if issue.reactions:
+            break
+        await asyncio.sleep(0.1)
+    assert issue.reactions == [(login, "rocket")]
+
+
+async def test_pr_diff_is_attached_when_enabled(
+    bridge: BridgeProcess, fake_github: FakeGitHub, new_user: UserFactory
+) -> None:
+    from conftest import GITHUB_APP_ID
+    from test_e2e_github import _deliver, _payload
+
+    user = await new_user()
+    org, name = f"diff{uuid.uuid4().hex[:6]}", "tool"
+    fake_github.add_user("author")
+    fake_github.add_repo(f"{org}/{name}")
+    fake_github.install_app(GITHUB_APP_ID, org)
+    diff = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n"
+    pr = fake_github.add_issue(f"{org}/{name}", "Swap", user="author", pull_request=True, diff=diff)
+    room_id = await room_with_bot(user, BOT)
+    await user.send_state(
+        room_id,
+        GITHUB,
+        f"{org}/{name}",
+        {"org": org, "repo": name, "prDiff": {"enabled": True, "maxLines": 20}},
+    )
+    payload = _payload("pull_request.opened.1.json", org, name)
+    payload["pull_request"]["number"] = pr.number
+    async with httpx.AsyncClient() as http:
+        assert (await _deliver(http, bridge, "pull_request", payload)).status_code == 202
+    event = await user.wait_for_event(room_id, notice_from(BOT, "🔵"))
+    assert "+new" in event["content"]["body"]
+    assert "language-diff" in event["content"]["formatted_body"]

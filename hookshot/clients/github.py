@@ -475,6 +475,16 @@ class GitHubClient:
 
         return await self._run(call, not_found=_no_issue(name, number))
 
+    async def add_issue_reaction(self, full_name: str, number: int, content: str) -> None:
+        """React to an issue or PR (`+1`, `-1`, `laugh`, `hooray`, `confused`, `heart`,
+        `rocket`, `eyes`)."""
+        name = _repo_name(full_name)
+
+        def call(gh: Github) -> None:
+            gh.get_repo(name).get_issue(number).create_reaction(content)
+
+        await self._run(call, not_found=_no_issue(name, number))
+
     async def close_issue(
         self, full_name: str, number: int, comment: str | None = None
     ) -> IssueInfo:

@@ -20,6 +20,7 @@ from hookshot.connections.github_repo import GitHubRepo
 from hookshot.errors import CommandError, MatrixError
 from hookshot.github_oauth import GitHubLogin
 from hookshot.hotlinks import (
+    GITHUB_REACTIONS,
     hotlink_text,
     issue_mentions,
     review_verdict,
@@ -81,6 +82,8 @@ class Dispatcher:
             await self._room_state.on_state(event)
         elif event_type == wire.M_ROOM_MESSAGE:
             await self._on_message(event)
+        elif event_type == wire.M_REACTION:
+            await self._on_reaction(event)
 
     # --- membership ---------------------------------------------------------------------
 
@@ -178,6 +181,46 @@ class Dispatcher:
             return
         await self._hotlinks(ctx, body)
 
+    async def _github_item(self, room_id: str, event_id: str, key: str) -> tuple[str, int] | None:
+        """(repo, number) of a bot notice carrying `key` (issue or PR) in a connected room."""
+        try:
+            notice = await self._client.get_event(room_id, event_id)
+        except MatrixError:
+            return None
+        content = notice.get("content")
+        if notice.get("sender") != self.bot or not isinstance(content, dict):
+            return None
+        item, repo = content.get(key), content.get(wire.GITHUB_REPO_KEY)
+        if not isinstance(item, dict) or not isinstance(repo, dict):
+            return None
+        full_name, number = str(repo.get("name", "")), item.get("number")
+        connected = any(
+            isinstance(c, GitHubRepo) and c.full_name == full_name.lower()
+            for c in self._store.in_room(room_id)
+        )
+        return (full_name, number) if connected and isinstance(number, int) else None
+
+    async def _on_reaction(self, event: Mapping[str, Any]) -> None:
+        """A reaction to an issue or PR notice is added on GitHub, as the reacting user."""
+        sender = str(event.get("sender", ""))
+        content = event.get("content")
+        relates = content.get("m.relates_to") if isinstance(content, dict) else None
+        if self._github is None or self._is_bridge_user(sender) or not isinstance(relates, dict):
+            return
+        reaction = GITHUB_REACTIONS.get(str(relates.get("key", "")))
+        target = relates.get("event_id")
+        if reaction is None or not isinstance(target, str):
+            return
+        room_id = str(event.get("room_id"))
+        item = await self._github_item(room_id, target, wire.GITHUB_ISSUE_KEY)
+        if item is None:
+            return
+        try:
+            async with await self._github.user_client(sender) as client:
+                await client.add_issue_reaction(item[0], item[1], reaction)
+        except CommandError as err:
+            log.info("reaction by %s on %s#%s not mirrored: %s", sender, *item, err)
+
     async def _review_reply(
         self, ctx: CommandContext, content: Mapping[str, Any], body: str
     ) -> bool:
@@ -191,32 +234,10 @@ class Dispatcher:
         verdict = review_verdict(strip_reply_fallback(body))
         if not isinstance(target, str) or verdict is None:
             return False
-        try:
-            notice = await self._client.get_event(ctx.room_id, target)
-        except MatrixError:
+        item = await self._github_item(ctx.room_id, target, wire.GITHUB_PULL_REQUEST_KEY)
+        if item is None:
             return False
-        notice_content = notice.get("content")
-        pr = (
-            notice_content.get(wire.GITHUB_PULL_REQUEST_KEY)
-            if isinstance(notice_content, dict)
-            else None
-        )
-        repo = (
-            notice_content.get(wire.GITHUB_REPO_KEY) if isinstance(notice_content, dict) else None
-        )
-        if (
-            notice.get("sender") != self.bot
-            or not isinstance(pr, dict)
-            or not isinstance(repo, dict)
-        ):
-            return False
-        full_name, number = str(repo.get("name", "")), pr.get("number")
-        connected = any(
-            isinstance(c, GitHubRepo) and c.full_name == full_name.lower()
-            for c in self._store.in_room(ctx.room_id)
-        )
-        if not connected or not isinstance(number, int):
-            return False
+        full_name, number = item
         event, text = verdict
         try:
             async with await self._github.user_client(ctx.sender) as client:

@@ -87,6 +87,7 @@ class FakeIssue:
     is_pr: bool = False
     diff: str = ""
     created: float = field(default_factory=time.time)
+    reactions: list[tuple[str, str]] = field(default_factory=list)  # (login, content)
 
 
 @dataclass
@@ -429,6 +430,7 @@ class FakeGitHub:
             ("GET", "/repos/{owner}/{repo}/issues/{number:int}", self._get_issue),
             ("PATCH", "/repos/{owner}/{repo}/issues/{number:int}", self._edit_issue),
             ("POST", "/repos/{owner}/{repo}/issues/{number:int}/assignees", self._assign),
+            ("POST", "/repos/{owner}/{repo}/issues/{number:int}/reactions", self._react),
             ("GET", "/repos/{owner}/{repo}/issues/{number:int}/comments", self._list_comments),
             ("POST", "/repos/{owner}/{repo}/issues/{number:int}/comments", self._create_comment),
             ("GET", "/repos/{owner}/{repo}/pulls/{number:int}", self._get_pull),
@@ -840,6 +842,20 @@ class FakeGitHub:
                 if login not in issue.assignees:
                     issue.assignees.append(login)
         return JSONResponse(self._issue_json(base, repo, issue), status_code=201)
+
+    async def _react(self, request: Request, record: RecordedRequest, base: str) -> Response:
+        repo, caller, _ = self._repo(request, record)
+        self._signed_in(caller)
+        issue = self._issue(repo, request)
+        content = (record.json() or {}).get("content")
+        if content not in ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"):
+            return JSONResponse({"message": "Validation Failed"}, status_code=422)
+        login = caller.user.login if caller.user else caller.kind
+        issue.reactions.append((login, str(content)))
+        return JSONResponse(
+            {"id": next(self._ids), "content": content, "user": {"login": login}},
+            status_code=201,
+        )
 
     async def _list_comments(
         self, request: Request, record: RecordedRequest, base: str
