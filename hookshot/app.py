@@ -124,6 +124,7 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
             queue=bridge.queue,
             completions=bridge.completions,
             ready=lambda: bridge.ready,
+            log=bridge.delivery_log,
         )
         routes += intake.routes()
     return routes

@@ -19,15 +19,16 @@ import httpx
 from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
 from hookshot.clients.github import GitHubApp
-from hookshot.completions import Completions
+from hookshot.completions import Completions, Outcome
 from hookshot.config import Config
 from hookshot.connections.base import OutgoingMessage
 from hookshot.connections.github_notices import GitHubDefaults
 from hookshot.connections.registry import kind_for
+from hookshot.delivery_log import DeliveryLog
 from hookshot.errors import MatrixError
 from hookshot.expiry import ExpiryNotifier
 from hookshot.github_oauth import GitHubLogin, OAuthApp
-from hookshot.hook_ids import HookIds
+from hookshot.hook_ids import HookIds, HookSecrets
 from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.dispatch import Dispatcher
 from hookshot.matrix.sender import Sender, backoff
@@ -73,8 +74,11 @@ class Bridge:
         )
         self.store = ConnectionStore()
         self.completions = Completions()
+        self.delivery_log = DeliveryLog()
+        self.completions.listen(self._log_outcome)
         self.outbox = Outbox(queue)
         self.hook_ids = HookIds(self.client)
+        self.hook_secrets = HookSecrets(self.client)
         self.admin_rooms = AdminRooms(self.client)
         generic = config.generic
         services = {wire.SERVICE_WEBHOOKS} if generic and generic.enabled else set()
@@ -91,11 +95,14 @@ class Bridge:
             enabled_services=frozenset(services),
             gitlab_instances=config.gitlab.instances if config.gitlab else None,
             js_enabled=bool(generic and generic.allow_js_transformation_functions),
+            hook_secrets=self.hook_secrets,
         )
         max_expiry = generic.max_expiry_time if generic else None
         self.provisioner = Provisioner(
             client=self.client,
             hook_ids=self.hook_ids,
+            hook_secrets=self.hook_secrets,
+            reload=self.room_state.reload,
             allowed=self.allowed,
             webhooks=WebhookSettings(
                 enabled=bool(generic and generic.enabled),
@@ -125,6 +132,7 @@ class Bridge:
             github=self.github,
             github_login=self.github_login,
             gitlab=self.gitlab,
+            delivery_log=self.delivery_log,
         )
         self.github_app = github_app = (
             GitHubApp.from_config(config.github)
@@ -133,6 +141,7 @@ class Bridge:
         )
         self.router = WebhookRouter(
             github_app=github_app,
+            delivery_log=self.delivery_log,
             queue=queue,
             store=self.store,
             completions=self.completions,
@@ -163,6 +172,13 @@ class Bridge:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self.ready = False
+
+    def _log_outcome(self, job_id: str, outcome: Outcome) -> None:
+        if outcome.ok:
+            result = f"sent {outcome.event_id}" if outcome.event_id else "nothing to send"
+        else:
+            result = f"failed: {outcome.error}"
+        self.delivery_log.settle(job_id, result)
 
     def _observe_call(self, name: str, ok: bool) -> None:
         self.metrics.matrix_calls.labels(name).inc()

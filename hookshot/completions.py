@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,11 @@ class Completions:
 
     def __init__(self) -> None:
         self._waiting: dict[str, asyncio.Future[Outcome]] = {}
+        self._listeners: list[Callable[[str, Outcome], None]] = []
+
+    def listen(self, listener: Callable[[str, Outcome], None]) -> None:
+        """Also tell `listener` about every outcome (the delivery log)."""
+        self._listeners.append(listener)
 
     def expect(self, job_id: str) -> asyncio.Future[Outcome]:
         future = self._waiting.get(job_id)
@@ -44,6 +50,8 @@ class Completions:
     def resolve(self, job_id: str | None, outcome: Outcome) -> None:
         if job_id is None:
             return
+        for listener in self._listeners:
+            listener(job_id, outcome)
         future = self._waiting.pop(job_id, None)
         if future is not None and not future.done():
             future.set_result(outcome)

@@ -1,33 +1,53 @@
-"""The secret hookId <-> state_key mapping kept in the bot's room account data."""
+"""Per-room maps kept in the bot's room account data: hookshot's secret hookId -> state_key
+map, and (ours) the secrets that hooks may require."""
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 
 from hookshot import wire
 from hookshot.matrix.client import MatrixClient
 
 
-class HookIds:
-    """Per-room cache of hookshot's generic hook account data ({hookId: state_key})."""
+class _AccountDataMap:
+    """A string -> string map in one room account data type, cached per room."""
 
-    def __init__(self, client: MatrixClient) -> None:
+    def __init__(self, client: MatrixClient, event_type: str) -> None:
         self._client = client
+        self._type = event_type
         self._rooms: dict[str, dict[str, str]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+
+    def _lock(self, room_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(room_id, asyncio.Lock())
 
     async def _data(self, room_id: str) -> dict[str, str]:
         cached = self._rooms.get(room_id)
         if cached is None:
-            raw = await self._client.get_room_account_data(room_id, wire.GENERIC_HOOK_ACCOUNT_DATA)
+            raw = await self._client.get_room_account_data(room_id, self._type)
             cached = {k: v for k, v in (raw or {}).items() if isinstance(v, str)}
             self._rooms[room_id] = cached
         return cached
 
+    async def _write(self, room_id: str, updated: dict[str, str]) -> None:
+        await self._client.set_room_account_data(room_id, self._type, updated)
+        self._rooms[room_id] = updated
+
+    def drop_room(self, room_id: str) -> None:
+        self._rooms.pop(room_id, None)
+
+
+class HookIds(_AccountDataMap):
+    """hookshot's generic hook account data ({hookId: state_key})."""
+
+    def __init__(self, client: MatrixClient) -> None:
+        super().__init__(client, wire.GENERIC_HOOK_ACCOUNT_DATA)
+
     async def ensure(self, room_id: str, state_key: str, hook_id: str | None = None) -> str:
         """The hookId of `state_key`, minting (and saving) one when there is none."""
-        async with self._locks.setdefault(room_id, asyncio.Lock()):
+        async with self._lock(room_id):
             data = await self._data(room_id)
             if hook_id is None:
                 found = next((h for h, key in data.items() if key == state_key), None)
@@ -36,23 +56,39 @@ class HookIds:
                 hook_id = str(uuid.uuid4())
             elif data.get(hook_id) == state_key:
                 return hook_id
-            updated = {**data, hook_id: state_key}
-            await self._client.set_room_account_data(
-                room_id, wire.GENERIC_HOOK_ACCOUNT_DATA, updated
-            )
-            self._rooms[room_id] = updated
+            await self._write(room_id, {**data, hook_id: state_key})
             return hook_id
 
     async def forget(self, room_id: str, state_key: str) -> None:
         """Drop every hookId pointing at `state_key` (the hook was removed)."""
-        async with self._locks.setdefault(room_id, asyncio.Lock()):
+        async with self._lock(room_id):
             data = await self._data(room_id)
             updated = {h: key for h, key in data.items() if key != state_key}
             if updated != data:
-                await self._client.set_room_account_data(
-                    room_id, wire.GENERIC_HOOK_ACCOUNT_DATA, updated
-                )
-                self._rooms[room_id] = updated
+                await self._write(room_id, updated)
 
-    def drop_room(self, room_id: str) -> None:
-        self._rooms.pop(room_id, None)
+
+class HookSecrets(_AccountDataMap):
+    """Ours: {hookId: secret} for hooks whose state says `"secret": true`. Kept out of room
+    state, which every member can read."""
+
+    def __init__(self, client: MatrixClient) -> None:
+        super().__init__(client, wire.GENERIC_HOOK_SECRETS)
+
+    async def get(self, room_id: str, hook_id: str) -> str | None:
+        async with self._lock(room_id):
+            return (await self._data(room_id)).get(hook_id)
+
+    async def renew(self, room_id: str, hook_id: str) -> str:
+        """A new random secret for the hook (the old one stops working)."""
+        secret = secrets.token_urlsafe(32)
+        async with self._lock(room_id):
+            data = await self._data(room_id)
+            await self._write(room_id, {**data, hook_id: secret})
+        return secret
+
+    async def remove(self, room_id: str, hook_id: str) -> None:
+        async with self._lock(room_id):
+            data = await self._data(room_id)
+            if hook_id in data:
+                await self._write(room_id, {h: s for h, s in data.items() if h != hook_id})

@@ -7,7 +7,7 @@ set state (state_default); the bot needs the power to send the connection's even
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +17,7 @@ from hookshot.connections import generic_hook
 from hookshot.connections.generic_hook import GenericHookState
 from hookshot.durations import format_duration
 from hookshot.errors import CommandError, PermissionDenied, StateError
-from hookshot.hook_ids import HookIds
+from hookshot.hook_ids import HookIds, HookSecrets
 from hookshot.matrix import power
 from hookshot.matrix.client import MatrixClient
 
@@ -56,9 +56,13 @@ class Provisioner:
         hook_ids: HookIds,
         allowed: PermissionCheck,
         webhooks: WebhookSettings,
+        hook_secrets: HookSecrets | None = None,
+        reload: Callable[[str, str, str, dict[str, Any]], Awaitable[None]] | None = None,
     ) -> None:
+        self._reload = reload
         self._client = client
         self._hook_ids = hook_ids
+        self._hook_secrets = hook_secrets
         self._allowed = allowed
         self.webhooks = webhooks
 
@@ -124,6 +128,34 @@ class Provisioner:
         state = GenericHookState(name=name, expiration_date=expires)
         await self._client.send_state(room_id, wire.GENERIC_HOOK, name, state.to_content(hook_id))
         return CreatedHook(name, hook_id, self.webhooks.hook_url(hook_id), expires)
+
+    async def set_webhook_secret(
+        self, room_id: str, user_id: str, name: str, enable: bool
+    ) -> str | None:
+        """Require a (new) secret for the hook, or stop requiring one; returns the secret."""
+        await self.check(room_id, user_id, wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK)
+        assert self._hook_secrets is not None
+        for event_type in wire.GENERIC_HOOK_TYPES:
+            existing = await self._client.get_state(room_id, event_type, name)
+            if existing and existing.get("disabled") is not True:
+                break
+        else:
+            raise CommandError(f'No webhook by the name of "{name}" is configured.')
+        hook_id = await self._hook_ids.ensure(room_id, name)
+        secret = None
+        if enable:
+            secret = await self._hook_secrets.renew(room_id, hook_id)
+        else:
+            await self._hook_secrets.remove(room_id, hook_id)
+        content = {k: v for k, v in existing.items() if k != "secret"}
+        if enable:
+            content["secret"] = True
+        if content != existing:
+            await self._client.send_state(room_id, event_type, name, content)
+        elif self._reload is not None:
+            # Unchanged state makes no new event (no echo), so reload the hook ourselves.
+            await self._reload(room_id, event_type, name, content)
+        return secret
 
     async def remove_webhook(self, room_id: str, user_id: str, name: str) -> None:
         await self.check(room_id, user_id, wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK)

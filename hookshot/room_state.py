@@ -17,7 +17,7 @@ from hookshot.connections.base import OutgoingMessage, is_removal
 from hookshot.connections.generic_hook import GenericHook, vet_function
 from hookshot.connections.registry import BuildContext, Kind, kind_for
 from hookshot.errors import StateError
-from hookshot.hook_ids import HookIds
+from hookshot.hook_ids import HookIds, HookSecrets
 from hookshot.matrix.client import MatrixClient
 from hookshot.outbox import Outbox
 from hookshot.store import ConnectionStore
@@ -44,7 +44,9 @@ class RoomStateSync:
         enabled_services: frozenset[str],
         gitlab_instances: Mapping[str, str] | None = None,
         js_enabled: bool = False,
+        hook_secrets: HookSecrets | None = None,
     ) -> None:
+        self._hook_secrets = hook_secrets
         self._js_enabled = js_enabled
         self._client = client
         self._store = store
@@ -53,7 +55,11 @@ class RoomStateSync:
         self._outbox = outbox
         self._allowed = allowed
         self._enabled = enabled_services
-        self._ctx = BuildContext(hook_ids=hook_ids, gitlab_instances=gitlab_instances or {})
+        self._ctx = BuildContext(
+            hook_ids=hook_ids,
+            hook_secrets=hook_secrets,
+            gitlab_instances=gitlab_instances or {},
+        )
         # The last content an allowed user wrote, per connection key: what a rollback restores.
         self._good: dict[Key, dict[str, Any]] = {}
 
@@ -129,6 +135,13 @@ class RoomStateSync:
                     [_notice(room_id, f"Invalid {kind.name} connection `{state_key}`: {err}")],
                 )
             return False
+        missing_secret = isinstance(conn, GenericHook) and conn.state.require_secret
+        if missing_secret and isinstance(conn, GenericHook) and conn.secret is None and notify:
+            text = (
+                f"Webhook {conn.name} requires a secret but has none yet, so it refuses "
+                f"every request. Use `!hookshot webhook secret {conn.name}`."
+            )
+            await self._outbox.send(f"secret:{event.get('event_id')}", [_notice(room_id, text)])
         if isinstance(conn, GenericHook):
             previous = self._store.get(key)
             conn, warning = await asyncio.to_thread(
@@ -174,6 +187,15 @@ class RoomStateSync:
                 )
             ],
         )
+
+    async def reload(
+        self, room_id: str, event_type: str, state_key: str, content: dict[str, Any]
+    ) -> None:
+        """Rebuild one connection from its current content (e.g. its secret changed)."""
+        kind = self._kind(event_type)
+        if kind is not None:
+            event = {"type": event_type, "state_key": state_key, "content": content}
+            await self._apply(kind, room_id, event, notify=False)
 
     def drop_room(self, room_id: str) -> None:
         self._store.drop_room(room_id)

@@ -20,6 +20,7 @@ from hookshot.connections.github_notices import GitHubDefaults, notices
 from hookshot.connections.github_repo import GitHubRepo
 from hookshot.connections.gitlab_repo import GitLabRepo
 from hookshot.debounce import JobDebouncer
+from hookshot.delivery_log import DeliveryLog
 from hookshot.errors import HookshotError
 from hookshot.formatting.generic import assemble, render_generic
 from hookshot.formatting.gitlab import ReviewActivity, project_ref
@@ -83,8 +84,10 @@ class WebhookRouter:
         metrics: Metrics | None = None,
         threads: DiscussionThreads | None = None,
         github_app: GitHubApp | None = None,
+        delivery_log: DeliveryLog | None = None,
         batch: int = 64,
     ) -> None:
+        self._delivery_log = delivery_log
         self._github_app = github_app
         self._metrics = metrics
         self._responses: dict[str, WebhookResponse] = {}
@@ -129,7 +132,7 @@ class WebhookRouter:
             return []
         data = job.payload.get("body")
         include = self._settings.include_hook_body
-        result = await self._transform(hook, data)
+        result = await self._transform(hook, data, job.id)
         if result is None:
             content = render_generic(data, include_hook_body=include)
         else:
@@ -151,7 +154,9 @@ class WebhookRouter:
             )
         ]
 
-    async def _transform(self, hook: GenericHook, data: object) -> TransformResult | None:
+    async def _transform(
+        self, hook: GenericHook, data: object, job_id: str
+    ) -> TransformResult | None:
         """The hook's template, format or JS function result; None for the default rendering."""
         try:
             if hook.template is not None:
@@ -163,6 +168,8 @@ class WebhookRouter:
                 return await asyncio.to_thread(run_transformation, source, data)
         except TransformError as err:
             log.warning("webhook %s: transformation failed: %s", hook.hook_id, err)
+            if self._delivery_log is not None:
+                self._delivery_log.note(job_id, f"transformation failed: {err}")
             return TransformResult(plain=TRANSFORM_FAILED_TEXT)
         return None
 

@@ -29,6 +29,9 @@ URL_PREVIEWS_KEY: Final = "com.beeper.linkpreviews"
 # Room account data mapping hookId -> state_key; hookshot keys it by the state event type.
 GENERIC_HOOK_ACCOUNT_DATA: Final = GENERIC_HOOK
 
+# Ours: room account data {hookId: secret} for generic hooks that require one.
+GENERIC_HOOK_SECRETS: Final = "org.hookshot-python.generic.hook.secrets"
+
 # Extra content key carrying the webhook body on generic hook messages.
 WEBHOOK_DATA_KEY: Final = "uk.half-shot.hookshot.webhook_data"
 

@@ -4,13 +4,15 @@ and built-in formats, through the running bridge into the room."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 from pathlib import Path
 from typing import Any
 
 import httpx
 from conftest import UserFactory
-from support.flows import create_webhook, notice_from, room_with_bot
+from support.flows import admin_room, command, create_webhook, notice_from, room_with_bot
 
 from hookshot.devclient import MatrixUser
 from hookshot.devstack import BridgeProcess
@@ -140,3 +142,59 @@ async def test_builtin_format(bridge: BridgeProcess, new_user: UserFactory) -> N
     event = await user.wait_for_event(room_id, _message_from(sender))
     assert payload["monitor"]["name"] in event["content"]["body"]
     assert "Received webhook data" not in event["content"]["body"]
+
+
+async def test_hook_secret(bridge: BridgeProcess, new_user: UserFactory) -> None:
+    user = await new_user()
+    room_id = await room_with_bot(user, BOT)
+    url = await create_webhook(user, room_id, BOT, "guarded")
+    await command(user, room_id, "!hookshot webhook secret guarded")
+    dm = await admin_room(user, BOT)
+    notice = await user.wait_for_event(dm, notice_from(BOT, 'The webhook "guarded" now requires'))
+    secret = notice["content"]["body"].splitlines()[1]
+    body = json.dumps({"text": "signed"}).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    async with httpx.AsyncClient() as http:
+        unsigned = await http.post(url, json={"text": "unsigned"})
+        wrong = await http.post(url, json={"text": "x"}, headers={"Authorization": "Bearer no"})
+        bearer = await http.post(
+            url, json={"text": "bearer"}, headers={"Authorization": f"Bearer {secret}"}
+        )
+        signed = await http.post(
+            url,
+            content=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+        )
+        assert (unsigned.status_code, wrong.status_code) == (401, 401)
+        assert unsigned.json() == {"ok": False, "error": "Missing or invalid secret"}
+        assert (bearer.status_code, signed.status_code) == (202, 202)
+        await command(user, room_id, "!hookshot webhook secret guarded off")
+        await user.wait_for_event(room_id, notice_from(BOT, "Webhook `guarded` no longer"))
+        assert (await http.post(url, json={"text": "open again"})).status_code == 202
+    sender = "@_webhooks_guarded:localhost"
+    await user.wait_for_event(room_id, lambda e: e.get("content", {}).get("body") == "open again")
+    bodies = [
+        e["content"]["body"]
+        for e in await user.messages(room_id)
+        if e.get("sender") == sender and e["type"] == "m.room.message"
+    ]
+    assert bodies == ["bearer", "signed", "open again"]
+
+
+async def test_delivery_log(bridge: BridgeProcess, new_user: UserFactory) -> None:
+    user = await new_user()
+    room_id, url, sender = await _hook(user, "logged", transformationFunction="throw 'nope'")
+    async with httpx.AsyncClient() as http:
+        assert (
+            await http.post(url, content=b"{bad", headers={"Content-Type": "application/json"})
+        ).status_code == 400
+        assert (await http.post(url, json={"a": 1})).status_code == 202
+    await user.wait_for_event(room_id, _message_from(sender))
+    await command(user, room_id, "!hookshot webhook log logged")
+    dm = await admin_room(user, BOT)
+    log = await user.wait_for_event(dm, notice_from(BOT, 'Recent requests to the webhook "logged"'))
+    lines = log["content"]["body"].splitlines()[2:]
+    assert len(lines) == 2
+    newest, oldest = lines
+    assert "POST → 202" in newest and "sent $" in newest and "transformation failed" in newest
+    assert "POST → 400" in oldest and "refused: " in oldest

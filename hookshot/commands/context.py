@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
 from hookshot.connections.base import Connection, OutgoingMessage
+from hookshot.delivery_log import DeliveryLog
 from hookshot.errors import CommandError, MatrixError
 from hookshot.formatting.markdown import render_markdown
 from hookshot.matrix.client import MatrixClient
@@ -39,6 +40,7 @@ class CommandContext:
     github: GitHubAccess | None = None
     github_login: GitHubLogin | None = None
     gitlab: GitLabAccess | None = None
+    delivery_log: DeliveryLog | None = None
     _sent: int = field(default=0, repr=False)
 
     async def notice(

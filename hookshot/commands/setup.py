@@ -6,6 +6,7 @@ from hookshot import wire
 from hookshot.clients.gitlab import BRIDGE_HOOK_EVENTS
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet
+from hookshot.connections.generic_hook import GenericHook
 from hookshot.durations import parse_duration
 from hookshot.errors import CommandError
 
@@ -59,6 +60,61 @@ async def webhook_list(ctx: CommandContext) -> None:
         await ctx.notice("No webhooks configured")
         return
     await ctx.notice("Webhooks configured:\n\n" + "\n".join(f" - {n}" for n in names))
+
+
+@setup_commands.command(
+    "webhook secret",
+    "Require a secret for a webhook (sent to your DM); `off` stops requiring one.",
+    required=("name",),
+    optional=("off",),
+    category="webhook",
+)
+async def webhook_secret(ctx: CommandContext, name: str, off: str | None = None) -> None:
+    if off is not None and off.lower() != "off":
+        raise CommandError("Say `off` to stop requiring a secret, or nothing to set a new one.")
+    secret = await ctx.provisioner.set_webhook_secret(ctx.room_id, ctx.sender, name, off is None)
+    if secret is None:
+        await ctx.notice(f"Webhook `{name}` no longer requires a secret.")
+        return
+    admin_room = await ctx.admin_rooms.get_or_create(ctx.sender)
+    await ctx.notice(
+        f'The webhook "{name}" now requires this secret:\n{secret}\n'
+        "Send it as `Authorization: Bearer <secret>`, or sign the raw body with it: "
+        "`X-Hub-Signature-256: sha256=<hex HMAC-SHA256>`.",
+        room_id=admin_room,
+        html=False,
+    )
+    await ctx.notice(f"Webhook `{name}` now requires a secret. See your admin room.")
+
+
+@setup_commands.command(
+    "webhook log",
+    "Show a webhook's recent requests and what became of them (sent to your DM).",
+    required=("name",),
+    category="webhook",
+)
+async def webhook_log(ctx: CommandContext, name: str) -> None:
+    await ctx.provisioner.check(ctx.room_id, ctx.sender, wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK)
+    hook = next(
+        (
+            c
+            for c in ctx.store.in_room(ctx.room_id)
+            if isinstance(c, GenericHook) and c.name == name
+        ),
+        None,
+    )
+    if hook is None:
+        raise CommandError(f'No webhook by the name of "{name}" is configured.')
+    if ctx.delivery_log is None:
+        raise CommandError("The delivery log is not available.")
+    entries = ctx.delivery_log.entries(hook.hook_id)
+    lines = [f" - {entry.line()}" for entry in reversed(entries)] or [" - (no requests yet)"]
+    admin_room = await ctx.admin_rooms.get_or_create(ctx.sender)
+    await ctx.notice(
+        f'Recent requests to the webhook "{name}", newest first:\n\n' + "\n".join(lines),
+        room_id=admin_room,
+    )
+    await ctx.notice("Sent the webhook's delivery log to your admin room.", html=False)
 
 
 @setup_commands.command(

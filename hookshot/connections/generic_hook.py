@@ -38,6 +38,8 @@ class GenericHookState:
     # Ours: a declarative template ({plain, html, msgtype, empty_if}) or a built-in format.
     template: Mapping[str, Any] | None = None
     format: str | None = None
+    # Ours: requests must carry the hook's secret (kept in account data, not in state).
+    require_secret: bool = False
 
     def to_content(self, hook_id: str | None = None) -> dict[str, Any]:
         """The state content we write (hookshot's field names)."""
@@ -56,6 +58,8 @@ class GenericHookState:
             content["template"] = dict(self.template)
         if self.format is not None:
             content["format"] = self.format
+        if self.require_secret:
+            content["secret"] = True
         return content
 
 
@@ -90,6 +94,9 @@ def parse_state(content: Mapping[str, Any]) -> GenericHookState:
             compile_template(template)
         except TransformError as err:
             raise StateError(str(err)) from None
+    require_secret = content.get("secret", False)
+    if not isinstance(require_secret, bool):
+        raise StateError("'secret' must be a boolean")
     fmt = content.get("format")
     if fmt is not None and fmt not in FORMATS:
         raise StateError(f"'format' must be one of {', '.join(FORMATS)}")
@@ -101,6 +108,7 @@ def parse_state(content: Mapping[str, Any]) -> GenericHookState:
         priority=parse_priority(content),
         template=dict(template) if template is not None else None,
         format=fmt,
+        require_secret=require_secret,
     )
 
 
@@ -134,6 +142,7 @@ class GenericHook(Connection):
 
     hook_id: str
     state: GenericHookState
+    secret: str | None = None  # set when the state requires one and it exists
 
     @property
     def name(self) -> str:
@@ -163,7 +172,12 @@ class GenericHook(Connection):
 
 
 def from_state(
-    room_id: str, event_type: str, state_key: str, content: Mapping[str, Any], hook_id: str
+    room_id: str,
+    event_type: str,
+    state_key: str,
+    content: Mapping[str, Any],
+    hook_id: str,
+    secret: str | None = None,
 ) -> GenericHook:
     state = parse_state(content)
     return GenericHook(
@@ -173,6 +187,7 @@ def from_state(
         priority=state.priority,
         hook_id=hook_id,
         state=state,
+        secret=secret if state.require_secret else None,
     )
 
 

@@ -10,7 +10,7 @@ from hookshot import wire
 from hookshot.connections import generic_hook, github_repo, gitlab_repo
 from hookshot.connections.base import Connection
 from hookshot.errors import StateError
-from hookshot.hook_ids import HookIds
+from hookshot.hook_ids import HookIds, HookSecrets
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class BuildContext:
     """What building a connection from state may need besides the content."""
 
     hook_ids: HookIds
+    hook_secrets: HookSecrets | None = None
     gitlab_instances: Mapping[str, str] = field(default_factory=dict)  # name -> base URL
 
 
@@ -37,9 +38,12 @@ class Kind:
 async def _build_generic(
     ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
 ) -> Connection:
-    generic_hook.parse_state(content)  # validate before minting a hookId for bad state
+    state = generic_hook.parse_state(content)  # validate before minting a hookId for bad state
     hook_id = await ctx.hook_ids.ensure(room_id, state_key)
-    return generic_hook.from_state(room_id, event_type, state_key, content, hook_id)
+    secret = None
+    if state.require_secret and ctx.hook_secrets is not None:
+        secret = await ctx.hook_secrets.get(room_id, hook_id)
+    return generic_hook.from_state(room_id, event_type, state_key, content, hook_id, secret)
 
 
 async def _build_github_repo(

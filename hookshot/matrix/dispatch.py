@@ -17,6 +17,7 @@ from hookshot.commands.for_connections import commands_for
 from hookshot.commands.registry import CommandSet
 from hookshot.commands.setup import PREFIX, setup_commands
 from hookshot.connections.github_repo import GitHubRepo
+from hookshot.delivery_log import DeliveryLog
 from hookshot.errors import CommandError, MatrixError
 from hookshot.github_oauth import GitHubLogin
 from hookshot.hotlinks import (
@@ -56,8 +57,10 @@ class Dispatcher:
         github: GitHubAccess | None = None,
         github_login: GitHubLogin | None = None,
         gitlab: GitLabAccess | None = None,
+        delivery_log: DeliveryLog | None = None,
     ) -> None:
         self._gitlab = gitlab
+        self._delivery_log = delivery_log
         self._github = github
         self._github_login = github_login
         self._client = client
@@ -138,6 +141,7 @@ class Dispatcher:
             github=self._github,
             github_login=self._github_login,
             gitlab=self._gitlab,
+            delivery_log=self._delivery_log,
         )
 
     async def _on_message(self, event: Mapping[str, Any]) -> None:

@@ -18,11 +18,13 @@ from starlette.routing import BaseRoute, Route
 
 from hookshot import wire
 from hookshot.completions import Completions
+from hookshot.delivery_log import DeliveryLog
 from hookshot.errors import WebhookError
 from hookshot.http import TooLarge, read_limited
 from hookshot.queue.base import NewJob, Queue
 from hookshot.store import ConnectionStore
 from hookshot.webhooks.body import parse_body, query_to_body
+from hookshot.webhooks.verify import hook_secret_valid
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,9 @@ class GenericWebhookIntake:
         queue: Queue,
         completions: Completions,
         ready: Callable[[], bool],
+        log: DeliveryLog | None = None,
     ) -> None:
+        self._log = log
         self._ready = ready
         self._settings = settings
         self._store = store
@@ -65,6 +69,18 @@ class GenericWebhookIntake:
             # Older hookshot served hooks at the root; existing URLs keep working.
             Route("/{hook_id}", self.handle, methods=methods),
         ]
+
+    def _record(
+        self, hook_id: str, method: str, size: int, status: int, result: str, job: str | None
+    ) -> None:
+        if self._log is not None:
+            self._log.record(hook_id, method, status, size, result, job)
+
+    def _refused(
+        self, hook_id: str, method: str, size: int, status: int, error: str
+    ) -> JSONResponse:
+        self._record(hook_id, method, size, status, f"refused: {error}", None)
+        return _refuse(status, error)
 
     async def handle(self, request: Request) -> Response:
         method = request.method
@@ -87,18 +103,22 @@ class GenericWebhookIntake:
         if hook is None:
             return _refuse(404, "Unknown webhook")
         if hook.expired():
-            return _refuse(404, "This hook has expired")
+            return self._refused(hook_id, method, 0, 404, "This hook has expired")
         try:
             raw = await read_limited(request, self._settings.payload_size_limit)
         except TooLarge:
-            return _refuse(413, "Payload too large")
+            return self._refused(hook_id, method, 0, 413, "Payload too large")
+        if hook.state.require_secret and (
+            hook.secret is None or not hook_secret_valid(hook.secret, request.headers, raw)
+        ):
+            return self._refused(hook_id, method, len(raw), 401, "Missing or invalid secret")
         try:
             if method == "GET":
                 body: object = query_to_body(request.query_params.multi_items())
             else:
                 body = parse_body(request.headers.get("content-type"), raw)
         except WebhookError as err:
-            return _refuse(err.status, err.message)
+            return self._refused(hook_id, method, len(raw), err.status, err.message)
 
         # A sender's retry with the same Idempotency-Key is the same delivery.
         key = request.headers.get("idempotency-key")
@@ -125,7 +145,9 @@ class GenericWebhookIntake:
         if not fresh[0]:
             if waiter is not None:
                 self._completions.discard(job_id)
+            self._record(hook_id, method, len(raw), 200, "duplicate (already received)", None)
             return JSONResponse({"ok": True, "duplicate": True}, status_code=200)
+        self._record(hook_id, method, len(raw), 200 if waiter else 202, "queued", job_id)
         if waiter is None:
             return JSONResponse({"ok": True}, status_code=202)
         try:
