@@ -67,6 +67,7 @@ DEFAULT_DISALLOWED_IP_RANGES: tuple[str, ...] = (
 
 MAX_ANSWER_BYTES = 64 * 1024
 MAX_TOKEN_LENGTH = 4096
+MAX_ADDRESSES_TRIED = 3  # bounds one exchange to a few connect timeouts
 
 # A server name: an IPv4 or DNS host or a bracketed IPv6 literal, and an optional port.
 _SERVER_NAME = re.compile(
@@ -179,17 +180,23 @@ class OpenIdVerifier:
         if override is not None:
             parts = urlsplit(override)
             # As hookshot: the override's path is ignored, the userinfo path is absolute.
-            answer = await self._fetch(f"{parts.scheme}://{parts.netloc}{USERINFO_PATH}", token)
+            url = f"{parts.scheme}://{parts.netloc}{USERINFO_PATH}"
+            try:
+                answer = await self._fetch(url, token)
+            except _Unreachable as err:
+                log.info("OpenID: override for %s did not answer: %s", server_name, err)
+                raise OpenIdError(502, "Could not reach the homeserver") from None
         else:
             answer = await self._fetch_pinned(parse_server_name(server_name), token)
         return _user_id_from(answer, server_name)
 
-    async def _fetch_pinned(self, name: ServerName, token: str) -> httpx.Response:
+    async def _fetch_pinned(self, name: ServerName, token: str) -> bytes:
         port = name.port or 443
         try:
-            addresses = [name.host] if name.is_ip else await self._resolve(name.host, port)
-        except OSError as err:
-            log.info("OpenID: cannot resolve %s: %s", name.host, err)
+            async with asyncio.timeout(self._timeout):
+                addresses = [name.host] if name.is_ip else await self._resolve(name.host, port)
+        except (OSError, TimeoutError) as err:
+            log.info("OpenID: cannot resolve %s: %r", name.host, err)
             raise OpenIdError(502, "Could not identify server url") from None
         if not addresses:
             raise OpenIdError(502, "Could not identify server url")
@@ -198,7 +205,7 @@ class OpenIdVerifier:
             log.warning("OpenID: %s resolves to disallowed %s", name.host, ", ".join(refused))
             raise OpenIdError(403, "Server is disallowed")
         last: Exception | None = None
-        for address in addresses:
+        for address in addresses[:MAX_ADDRESSES_TRIED]:
             if "%" in address:
                 continue  # a scoped link-local address cannot be named in a URL reliably
             literal = f"[{address}]" if ":" in address else address
@@ -216,7 +223,8 @@ class OpenIdVerifier:
 
     async def _fetch(
         self, url: str, token: str, *, host_header: str | None = None, sni: str | None = None
-    ) -> httpx.Response:
+    ) -> bytes:
+        """The body of a 200 answer; raises _Unreachable when connecting fails."""
         headers = {"Host": host_header} if host_header else {}
         extensions = {"sni_hostname": sni} if sni else {}
         # A client per exchange: a pooled connection verified for one name must not be reused
@@ -247,7 +255,7 @@ class OpenIdVerifier:
             raise OpenIdError(401, "Failed to exchange token")
         if response.status_code != 200:
             raise OpenIdError(502, f"The homeserver answered {response.status_code}")
-        return httpx.Response(200, content=body)
+        return body
 
 
 class _Unreachable(Exception):
@@ -268,9 +276,9 @@ async def _read_capped(response: httpx.Response) -> bytes:
     return b"".join(chunks)
 
 
-def _user_id_from(response: httpx.Response, server_name: str) -> str:
+def _user_id_from(body: bytes, server_name: str) -> str:
     try:
-        data = json.loads(response.content)
+        data = json.loads(body)
     except ValueError:
         raise OpenIdError(502, "The homeserver's answer is not JSON") from None
     sub = data.get("sub") if isinstance(data, dict) else None
