@@ -77,7 +77,9 @@ def resource_routes(bridge: Bridge, resource: str) -> list[BaseRoute]:
         return webhook_routes(bridge)
     if resource == "metrics":
         return bridge.metrics.routes(refresh=bridge.refresh_metrics)
-    return []  # the widget API arrives with its issue
+    if resource == "widgets":
+        return bridge.widget_api.routes() if bridge.widget_api is not None else []
+    return []
 
 
 def webhook_routes(bridge: Bridge) -> list[BaseRoute]:

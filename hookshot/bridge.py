@@ -42,6 +42,10 @@ from hookshot.room_state import RoomStateSync
 from hookshot.router import RouterSettings, WebhookRouter
 from hookshot.store import ConnectionStore
 from hookshot.user_tokens import GitHubAccess, GitLabAccess, UserTokens
+from hookshot.widget_backend import BridgeWidgetBackend
+from hookshot.widgetapi.openid import OpenIdVerifier
+from hookshot.widgetapi.routes import WidgetApi
+from hookshot.widgetapi.sessions import MemorySessionStore
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +164,24 @@ class Bridge:
                 ),
             ),
         )
+        self.widget_api = None
+        if config.widgets is not None:
+            widgets = config.widgets
+            self.widget_api = WidgetApi(
+                backend=BridgeWidgetBackend(
+                    config=config,
+                    client=self.client,
+                    store=self.store,
+                    provisioner=self.provisioner,
+                    allowed=self.allowed,
+                ),
+                verifier=OpenIdVerifier(
+                    overrides=widgets.openid_overrides,
+                    disallowed=widgets.disallowed_ip_ranges,
+                    allowed=widgets.allowed_ip_ranges,
+                ),
+                sessions=MemorySessionStore(),
+            )
         self.sender = Sender(
             self.client,
             queue,

@@ -35,6 +35,7 @@ from hookshot.permissions import (
     canonical_service,
     default_permissions,
 )
+from hookshot.widgetapi.settings import WidgetSettings, parse_widget_settings
 
 # --- vocabulary -------------------------------------------------------------------------------
 
@@ -50,7 +51,6 @@ UNSUPPORTED_SECTIONS: Final[tuple[str, ...]] = (
     "jira",
     "openProject",
     "challengeHound",
-    "widgets",
     "sentry",
     "encryption",
     "serviceBots",
@@ -249,6 +249,7 @@ class Config:
     generic: GenericConfig | None = None
     github: GitHubConfig | None = None
     gitlab: GitLabConfig | None = None
+    widgets: WidgetSettings | None = None
     bot: BotConfig = field(default_factory=BotConfig)
     metrics: MetricsConfig | None = None
     queue: QueueConfig | None = None
@@ -973,6 +974,7 @@ _OURS: Final = frozenset(
         "storage",
         "github",
         "gitlab",
+        "widgets",
     }
 )
 
@@ -998,6 +1000,12 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     generic = _parse_generic(root)
     github = _parse_github(root)
     gitlab = _parse_gitlab(root)
+    widgets = None
+    if raw.get("widgets") is not None:
+        widgets, widget_problems, widget_warnings = parse_widget_settings(raw["widgets"])
+        sink.problems.extend(widget_problems)
+        for warning in widget_warnings:
+            sink.warn(warning)
     bot = _parse_bot(root)
     queue, cache = _parse_queue_and_cache(root, env or {})
     storage = _parse_storage(root)
@@ -1042,6 +1050,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
         generic=generic,
         github=github,
         gitlab=gitlab,
+        widgets=widgets,
         bot=bot,
         metrics=metrics,
         queue=queue,

@@ -43,7 +43,11 @@ def bridge_config(
             "bindAddress": "127.0.0.1",
         },
         "listeners": [
-            {"port": webhook_port, "bindAddress": "127.0.0.1", "resources": ["webhooks", "metrics"]}
+            {
+                "port": webhook_port,
+                "bindAddress": "127.0.0.1",
+                "resources": ["webhooks", "metrics", "widgets"],
+            }
         ],
         "generic": {
             "enabled": True,
@@ -54,6 +58,11 @@ def bridge_config(
         },
         "permissions": [{"actor": domain, "services": [{"service": "*", "level": "admin"}]}],
         "bot": {"displayname": "Hookshot Bot"},
+        "widgets": {
+            "publicUrl": f"http://127.0.0.1:{webhook_port}/widgetapi/v1/static/",
+            # `localhost` does not resolve the federation way: say where its homeserver is.
+            "openIdOverrides": {domain: homeserver_url},
+        },
         "logging": {"level": "info"},
         "storage": {"path": str(storage_path)},
         "passFile": str(storage_path.parent / "passkey.pem"),

@@ -6,6 +6,7 @@ set state (state_default); the bot needs the power to send the connection's even
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -109,9 +110,16 @@ class Provisioner:
         return (now or datetime.now(UTC)) + timedelta(seconds=duration_seconds)
 
     async def create_webhook(
-        self, room_id: str, user_id: str, name: str, duration_seconds: float | None = None
+        self,
+        room_id: str,
+        user_id: str,
+        name: str,
+        duration_seconds: float | None = None,
+        *,
+        state: GenericHookState | None = None,
     ) -> CreatedHook:
-        """Create an inbound webhook: account data (hookId) first, then the state event."""
+        """Create an inbound webhook: account data (hookId) first, then the state event.
+        `state` (from the widget) carries the other fields and an absolute expiry."""
         if not self.webhooks.enabled:
             raise CommandError("The bridge is not configured to support webhooks.")
         await self.check(room_id, user_id, wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK)
@@ -120,12 +128,17 @@ class Provisioner:
         except StateError as err:
             raise CommandError(str(err)) from None
         expires = self.expiry_for(duration_seconds)
+        if state is not None and state.expiration_date is not None:
+            remaining = (state.expiration_date - datetime.now(UTC)).total_seconds()
+            expires = self.expiry_for(remaining)
         for event_type in wire.GENERIC_HOOK_TYPES:
             existing = await self._client.get_state(room_id, event_type, name)
             if existing and existing.get("disabled") is not True:
                 raise CommandError(f'A webhook named "{name}" already exists in this room.')
         hook_id = await self._hook_ids.ensure(room_id, name, hook_id=str(uuid.uuid4()))
-        state = GenericHookState(name=name, expiration_date=expires)
+        if state is None:
+            state = GenericHookState(name=name)
+        state = dataclasses.replace(state, name=name, expiration_date=expires)
         await self._client.send_state(room_id, wire.GENERIC_HOOK, name, state.to_content(hook_id))
         return CreatedHook(name, hook_id, self.webhooks.hook_url(hook_id), expires)
 

@@ -164,7 +164,8 @@ def test_hookshot_style_config_loads() -> None:
     assert config.gitlab.comment_debounce_ms == 5000
     assert config.gitlab.public_url == "https://hooks.acme.test/hookshot/"
     assert config.gitlab.instance_for_url("https://gitlab.com/a/b") == "gitlab.com"
-    for name in ("feeds", "serviceBots", "widgets", "sentry", "encryption"):
+    assert config.widgets is not None and config.widgets.public_url.startswith("https://")
+    for name in ("feeds", "serviceBots", "sentry", "encryption"):
         assert name in config.unsupported
         assert any(w.startswith(f"{name} is not supported yet") for w in config.warnings)
     assert config.unsupported["feeds"] == {"enabled": False, "pollIntervalSeconds": 600}

@@ -1,0 +1,113 @@
+"""The widget API against the real homeserver: OpenID exchange, membership and power checks,
+and creating, editing and deleting a webhook through it (the hook then works)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from conftest import UserFactory
+from support.flows import room_with_bot
+
+from hookshot.devclient import MatrixUser
+from hookshot.devstack import BridgeProcess
+
+BOT = "@hookshot:localhost"
+HOOK = "uk.half-shot.matrix-hookshot.generic.hook"
+
+
+async def _session(http: httpx.AsyncClient, bridge: BridgeProcess, user: MatrixUser) -> str:
+    openid = await user.openid_token()
+    resp = await http.post(
+        f"{bridge.files.webhook_base}/widgetapi/v1/exchange_openid",
+        json={"matrixServer": openid["matrix_server_name"], "openIdToken": openid["access_token"]},
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["userId"] == user.user_id
+    return str(resp.json()["token"])
+
+
+def _api(bridge: BridgeProcess, path: str) -> str:
+    return f"{bridge.files.webhook_base}/widgetapi/v1{path}"
+
+
+async def test_openid_exchange_and_refusals(bridge: BridgeProcess, new_user: UserFactory) -> None:
+    owner, outsider, member = await new_user(), await new_user(), await new_user()
+    room_id = await room_with_bot(owner, BOT)
+    await owner.invite(room_id, member.user_id)
+    await member.join(room_id)
+    async with httpx.AsyncClient() as http:
+        forged = await http.post(
+            _api(bridge, "/exchange_openid"),
+            json={"matrixServer": "localhost", "openIdToken": "forged-token"},
+        )
+        assert forged.status_code == 401 and forged.json()["errcode"] == "M_AS_BAD_OPENID"
+        no_token = await http.get(_api(bridge, "/session"))
+        assert no_token.status_code == 401
+        token = await _session(http, bridge, owner)
+        session = await http.get(
+            _api(bridge, "/session"), headers={"Authorization": f"Bearer {token}"}
+        )
+        assert session.json()["userId"] == owner.user_id
+
+        outsider_token = await _session(http, bridge, outsider)
+        denied = await http.get(
+            _api(bridge, f"/{room_id}/connections"),
+            headers={"Authorization": f"Bearer {outsider_token}"},
+        )
+        assert denied.status_code == 403 and denied.json()["errcode"] == "HS_NOT_IN_ROOM"
+
+        member_token = await _session(http, bridge, member)
+        create = await http.post(
+            _api(bridge, f"/{room_id}/connections/{HOOK}"),
+            json={"name": "sneaky"},
+            headers={"Authorization": f"Bearer {member_token}"},
+        )
+        assert create.status_code == 403, create.text
+        assert await owner.get_state(room_id, HOOK, "sneaky") is None
+
+
+async def test_create_edit_delete_webhook(bridge: BridgeProcess, new_user: UserFactory) -> None:
+    user = await new_user()
+    room_id = await room_with_bot(user, BOT)
+    async with httpx.AsyncClient() as http:
+        token = await _session(http, bridge, user)
+        auth = {"Authorization": f"Bearer {token}"}
+        created = await http.post(
+            _api(bridge, f"/{room_id}/connections/{HOOK}"),
+            json={"name": "widgethook"},
+            headers=auth,
+        )
+        assert created.status_code == 200, created.text
+        item: dict[str, Any] = created.json()
+        url, conn_id = item["secrets"]["url"], item["id"]
+        assert item["config"]["name"] == "widgethook"
+        state = await user.get_state(room_id, HOOK, "widgethook")
+        assert state is not None and state["name"] == "widgethook"
+
+        posted = await http.post(url, json={"text": "via the widget"})
+        assert posted.status_code == 202
+        await user.wait_for_event(
+            room_id, lambda e: e.get("content", {}).get("body") == "via the widget"
+        )
+
+        listing = await http.get(_api(bridge, f"/{room_id}/connections/generic"), headers=auth)
+        assert [c["id"] for c in listing.json()["connections"]] == [conn_id]
+
+        edited = await http.patch(
+            _api(bridge, f"/{room_id}/connections/{conn_id}"),
+            json={"waitForComplete": True},
+            headers=auth,
+        )
+        assert edited.status_code == 200, edited.text
+        state = await user.get_state(room_id, HOOK, "widgethook")
+        assert state is not None and state["waitForComplete"] is True
+
+        deleted = await http.delete(_api(bridge, f"/{room_id}/connections/{conn_id}"), headers=auth)
+        assert deleted.status_code == 200 and deleted.json() == {"ok": True}
+        assert await user.get_state(room_id, HOOK, "widgethook") == {"disabled": True}
+        for _ in range(50):
+            if (await http.post(url, json={"text": "gone"})).status_code == 404:
+                break
+        else:
+            raise AssertionError("the deleted hook still accepts requests")
