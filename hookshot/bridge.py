@@ -137,6 +137,7 @@ class Bridge:
             github_login=self.github_login,
             gitlab=self.gitlab,
             delivery_log=self.delivery_log,
+            widgets=config.widgets,
         )
         self.github_app = github_app = (
             GitHubApp.from_config(config.github)

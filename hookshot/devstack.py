@@ -62,6 +62,7 @@ def bridge_config(
             "publicUrl": f"http://127.0.0.1:{webhook_port}/widgetapi/v1/static/",
             # `localhost` does not resolve the federation way: say where its homeserver is.
             "openIdOverrides": {domain: homeserver_url},
+            "roomSetupWidget": {"addOnInvite": False},
         },
         "logging": {"level": "info"},
         "storage": {"path": str(storage_path)},

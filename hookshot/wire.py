@@ -50,6 +50,9 @@ SERVICE_WEBHOOKS: Final = "webhooks"
 SERVICE_GITHUB: Final = "github"
 SERVICE_GITLAB: Final = "gitlab"
 
+# The room widget state type (Element's, which hookshot uses).
+WIDGET_STATE: Final = "im.vector.modular.widgets"
+
 # Matrix event types and values we use.
 M_ROOM_MESSAGE: Final = "m.room.message"
 M_ROOM_MEMBER: Final = "m.room.member"

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 from conftest import UserFactory
-from support.flows import room_with_bot
+from support.flows import command, notice_from, room_with_bot
 
 from hookshot.devclient import MatrixUser
 from hookshot.devstack import BridgeProcess
@@ -111,3 +111,24 @@ async def test_create_edit_delete_webhook(bridge: BridgeProcess, new_user: UserF
                 break
         else:
             raise AssertionError("the deleted hook still accepts requests")
+
+
+async def test_setup_widget_command(bridge: BridgeProcess, new_user: UserFactory) -> None:
+    user = await new_user()
+    room_id = await room_with_bot(user, BOT)
+    await command(user, room_id, "!hookshot setup-widget")
+    await user.wait_for_event(
+        room_id, notice_from(BOT, "Please open the Hookshot Configuration widget")
+    )
+    widgets = [
+        e for e in await user.room_state(room_id) if e["type"] == "im.vector.modular.widgets"
+    ]
+    assert len(widgets) == 1
+    content = widgets[0]["content"]
+    assert content["name"] == "Hookshot Configuration" and content["type"] == "m.custom"
+    assert content["url"] == (
+        f"{bridge.files.webhook_base}/widgetapi/v1/static/"
+        "#/?kind=roomConfig&roomId=$matrix_room_id&widgetId=$matrix_widget_id"
+    )
+    await command(user, room_id, "!hookshot setup-widget")
+    await user.wait_for_event(room_id, notice_from(BOT, "This room already has a setup widget"))

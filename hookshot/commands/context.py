@@ -17,6 +17,7 @@ from hookshot.outbox import Outbox
 from hookshot.provisioning import Provisioner
 from hookshot.store import ConnectionStore
 from hookshot.user_tokens import GitHubAccess, GitLabAccess
+from hookshot.widgetapi.settings import WidgetSettings
 
 if TYPE_CHECKING:
     from hookshot.github_oauth import GitHubLogin
@@ -41,6 +42,7 @@ class CommandContext:
     github_login: GitHubLogin | None = None
     gitlab: GitLabAccess | None = None
     delivery_log: DeliveryLog | None = None
+    widgets: WidgetSettings | None = None
     _sent: int = field(default=0, repr=False)
 
     async def notice(

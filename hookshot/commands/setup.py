@@ -9,9 +9,15 @@ from hookshot.commands.registry import CommandSet
 from hookshot.connections.generic_hook import GenericHook
 from hookshot.durations import parse_duration
 from hookshot.errors import CommandError
+from hookshot.setup_widget import add_setup_widget
 
 PREFIX = "!hookshot"
-CATEGORIES = {"webhook": "Webhook", "github": "GitHub", "gitlab": "GitLab"}
+CATEGORIES = {
+    "webhook": "Webhook",
+    "github": "GitHub",
+    "gitlab": "GitLab",
+    "widget": "Widget",
+}
 
 setup_commands = CommandSet()
 
@@ -184,3 +190,19 @@ async def gitlab_project(ctx: CommandContext, url: str) -> None:
         {"instance": instance, "path": full_path},
     )
     await ctx.notice(f"Room configured to bridge {full_path}{warning}", html=False)
+
+
+@setup_commands.command("setup-widget", "Open the setup widget in the room", category="widget")
+async def setup_widget(ctx: CommandContext) -> None:
+    if ctx.widgets is None or not ctx.widgets.room_setup_widget or ctx.matrix is None:
+        raise CommandError("The bridge is not configured to support setup widgets")
+    if not await add_setup_widget(ctx.matrix, ctx.room_id, ctx.widgets):
+        await ctx.notice(
+            f'This room already has a setup widget, please open the "{ctx.widgets.widget_title}"'
+            " widget.",
+            html=False,
+        )
+        return
+    await ctx.notice(
+        f"Please open the {ctx.widgets.widget_title} widget to set up integrations.", html=False
+    )

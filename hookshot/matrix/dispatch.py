@@ -31,8 +31,10 @@ from hookshot.matrix.client import MatrixClient
 from hookshot.outbox import Outbox
 from hookshot.provisioning import Provisioner
 from hookshot.room_state import PermissionCheck, RoomStateSync
+from hookshot.setup_widget import add_setup_widget
 from hookshot.store import ConnectionStore
 from hookshot.user_tokens import GitHubAccess, GitLabAccess
+from hookshot.widgetapi.settings import WidgetSettings
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,9 @@ class Dispatcher:
         github_login: GitHubLogin | None = None,
         gitlab: GitLabAccess | None = None,
         delivery_log: DeliveryLog | None = None,
+        widgets: WidgetSettings | None = None,
     ) -> None:
+        self._widgets = widgets
         self._gitlab = gitlab
         self._delivery_log = delivery_log
         self._github = github
@@ -121,6 +125,11 @@ class Dispatcher:
         if content.get("is_direct") is True:
             await self._admin_rooms.adopt(room_id, inviter)
             await self._welcome(room_id, f"welcome:{room_id}")
+        elif self._widgets is not None and self._widgets.add_setup_widget_on_invite:
+            try:
+                await add_setup_widget(self._client, room_id, self._widgets)
+            except CommandError as err:
+                log.info("no setup widget in %s: %s", room_id, err)
 
     async def _welcome(self, room_id: str, cause: str) -> None:
         ctx = self._context(room_id, "", cause)
@@ -142,6 +151,7 @@ class Dispatcher:
             github_login=self._github_login,
             gitlab=self._gitlab,
             delivery_log=self._delivery_log,
+            widgets=self._widgets,
         )
 
     async def _on_message(self, event: Mapping[str, Any]) -> None:
