@@ -25,7 +25,7 @@ from hookshot.connections.base import OutgoingMessage
 from hookshot.connections.github_notices import GitHubDefaults
 from hookshot.connections.registry import kind_for
 from hookshot.delivery_log import DeliveryLog
-from hookshot.errors import MatrixError
+from hookshot.errors import HookshotError, MatrixError
 from hookshot.expiry import ExpiryNotifier
 from hookshot.github_oauth import GitHubLogin, OAuthApp
 from hookshot.hook_ids import HookIds, HookSecrets
@@ -33,6 +33,8 @@ from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.dispatch import Dispatcher
 from hookshot.matrix.sender import Sender, backoff
 from hookshot.metrics import CountingQueue, Metrics, refresh_gauges
+from hookshot.outbound import guarded_client
+from hookshot.outbound_worker import OutboundSender
 from hookshot.outbox import Outbox
 from hookshot.permissions import check_any_service, check_permission
 from hookshot.provisioning import Provisioner, WebhookSettings
@@ -86,6 +88,8 @@ class Bridge:
         self.admin_rooms = AdminRooms(self.client)
         generic = config.generic
         services = {wire.SERVICE_WEBHOOKS} if generic and generic.enabled else set()
+        if generic and generic.outbound:
+            services.add(wire.SERVICE_OUTBOUND)
         for service in (wire.SERVICE_GITHUB, wire.SERVICE_GITLAB):
             if service in config.enabled_services:
                 services.add(service)
@@ -100,6 +104,7 @@ class Bridge:
             gitlab_instances=config.gitlab.instances if config.gitlab else None,
             js_enabled=bool(generic and generic.allow_js_transformation_functions),
             hook_secrets=self.hook_secrets,
+            sealed=self._sealed,
         )
         max_expiry = generic.max_expiry_time if generic else None
         self.provisioner = Provisioner(
@@ -113,7 +118,10 @@ class Bridge:
                 url_prefix=generic.url_prefix if generic else "",
                 max_expiry_seconds=max_expiry.total_seconds() if max_expiry else None,
                 require_expiry=bool(generic and generic.require_expiry_time),
+                outbound=bool(generic and generic.outbound),
+                outbound_allow_private=bool(generic and generic.outbound_allow_private_targets),
             ),
+            seal=self._seal,
         )
         self.user_tokens = UserTokens(self.client, config.pass_file)
         self.github = GitHubAccess(config.github, self.user_tokens) if config.github else None
@@ -138,6 +146,7 @@ class Bridge:
             gitlab=self.gitlab,
             delivery_log=self.delivery_log,
             widgets=config.widgets,
+            queue=queue,
         )
         self.github_app = github_app = (
             GitHubApp.from_config(config.github)
@@ -191,10 +200,25 @@ class Bridge:
             on_sent=self.router.threads.on_sent,
         )
         self.expiry = ExpiryNotifier(self.store, self.outbox)
+        self.outbound_client = guarded_client(
+            allow_private=bool(generic and generic.outbound_allow_private_targets)
+        )
+        self.outbound = OutboundSender(queue, self.store, self.outbound_client)
         self._user_patterns = [re.compile(ns.regex) for ns in registration.namespaces.users]
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self.ready = False
+
+    async def _seal(self, event_type: str, secret: str) -> None:
+        await self.user_tokens.store.set_sealed(event_type, secret)
+
+    async def _sealed(self, event_type: str) -> str | None:
+        """A secret sealed in the bot's account data; None when it cannot be read."""
+        try:
+            return await self.user_tokens.store.get_sealed(event_type)
+        except HookshotError as err:
+            log.warning("cannot read %s: %s", event_type, err)
+            return None
 
     def _log_outcome(self, job_id: str, outcome: Outcome) -> None:
         if outcome.ok:
@@ -257,6 +281,8 @@ class Bridge:
         self._spawn(self._consume_matrix_events(), "matrix-events")
         self._spawn(self.router.run(), "webhook-router")
         self._spawn(self.sender.run(), "sender")
+        if generic is not None and generic.outbound:
+            self._spawn(self.outbound.run(), "outbound-hooks")
         if generic is not None and generic.send_expiry_notice:
             self._spawn(self.expiry.run(), "expiry-notices")
         # Invites sent while we were down are in transactions the homeserver holds for us
@@ -289,6 +315,7 @@ class Bridge:
         self.router.stop()
         self.sender.stop()
         self.expiry.stop()
+        self.outbound.stop()
         if self._tasks:
             _done, pending = await asyncio.wait(self._tasks, timeout=timeout)
             for task in pending:
@@ -296,6 +323,7 @@ class Bridge:
             await asyncio.gather(*pending, return_exceptions=True)
         if self.github_app is not None:
             self.github_app.close()
+        await self.outbound_client.aclose()
         await self.client.aclose()
 
     async def _wait_for_homeserver(self, timeout: float | None) -> None:

@@ -162,6 +162,8 @@ class GenericConfig:
     send_expiry_notice: bool = False
     require_expiry_time: bool = False
     outbound: bool = False
+    # Ours: outbound hooks may target private/loopback addresses (off: SSRF protection).
+    outbound_allow_private_targets: bool = False
 
     def hook_url(self, hook_id: str) -> str:
         """The public URL of hook `hook_id`, as hookshot tells users."""
@@ -752,6 +754,7 @@ def _parse_generic(root: _Reader) -> GenericConfig | None:
         send_expiry_notice=sec.flag("sendExpiryNotice", False),
         require_expiry_time=sec.flag("requireExpiryTime", False),
         outbound=sec.flag("outbound", False),
+        outbound_allow_private_targets=sec.flag("outboundAllowPrivateTargets", False),
     )
     sec.warn_unknown(ignored=("disallowedIpRanges",))
     return config

@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookshot import wire
-from hookshot.connections import generic_hook
+from hookshot.connections import generic_hook, outbound_hook
 from hookshot.connections.generic_hook import GenericHookState
 from hookshot.durations import format_duration
 from hookshot.errors import CommandError, PermissionDenied, StateError
 from hookshot.hook_ids import HookIds, HookSecrets
 from hookshot.matrix import power
 from hookshot.matrix.client import MatrixClient
+from hookshot.outbound import TargetRefused, check_target, new_outbound_token
 
 PermissionCheck = Callable[[str, str, str], bool]
 
@@ -33,6 +34,8 @@ class WebhookSettings:
     url_prefix: str
     max_expiry_seconds: float | None = None
     require_expiry: bool = False
+    outbound: bool = False
+    outbound_allow_private: bool = False
 
     def hook_url(self, hook_id: str) -> str:
         sep = "" if self.url_prefix.endswith("/") else "/"
@@ -59,7 +62,9 @@ class Provisioner:
         webhooks: WebhookSettings,
         hook_secrets: HookSecrets | None = None,
         reload: Callable[[str, str, str, dict[str, Any]], Awaitable[None]] | None = None,
+        seal: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
+        self._seal = seal
         self._reload = reload
         self._client = client
         self._hook_ids = hook_ids
@@ -169,6 +174,25 @@ class Provisioner:
             # Unchanged state makes no new event (no echo), so reload the hook ourselves.
             await self._reload(room_id, event_type, name, content)
         return secret
+
+    async def create_outbound_hook(self, room_id: str, user_id: str, name: str, url: str) -> str:
+        """Create an outbound hook; returns its token (sealed in the bot's account data)."""
+        if not self.webhooks.outbound or self._seal is None:
+            raise CommandError("The bridge is not configured to support webhooks.")
+        await self.check(room_id, user_id, wire.SERVICE_WEBHOOKS, wire.OUTBOUND_HOOK)
+        try:
+            generic_hook.validate_name(name)
+            state = outbound_hook.parse_state({"name": name, "url": url})
+        except StateError as err:
+            raise CommandError(str(err)) from None
+        try:
+            await check_target(url, allow_private=self.webhooks.outbound_allow_private)
+        except TargetRefused as err:
+            raise CommandError(str(err)) from None
+        token = new_outbound_token()
+        await self._seal(outbound_hook.token_account_data_key(room_id, name), token)
+        await self._client.send_state(room_id, wire.OUTBOUND_HOOK, name, state.to_content())
+        return token
 
     async def remove_webhook(self, room_id: str, user_id: str, name: str) -> None:
         await self.check(room_id, user_id, wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from hookshot.admin_rooms import AdminRooms
@@ -45,6 +45,7 @@ class RoomStateSync:
         gitlab_instances: Mapping[str, str] | None = None,
         js_enabled: bool = False,
         hook_secrets: HookSecrets | None = None,
+        sealed: Callable[[str], Awaitable[str | None]] | None = None,
     ) -> None:
         self._hook_secrets = hook_secrets
         self._js_enabled = js_enabled
@@ -59,6 +60,7 @@ class RoomStateSync:
             hook_ids=hook_ids,
             hook_secrets=hook_secrets,
             gitlab_instances=gitlab_instances or {},
+            sealed=sealed,
         )
         # The last content an allowed user wrote, per connection key: what a rollback restores.
         self._good: dict[Key, dict[str, Any]] = {}
@@ -69,7 +71,7 @@ class RoomStateSync:
 
     def _kind(self, event_type: str) -> Kind | None:
         kind = kind_for(event_type)
-        return kind if kind is not None and kind.service in self._enabled else None
+        return kind if kind is not None and kind.switch in self._enabled else None
 
     def _may_write(self, sender: str, kind: Kind) -> bool:
         return sender == self.bot or self._allowed(sender, kind.service, "manageConnections")

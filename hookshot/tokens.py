@@ -243,6 +243,24 @@ class TokenStore:
         await self._client.set_account_data(event_type, {DELETED_KEY: True})
         return True
 
+    async def get_sealed(self, event_type: str) -> str | None:
+        """A secret sealed under an account-data type of its own (hookshot's generic tokens,
+        e.g. outbound hook tokens)."""
+        content = await self._client.get_account_data(event_type)
+        if not content or DELETED_KEY in content or ENCRYPTED_KEY not in content:
+            return None
+        return self._open(content, "generic")
+
+    async def set_sealed(self, event_type: str, token: str) -> None:
+        await self._client.set_account_data(
+            event_type,
+            {
+                ENCRYPTED_KEY: self.key.encrypt(token),
+                KEY_ID_KEY: self.key.key_id,
+                ALGORITHM_KEY: ALGORITHM_PKCS1V15,
+            },
+        )
+
     def _open(self, content: Mapping[str, Any], service: str) -> str:
         key_id = content.get(KEY_ID_KEY)
         if key_id is not None and key_id != self.key.key_id:

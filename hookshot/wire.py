@@ -26,6 +26,11 @@ GITHUB_PUSH_KEY: Final = "uk.half-shot.matrix-hookshot.github.push"
 # MSC4095 link previews: an empty list asks clients not to preview the message's links.
 URL_PREVIEWS_KEY: Final = "com.beeper.linkpreviews"
 
+OUTBOUND_HOOK: Final = "uk.half-shot.matrix-hookshot.outbound-hook"
+OUTBOUND_HOOK_TYPES: Final = (OUTBOUND_HOOK,)
+OUTBOUND_TOKEN_NAMESPACE: Final = "outboundHookToken"  # generic:<ns>:<md5> account data
+SERVICE_OUTBOUND: Final = "genericOutbound"  # hookshot's name in the widget and config
+
 # Room account data mapping hookId -> state_key; hookshot keys it by the state event type.
 GENERIC_HOOK_ACCOUNT_DATA: Final = GENERIC_HOOK
 
@@ -44,6 +49,7 @@ ADMIN_ROOM_TYPES: Final = (ADMIN_ROOM, ADMIN_ROOM_LEGACY)
 TOPIC_WEBHOOK: Final = "webhook"
 TOPIC_SEND: Final = "send"
 TOPIC_MATRIX: Final = "matrix"  # events pushed by the homeserver, keyed by event_id
+TOPIC_OUTBOUND: Final = "outbound"  # room events to forward to outbound hooks
 
 # Permission services (config `permissions[].services[].service`).
 SERVICE_WEBHOOKS: Final = "webhooks"

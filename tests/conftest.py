@@ -91,7 +91,12 @@ def synapse(
     # A github section switches GitHub repository connections on (webhooks need no app).
     main_files.write(
         hs.base_url,
-        generic={"allowJsTransformationFunctions": True},
+        generic={
+            "allowJsTransformationFunctions": True,
+            "outbound": True,
+            # The test receivers listen on loopback, which outbound hooks refuse by default.
+            "outboundAllowPrivateTargets": True,
+        },
         extra={
             "github": {
                 "webhook": {"secret": GITHUB_SECRET},

@@ -206,3 +206,26 @@ async def setup_widget(ctx: CommandContext) -> None:
     await ctx.notice(
         f"Please open the {ctx.widgets.widget_title} widget to set up integrations.", html=False
     )
+
+
+@setup_commands.command(
+    "outbound-hook",
+    "Create an outbound webhook: room events are sent to the URL.",
+    required=("name", "url"),
+    category="webhook",
+)
+async def outbound_hook_create(ctx: CommandContext, name: str, url: str) -> None:
+    token = await ctx.provisioner.create_outbound_hook(ctx.room_id, ctx.sender, name, url)
+    admin_room = await ctx.admin_rooms.get_or_create(ctx.sender)
+    room_link = "https://matrix.to/#/" + ctx.room_id.replace("!", "%21").replace(":", "%3A")
+    await ctx.notice(
+        f'You have bridged the webhook "{name}" in {room_link} .\n'
+        f"Please use the secret token `{token}` when validating the request "
+        "(X-Matrix-Hookshot-Token; the body's HMAC-SHA256 with it is in "
+        "X-Matrix-Hookshot-Signature).",
+        room_id=admin_room,
+    )
+    await ctx.notice(
+        "Room configured to bridge outbound webhooks. See admin room for the secret token.",
+        html=False,
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hookshot import wire
-from hookshot.connections import generic_hook, github_repo, gitlab_repo
+from hookshot.connections import generic_hook, github_repo, gitlab_repo, outbound_hook
 from hookshot.connections.base import Connection
 from hookshot.errors import StateError
 from hookshot.hook_ids import HookIds, HookSecrets
@@ -19,6 +19,8 @@ class BuildContext:
 
     hook_ids: HookIds
     hook_secrets: HookSecrets | None = None
+    # Reads a sealed secret from the bot's account data (outbound hook tokens).
+    sealed: Callable[[str], Awaitable[str | None]] | None = None
     gitlab_instances: Mapping[str, str] = field(default_factory=dict)  # name -> base URL
 
 
@@ -33,6 +35,11 @@ class Kind:
     service: str  # the permissions service that guards it
     event_types: tuple[str, ...]
     build: Builder
+    feature: str = ""  # what must be switched on for it ("" = the service itself)
+
+    @property
+    def switch(self) -> str:
+        return self.feature or self.service
 
 
 async def _build_generic(
@@ -62,12 +69,30 @@ async def _build_gitlab_repo(
     return gitlab_repo.from_state(room_id, event_type, state_key, content, instance_url=url)
 
 
+async def _build_outbound(
+    ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
+) -> Connection:
+    outbound_hook.parse_state(content)
+    token = None
+    if ctx.sealed is not None:
+        token = await ctx.sealed(outbound_hook.token_account_data_key(room_id, state_key))
+    return outbound_hook.from_state(room_id, event_type, state_key, content, token or "")
+
+
 GENERIC = Kind("generic", wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK_TYPES, _build_generic)
 GITHUB_REPO = Kind("github_repo", wire.SERVICE_GITHUB, wire.GITHUB_REPO_TYPES, _build_github_repo)
 
 GITLAB_REPO = Kind("gitlab_repo", wire.SERVICE_GITLAB, wire.GITLAB_REPO_TYPES, _build_gitlab_repo)
 
-KINDS: tuple[Kind, ...] = (GENERIC, GITHUB_REPO, GITLAB_REPO)
+OUTBOUND = Kind(
+    "outbound_hook",
+    wire.SERVICE_WEBHOOKS,
+    wire.OUTBOUND_HOOK_TYPES,
+    _build_outbound,
+    feature=wire.SERVICE_OUTBOUND,
+)
+
+KINDS: tuple[Kind, ...] = (GENERIC, GITHUB_REPO, GITLAB_REPO, OUTBOUND)
 _BY_TYPE = {t: kind for kind in KINDS for t in kind.event_types}
 
 

@@ -17,6 +17,7 @@ from hookshot.commands.for_connections import commands_for
 from hookshot.commands.registry import CommandSet
 from hookshot.commands.setup import PREFIX, setup_commands
 from hookshot.connections.github_repo import GitHubRepo
+from hookshot.connections.outbound_hook import OutboundHook
 from hookshot.delivery_log import DeliveryLog
 from hookshot.errors import CommandError, MatrixError
 from hookshot.github_oauth import GitHubLogin
@@ -28,8 +29,11 @@ from hookshot.hotlinks import (
     strip_reply_fallback,
 )
 from hookshot.matrix.client import MatrixClient
+from hookshot.outbound import is_forwarded
+from hookshot.outbound_worker import outbound_jobs
 from hookshot.outbox import Outbox
 from hookshot.provisioning import Provisioner
+from hookshot.queue.base import Queue
 from hookshot.room_state import PermissionCheck, RoomStateSync
 from hookshot.setup_widget import add_setup_widget
 from hookshot.store import ConnectionStore
@@ -61,8 +65,10 @@ class Dispatcher:
         gitlab: GitLabAccess | None = None,
         delivery_log: DeliveryLog | None = None,
         widgets: WidgetSettings | None = None,
+        queue: Queue | None = None,
     ) -> None:
         self._widgets = widgets
+        self._queue = queue
         self._gitlab = gitlab
         self._delivery_log = delivery_log
         self._github = github
@@ -83,6 +89,14 @@ class Dispatcher:
 
     async def handle(self, event: Mapping[str, Any]) -> None:
         event_type = event.get("type")
+        if self._queue is not None and is_forwarded(event, is_bridge_user=self._is_bridge_user):
+            hooks = [
+                c
+                for c in self._store.in_room(str(event.get("room_id")))
+                if isinstance(c, OutboundHook)
+            ]
+            if hooks:
+                await self._queue.push(wire.TOPIC_OUTBOUND, outbound_jobs(event, hooks))
         if event_type == wire.M_ROOM_MEMBER:
             await self._on_member(event)
         elif "state_key" in event:
