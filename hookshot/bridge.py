@@ -21,11 +21,12 @@ from hookshot.admin_rooms import AdminRooms
 from hookshot.clients.github import GitHubApp
 from hookshot.completions import Completions, Outcome
 from hookshot.config import Config
+from hookshot.connections import generic_hook
 from hookshot.connections.base import OutgoingMessage
 from hookshot.connections.github_notices import GitHubDefaults
 from hookshot.connections.registry import kind_for
 from hookshot.delivery_log import DeliveryLog
-from hookshot.errors import HookshotError, MatrixError
+from hookshot.errors import HookshotError, MatrixError, StateError
 from hookshot.expiry import ExpiryNotifier
 from hookshot.github_oauth import GitHubLogin, OAuthApp
 from hookshot.hook_ids import HookIds, HookSecrets
@@ -105,6 +106,9 @@ class Bridge:
             js_enabled=bool(generic and generic.allow_js_transformation_functions),
             hook_secrets=self.hook_secrets,
             sealed=self._sealed,
+            static_keys=frozenset(
+                (c.room_id, c.connection_type, c.state_key) for c in config.connections
+            ),
         )
         max_expiry = generic.max_expiry_time if generic else None
         self.provisioner = Provisioner(
@@ -277,6 +281,7 @@ class Bridge:
             except (MatrixError, httpx.HTTPError) as err:
                 # One unreadable room must not keep the bridge from starting.
                 log.warning("could not load room %s: %s", room_id, err)
+        self._apply_static_connections()
         log.info("loaded %d connections in %d rooms", len(self.store), len(rooms))
         self._spawn(self._consume_matrix_events(), "matrix-events")
         self._spawn(self.router.run(), "webhook-router")
@@ -289,6 +294,23 @@ class Bridge:
         # (it cannot /sync an appservice bot); the ping makes it deliver them now.
         await self._guard(self.client.ping_appservice(self.registration.id))
         self.ready = True
+
+    def _apply_static_connections(self) -> None:
+        """`connections:` from the config: read-only generic hooks whose hookId is the
+        stateKey (hookshot 7.3), with transformations working like any other hook."""
+        for static in self.config.connections:
+            key = (static.room_id, static.connection_type, static.state_key)
+            try:
+                hook = generic_hook.from_state(*key, static.state, hook_id=static.state_key)
+            except StateError as err:
+                log.error("static connection %s is invalid: %s", static.state_key, err)
+                continue
+            hook, warning = generic_hook.vet_function(
+                hook, None, js_enabled=self.room_state.js_enabled
+            )
+            if warning:
+                log.warning("static connection %s: %s", static.state_key, warning)
+            self.store.apply(key, hook)
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         async def supervised() -> None:

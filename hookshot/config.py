@@ -54,7 +54,6 @@ UNSUPPORTED_SECTIONS: Final[tuple[str, ...]] = (
     "sentry",
     "encryption",
     "serviceBots",
-    "connections",
     "messaging",
 )
 # Sections hookshot itself removed and only warns about.
@@ -204,6 +203,20 @@ class GitLabConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StaticConnection:
+    """`connections[]` (hookshot 7.3): a connection from the config, not from room state."""
+
+    connection_type: str
+    state_key: str
+    room_id: str
+    state: Mapping[str, object]
+
+
+# Static connections hookshot supports (generic hooks); others are refused at load.
+STATIC_CONNECTION_TYPES: Final = ("uk.half-shot.matrix-hookshot.generic.hook",)
+
+
+@dataclass(frozen=True, slots=True)
 class BotConfig:
     """`bot`: profile of the bridge bot; None leaves the profile alone."""
 
@@ -252,6 +265,7 @@ class Config:
     github: GitHubConfig | None = None
     gitlab: GitLabConfig | None = None
     widgets: WidgetSettings | None = None
+    connections: tuple[StaticConnection, ...] = ()
     bot: BotConfig = field(default_factory=BotConfig)
     metrics: MetricsConfig | None = None
     queue: QueueConfig | None = None
@@ -847,6 +861,35 @@ def _parse_gitlab(root: _Reader) -> GitLabConfig | None:
     return config
 
 
+def _parse_connections(root: _Reader) -> tuple[StaticConnection, ...]:
+    raw = root.get("connections")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        root.problem("connections", f"must be a list, not {_type_name(raw)}")
+        return ()
+    found: list[StaticConnection] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            root.sink.problem(f"connections.{index}", "must be a mapping")
+            continue
+        entry = _Reader(item, f"connections.{index}", root.sink)
+        kind = entry.required_text("connectionType")
+        state_key = entry.required_text("stateKey")
+        room_id = entry.required_text("roomId")
+        state = entry.get("state")
+        if kind and kind not in STATIC_CONNECTION_TYPES:
+            entry.problem("connectionType", f"must be one of {', '.join(STATIC_CONNECTION_TYPES)}")
+        if room_id and not room_id.startswith("!"):
+            entry.problem("roomId", "must be a room id (!...)")
+        if not isinstance(state, Mapping):
+            entry.problem("state", "must be a mapping")
+            continue
+        if kind and state_key and room_id:
+            found.append(StaticConnection(kind, state_key, room_id, MappingProxyType(dict(state))))
+    return tuple(found)
+
+
 def _parse_bot(root: _Reader) -> BotConfig:
     sec = root.section("bot")
     if sec is None:
@@ -978,6 +1021,7 @@ _OURS: Final = frozenset(
         "github",
         "gitlab",
         "widgets",
+        "connections",
     }
 )
 
@@ -1010,6 +1054,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
         for warning in widget_warnings:
             sink.warn(warning)
     bot = _parse_bot(root)
+    connections = _parse_connections(root)
     queue, cache = _parse_queue_and_cache(root, env or {})
     storage = _parse_storage(root)
 
@@ -1054,6 +1099,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
         github=github,
         gitlab=gitlab,
         widgets=widgets,
+        connections=connections,
         bot=bot,
         metrics=metrics,
         queue=queue,

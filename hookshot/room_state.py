@@ -46,9 +46,11 @@ class RoomStateSync:
         js_enabled: bool = False,
         hook_secrets: HookSecrets | None = None,
         sealed: Callable[[str], Awaitable[str | None]] | None = None,
+        static_keys: frozenset[Key] = frozenset(),
     ) -> None:
+        self._static = static_keys
         self._hook_secrets = hook_secrets
-        self._js_enabled = js_enabled
+        self.js_enabled = js_enabled
         self._client = client
         self._store = store
         self._hook_ids = hook_ids
@@ -117,6 +119,9 @@ class RoomStateSync:
     ) -> bool:
         event_type = str(event["type"])
         state_key = str(event.get("state_key", ""))
+        if (room_id, event_type, state_key) in self._static:
+            log.info("ignoring room state for static connection %s in %s", state_key, room_id)
+            return False
         content = event.get("content")
         content = content if isinstance(content, dict) else {}
         key = (room_id, event_type, state_key)
@@ -150,7 +155,7 @@ class RoomStateSync:
                 vet_function,
                 conn,
                 previous if isinstance(previous, GenericHook) else None,
-                js_enabled=self._js_enabled,
+                js_enabled=self.js_enabled,
             )
             if warning and notify:
                 await self._outbox.send(

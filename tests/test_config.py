@@ -556,14 +556,39 @@ def test_queue_from_hookshot_env() -> None:
 # --- files ------------------------------------------------------------------------------------
 
 
+def _static(key: str) -> dict[str, Any]:
+    return {
+        "connectionType": "uk.half-shot.matrix-hookshot.generic.hook",
+        "stateKey": key,
+        "roomId": "!room:localhost",
+        "state": {"name": f"hook {key}"},
+    }
+
+
 def test_load_config_merges_files_like_hookshot(tmp_path: Path) -> None:
-    base = minimal(connections=[{"connectionType": "a"}])
-    extra = {"logging": {"level": "debug"}, "connections": [{"connectionType": "b"}]}
+    base = minimal(connections=[_static("a")])
+    extra = {"logging": {"level": "debug"}, "connections": [_static("b")]}
     (tmp_path / "a.yml").write_text(yaml.safe_dump(base))
     (tmp_path / "b.yml").write_text(yaml.safe_dump(extra))
     config = load_config(tmp_path / "a.yml", tmp_path / "b.yml")
     assert config.logging.level == "debug"
-    assert config.unsupported["connections"] == [{"connectionType": "a"}, {"connectionType": "b"}]
+    assert [c.state_key for c in config.connections] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "key"),
+    [
+        (
+            {**_static("x"), "connectionType": "uk.half-shot.matrix-hookshot.github.repository"},
+            "connections.0.connectionType",
+        ),
+        ({**_static("x"), "roomId": "#alias:hs"}, "connections.0.roomId"),
+        ({**_static("x"), "state": "nope"}, "connections.0.state"),
+        ({"roomId": "!r:hs", "state": {}}, "connections.0.stateKey"),
+    ],
+)
+def test_static_connection_problems(entry: dict[str, Any], key: str) -> None:
+    assert key in problems_of(minimal(connections=[entry]))
 
 
 @pytest.mark.parametrize(

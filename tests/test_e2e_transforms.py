@@ -7,10 +7,12 @@ import asyncio
 import hashlib
 import hmac
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from conftest import UserFactory
 from support.flows import admin_room, command, create_webhook, notice_from, room_with_bot
 
@@ -198,3 +200,35 @@ async def test_delivery_log(bridge: BridgeProcess, new_user: UserFactory) -> Non
     newest, oldest = lines
     assert "POST → 202" in newest and "sent $" in newest and "transformation failed" in newest
     assert "POST → 400" in oldest and "refused: " in oldest
+
+
+async def test_static_connection_from_config(bridge: BridgeProcess, new_user: UserFactory) -> None:
+    user = await new_user()
+    room_id = await room_with_bot(user, BOT)
+    key = f"static-{uuid.uuid4().hex[:8]}"
+    config = yaml.safe_load(bridge.files.config_path.read_text())
+    config.setdefault("connections", []).append(
+        {
+            "connectionType": HOOK,
+            "stateKey": key,
+            "roomId": room_id,
+            "state": {
+                "name": "static hook",
+                "transformationFunction": 'result = {version: "v2", plain: `static: ${data.n}`}',
+            },
+        }
+    )
+    bridge.files.config_path.write_text(yaml.safe_dump(config))
+    bridge.stop()
+    bridge.start()
+    async with httpx.AsyncClient() as http:
+        resp = await http.post(f"{bridge.files.webhook_base}/webhook/{key}", json={"n": 7})
+    assert resp.status_code == 202, resp.text
+    await user.wait_for_event(room_id, lambda e: e.get("content", {}).get("body") == "static: 7")
+    # Room state cannot change it: a hand-written edit is ignored.
+    await user.send_state(room_id, HOOK, key, {"name": "edited", "disabled": True})
+    await user.send_text(room_id, "!hookshot webhook list")
+    await user.wait_for_event(room_id, notice_from(BOT, "No webhooks configured"))
+    async with httpx.AsyncClient() as http:
+        again = await http.post(f"{bridge.files.webhook_base}/webhook/{key}", json={"n": 8})
+    assert again.status_code == 202
