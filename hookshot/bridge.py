@@ -188,6 +188,7 @@ class Bridge:
                     store=self.store,
                     provisioner=self.provisioner,
                     allowed=self.allowed,
+                    log=self.delivery_log,
                 ),
                 verifier=OpenIdVerifier(
                     overrides=widgets.openid_overrides,
@@ -207,7 +208,9 @@ class Bridge:
         self.outbound_client = guarded_client(
             allow_private=bool(generic and generic.outbound_allow_private_targets)
         )
-        self.outbound = OutboundSender(queue, self.store, self.outbound_client)
+        self.outbound = OutboundSender(
+            queue, self.store, self.outbound_client, download=self.client.download
+        )
         self._user_patterns = [re.compile(ns.regex) for ns in registration.namespaces.users]
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()

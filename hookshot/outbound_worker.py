@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -16,8 +16,9 @@ import httpx
 from hookshot import wire
 from hookshot.connections.base import Connection
 from hookshot.connections.outbound_hook import OutboundHook
+from hookshot.errors import HookshotError
 from hookshot.matrix.sender import backoff
-from hookshot.outbound import build_request, deliver
+from hookshot.outbound import build_request, deliver, media_reference
 from hookshot.queue.base import Job, NewJob, Queue
 from hookshot.store import ConnectionStore
 
@@ -42,7 +43,14 @@ def outbound_jobs(event: Mapping[str, Any], hooks: Sequence[Connection]) -> list
 class OutboundSender:
     """Delivers `outbound` jobs until stopped."""
 
-    def __init__(self, queue: Queue, store: ConnectionStore, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        queue: Queue,
+        store: ConnectionStore,
+        client: httpx.AsyncClient,
+        download: Callable[[str], Awaitable[tuple[bytes, str]]] | None = None,
+    ) -> None:
+        self._download = download
         self._queue = queue
         self._store = store
         self._client = client
@@ -57,18 +65,32 @@ class OutboundSender:
             if jobs:
                 await asyncio.gather(*(self._deliver(job) for job in jobs))
 
+    async def _media(self, event: Mapping[str, Any]) -> tuple[bytes, str, str] | None:
+        """The file of an image/file/audio/video event; without it (as in hookshot) when the
+        download fails."""
+        ref = media_reference(event)
+        if ref is None or self._download is None:
+            return None
+        try:
+            data, content_type = await self._download(ref.mxc)
+        except (HookshotError, httpx.HTTPError) as err:
+            log.warning("outbound: could not download %s: %s", ref.mxc, err)
+            return None
+        return data, content_type, ref.filename
+
     async def _deliver(self, job: Job) -> None:
         room_id, state_key = str(job.payload["room_id"]), str(job.payload["state_key"])
         hook = self._store.get((room_id, wire.OUTBOUND_HOOK, state_key))
         if not isinstance(hook, OutboundHook):
             await self._queue.ack(job)  # the hook was removed meanwhile: nothing to do
             return
+        event = job.payload["event"]
         request = build_request(
-            job.payload["event"],
+            event,
             url=hook.url,
             method=hook.method,
             token=hook.token,
-            media=None,
+            media=await self._media(event),
             secret_for_signature=hook.token,
         )
         result = await deliver(request, client=self._client)

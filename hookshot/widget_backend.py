@@ -11,6 +11,7 @@ from hookshot import wire
 from hookshot.config import Config
 from hookshot.connections import generic_hook, github_repo, gitlab_repo
 from hookshot.connections.base import Connection
+from hookshot.delivery_log import DeliveryLog
 from hookshot.errors import CommandError, StateError
 from hookshot.matrix import power
 from hookshot.matrix.client import MatrixClient
@@ -31,7 +32,9 @@ class BridgeWidgetBackend:
         store: ConnectionStore,
         provisioner: Provisioner,
         allowed: Callable[[str, str, str], bool],
+        log: DeliveryLog | None = None,
     ) -> None:
+        self._log = log
         self._config = config
         self._client = client
         self._store = store
@@ -160,6 +163,21 @@ class BridgeWidgetBackend:
             connection.state_key,
             {"disabled": True},
         )
+
+    def delivery_log(self, connection: Connection) -> Sequence[JSONValue] | None:
+        if not isinstance(connection, generic_hook.GenericHook) or self._log is None:
+            return None
+        return [
+            {
+                "at": int(entry.at * 1000),
+                "method": entry.method,
+                "status": entry.status,
+                "size": entry.size,
+                "result": entry.result,
+                "notes": list(entry.notes),
+            }
+            for entry in reversed(self._log.entries(connection.hook_id))
+        ]
 
     async def targets(
         self, user_id: str, event_type: str, filters: Mapping[str, str]

@@ -91,6 +91,12 @@ async def test_create_edit_delete_webhook(bridge: BridgeProcess, new_user: UserF
             room_id, lambda e: e.get("content", {}).get("body") == "via the widget"
         )
 
+        log = await http.get(_api(bridge, f"/{room_id}/connections/{conn_id}/log"), headers=auth)
+        assert log.status_code == 200, log.text
+        newest = log.json()["deliveries"][0]
+        assert (newest["method"], newest["status"]) == ("POST", 202)
+        assert newest["result"].startswith("sent $")
+
         listing = await http.get(_api(bridge, f"/{room_id}/connections/generic"), headers=auth)
         assert [c["id"] for c in listing.json()["connections"]] == [conn_id]
 

@@ -70,6 +70,9 @@ class FakeVerifier:
 class FakeBackend:
     """The bridge as the routes see it, in memory."""
 
+    def delivery_log(self, connection: Connection) -> list[Any] | None:
+        return None
+
     bot_user_id = BOT
 
     def __init__(self) -> None:

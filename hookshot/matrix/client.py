@@ -235,6 +235,24 @@ class MatrixClient:
             "GET", f"/_matrix/client/v3/rooms/{_q(room_id)}/event/{_q(event_id)}"
         )
 
+    async def download(self, mxc: str, max_bytes: int = 50 * 1024 * 1024) -> tuple[bytes, str]:
+        """(bytes, content type) of an `mxc://server/id` URI (authenticated media)."""
+        if not mxc.startswith("mxc://") or mxc.count("/") != 3:
+            raise MatrixError(400, "M_INVALID_PARAM", f"not a media URI: {mxc}")
+        server, media_id = mxc[len("mxc://") :].split("/", 1)
+        path = f"/_matrix/client/v1/media/download/{_q(server)}/{_q(media_id)}"
+        async with self._http.stream("GET", path) as resp:
+            if resp.status_code >= 400:
+                await resp.aread()
+                raise _error_from(resp)
+            chunks, size = [], 0
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise MatrixError(413, "M_TOO_LARGE", "media larger than the outbound limit")
+                chunks.append(chunk)
+            return b"".join(chunks), resp.headers.get("content-type", "application/octet-stream")
+
     # --- account data -------------------------------------------------------------------
 
     async def get_room_account_data(self, room_id: str, event_type: str) -> JSON | None:

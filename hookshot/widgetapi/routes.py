@@ -120,6 +120,10 @@ class WidgetBackend(Protocol):
 
     async def remove(self, room_id: str, user_id: str, connection: Connection) -> None: ...
 
+    def delivery_log(self, connection: Connection) -> Sequence[JSONValue] | None:
+        """Ours: recent deliveries of a webhook, newest first; None for other kinds."""
+        ...
+
     async def targets(
         self, user_id: str, event_type: str, filters: Mapping[str, str]
     ) -> Sequence[JSONValue] | None:
@@ -187,6 +191,8 @@ class WidgetApi:
                 self._authed(self._connection),
                 methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             ),
+            # Ours: a webhook's delivery log, for whoever may edit the hook.
+            Route("/v1/{roomId}/connections/{key}/log", self._authed(self._log), methods=["GET"]),
         ]
 
     # --- boundaries ---------------------------------------------------------------------------
@@ -322,6 +328,17 @@ class WidgetApi:
         if request.method in ("PUT", "PATCH"):
             return await self._update(request, room_id, session.user_id, key)
         return await self._remove(room_id, session.user_id, key)
+
+    async def _log(self, request: Request, session: Session) -> JSONValue:
+        room_id = request.path_params["roomId"]
+        room = await self._room_access(room_id, session.user_id)
+        connection = self._find(room_id, request.path_params["key"])
+        if not self._can_edit(room, session.user_id, connection.event_type):
+            raise ApiError("You may not see this connection's log.", ErrCode.FORBIDDEN_USER)
+        entries = self._backend.delivery_log(connection)
+        if entries is None:
+            raise ApiError("This connection keeps no delivery log.", ErrCode.NOT_FOUND)
+        return {"deliveries": list(entries)}
 
     async def _room_access(self, room_id: str, user_id: str) -> RoomPower:
         """The room's power levels, once the bot and the user are known to be joined."""
