@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 
 class TooLarge(Exception):
@@ -22,3 +23,17 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise TooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def refuse(status: int, error: str) -> JSONResponse:
+    """A webhook refusal: `{"ok": false, "error": ...}` with a precise status."""
+    return JSONResponse({"ok": False, "error": error}, status_code=status)
+
+
+def starting() -> JSONResponse:
+    """503 while room state loads: hooks are unknown yet, and a 404 would be a lie."""
+    return JSONResponse(
+        {"ok": False, "error": "The bridge is starting; try again shortly"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )

@@ -14,9 +14,15 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import Any
 
 from hookshot.connections.base import DEFAULT_PRIORITY, Connection
+from hookshot.connections.state_fields import command_prefix as _command_prefix
+from hookshot.connections.state_fields import is_number as _is_number
+from hookshot.connections.state_fields import optional_bool as _optional_bool
+from hookshot.connections.state_fields import priority as _priority
+from hookshot.connections.state_fields import required_string as _required_string
+from hookshot.connections.state_fields import string_list as _string_list
 from hookshot.errors import StateError
 
 # Every hook name hookshot accepts in `enableHooks` for a new connection.
@@ -66,7 +72,6 @@ DEFAULT_HOOKS: tuple[str, ...] = (
 )
 
 DEFAULT_COMMAND_PREFIX = "!gh"
-COMMAND_PREFIX_MIN, COMMAND_PREFIX_MAX = 2, 24
 DEFAULT_HOTLINK_PREFIX = "#"
 DEFAULT_PR_DIFF_MAX_LINES = 30  # hookshot's fallback when prDiff.maxLines is unset
 
@@ -267,58 +272,6 @@ def hook_names(name: str) -> tuple[str, ...]:
         if names[-1] in _DETACHED_SUBTREES:
             break
     return tuple(names)
-
-
-def _required_string(content: Mapping[str, Any], key: str) -> str:
-    value = content.get(key)
-    if value is None:
-        raise StateError(f"Missing '{key}'")
-    if not isinstance(value, str):
-        raise StateError(f"'{key}' must be a string")
-    return value
-
-
-def _optional_bool(content: Mapping[str, Any], key: str) -> bool | None:
-    value = content.get(key)
-    if value is not None and not isinstance(value, bool):
-        raise StateError(f"'{key}' must be a boolean")
-    return value
-
-
-def _string_list(content: Mapping[str, Any], key: str, path: str = "") -> tuple[str, ...] | None:
-    value = content.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise StateError(f"'{path or key}' must be an array of strings")
-    return tuple(value)
-
-
-def _is_number(value: object) -> TypeGuard[int | float]:
-    # JSON numbers only: bool is an int in Python but not a number in hookshot's schema.
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _command_prefix(content: Mapping[str, Any]) -> str | None:
-    value = content.get("commandPrefix")
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise StateError("'commandPrefix' must be a string")
-    if not COMMAND_PREFIX_MIN <= len(value) <= COMMAND_PREFIX_MAX:
-        raise StateError(
-            f"'commandPrefix' must be between {COMMAND_PREFIX_MIN}-{COMMAND_PREFIX_MAX} characters"
-        )
-    return value
-
-
-def _priority(value: object) -> int:
-    if value is None:
-        return DEFAULT_PRIORITY
-    # hookshot accepts any number; our connections sort by integer priority.
-    if not _is_number(value) or not float(value).is_integer():
-        raise StateError("'priority' must be an integer")
-    return int(value)
 
 
 def _pr_diff(value: object) -> PrDiff | None:

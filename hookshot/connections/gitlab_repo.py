@@ -14,11 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from hookshot import wire
 from hookshot.connections.base import DEFAULT_PRIORITY, Connection
+from hookshot.connections.state_fields import command_prefix as _command_prefix
+from hookshot.connections.state_fields import optional_bool as _optional_bool
+from hookshot.connections.state_fields import priority as _priority
+from hookshot.connections.state_fields import string_list as _string_list
 from hookshot.errors import StateError
 from hookshot.formatting.gitlab import (
     URL_PREVIEWS_KEY,
@@ -82,7 +86,6 @@ OUR_HOOKS: Final[tuple[str, ...]] = (
 ALLOWED_HOOKS: Final = HOOKSHOT_HOOKS + OUR_HOOKS
 
 DEFAULT_COMMAND_PREFIX: Final = "!gl"
-COMMAND_PREFIX_MIN, COMMAND_PREFIX_MAX = 2, 24
 
 _REGEX_KEYS = ("pushTagsRegex", "pushBranchesRegex", "pipelineRefsRegex")
 _KNOWN_KEYS = frozenset(
@@ -438,46 +441,3 @@ def _optional_string(content: Mapping[str, Any], key: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise StateError(f"'{key}' must be a string")
     return value
-
-
-def _optional_bool(content: Mapping[str, Any], key: str) -> bool | None:
-    value = content.get(key)
-    if value is not None and not isinstance(value, bool):
-        raise StateError(f"'{key}' must be a boolean")
-    return value
-
-
-def _string_list(content: Mapping[str, Any], key: str) -> tuple[str, ...] | None:
-    value = content.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise StateError(f"'{key}' must be an array of strings")
-    return tuple(value)
-
-
-def _is_number(value: object) -> TypeGuard[int | float]:
-    # JSON numbers only: bool is an int in Python but not a number in hookshot's schema.
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _command_prefix(content: Mapping[str, Any]) -> str | None:
-    value = content.get("commandPrefix")
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise StateError("'commandPrefix' must be a string")
-    if not COMMAND_PREFIX_MIN <= len(value) <= COMMAND_PREFIX_MAX:
-        raise StateError(
-            f"'commandPrefix' must be between {COMMAND_PREFIX_MIN}-{COMMAND_PREFIX_MAX} characters"
-        )
-    return value
-
-
-def _priority(value: object) -> int:
-    if value is None:
-        return DEFAULT_PRIORITY
-    # hookshot accepts any number; our connections sort by integer priority.
-    if not _is_number(value) or not float(value).is_integer():
-        raise StateError("'priority' must be an integer")
-    return int(value)

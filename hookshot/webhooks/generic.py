@@ -20,7 +20,7 @@ from hookshot import wire
 from hookshot.completions import Completions
 from hookshot.delivery_log import DeliveryLog
 from hookshot.errors import WebhookError
-from hookshot.http import TooLarge, read_limited
+from hookshot.http import TooLarge, read_limited, refuse, starting
 from hookshot.queue.base import NewJob, Queue
 from hookshot.store import ConnectionStore
 from hookshot.webhooks.body import parse_body, query_to_body
@@ -36,10 +36,6 @@ class GenericIntakeSettings:
     payload_size_limit: int
     # How long a waiting request is held before we answer 202 (the job is queued anyway).
     wait_timeout: float = 30.0
-
-
-def _refuse(status: int, error: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": error}, status_code=status)
 
 
 class GenericWebhookIntake:
@@ -80,7 +76,7 @@ class GenericWebhookIntake:
         self, hook_id: str, method: str, size: int, status: int, error: str
     ) -> JSONResponse:
         self._record(hook_id, method, size, status, f"refused: {error}", None)
-        return _refuse(status, error)
+        return refuse(status, error)
 
     async def handle(self, request: Request) -> Response:
         method = request.method
@@ -92,16 +88,11 @@ class GenericWebhookIntake:
                 headers={"Allow": ", ".join(allowed)},
             )
         if not self._ready():
-            # Hooks are unknown until room state is loaded; a 404 now would be a lie.
-            return JSONResponse(
-                {"ok": False, "error": "The bridge is starting; try again shortly"},
-                status_code=503,
-                headers={"Retry-After": "5"},
-            )
+            return starting()
         hook_id = request.path_params["hook_id"]
         hook = self._store.hook(hook_id)
         if hook is None:
-            return _refuse(404, "Unknown webhook")
+            return refuse(404, "Unknown webhook")
         if hook.expired():
             return self._refused(hook_id, method, 0, 404, "This hook has expired")
         try:
@@ -156,7 +147,7 @@ class GenericWebhookIntake:
             self._completions.discard(job_id)
             return JSONResponse({"ok": True, "queued": True}, status_code=202)
         if not outcome.ok:
-            return _refuse(500, outcome.error or "Failed to process webhook")
+            return refuse(500, outcome.error or "Failed to process webhook")
         if outcome.response is not None:
             # A transformation function chose the answer (hookshot's webhookResponse).
             return Response(

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from hookshot import wire
 from hookshot.errors import WebhookError
-from hookshot.http import TooLarge, read_limited
+from hookshot.http import TooLarge, read_limited, refuse, starting
 from hookshot.queue.base import NewJob, Queue
 from hookshot.webhooks.body import parse_body
 from hookshot.webhooks.verify import github_signature_valid
@@ -33,10 +33,6 @@ def event_name(event: str, payload: Mapping[str, Any]) -> str:
     """`github.<event>[.<action>]`, the name connections filter on."""
     action = payload.get("action")
     return f"github.{event}.{action}" if isinstance(action, str) and action else f"github.{event}"
-
-
-def _refuse(status: int, error: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": error}, status_code=status)
 
 
 def decode_payload(content_type: str | None, raw: bytes) -> dict[str, Any]:
@@ -66,31 +62,27 @@ class GitHubWebhookIntake:
 
     async def handle(self, request: Request) -> Response:
         if not self._ready():
-            return JSONResponse(
-                {"ok": False, "error": "The bridge is starting; try again shortly"},
-                status_code=503,
-                headers={"Retry-After": "5"},
-            )
+            return starting()
         event = request.headers.get("x-github-event")
         delivery = request.headers.get("x-github-delivery")
         if not event:
-            return _refuse(400, "Missing X-GitHub-Event header")
+            return refuse(400, "Missing X-GitHub-Event header")
         if not delivery:
-            return _refuse(400, "Missing X-GitHub-Delivery header")
+            return refuse(400, "Missing X-GitHub-Delivery header")
         signature = request.headers.get("x-hub-signature-256")
         if not signature:
-            return _refuse(401, "Missing X-Hub-Signature-256 header")
+            return refuse(401, "Missing X-Hub-Signature-256 header")
         try:
             raw = await read_limited(request, MAX_GITHUB_PAYLOAD)
         except TooLarge:
-            return _refuse(413, "Payload too large")
+            return refuse(413, "Payload too large")
         if not github_signature_valid(self._secret, raw, signature):
             log.warning("GitHub delivery %s: invalid signature", delivery)
-            return _refuse(401, "Invalid signature")
+            return refuse(401, "Invalid signature")
         try:
             payload = decode_payload(request.headers.get("content-type"), raw)
         except WebhookError as err:
-            return _refuse(err.status, err.message)
+            return refuse(err.status, err.message)
         repo = payload.get("repository")
         full_name = repo.get("full_name") if isinstance(repo, dict) else None
         name = event_name(event, payload)

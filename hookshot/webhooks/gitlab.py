@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from hookshot import wire
 from hookshot.errors import WebhookError
 from hookshot.formatting.gitlab import event_name, project_ref
-from hookshot.http import TooLarge, read_limited
+from hookshot.http import TooLarge, read_limited, refuse, starting
 from hookshot.queue.base import NewJob, Queue
 from hookshot.webhooks.body import parse_body
 from hookshot.webhooks.verify import token_valid
@@ -26,10 +26,6 @@ from hookshot.webhooks.verify import token_valid
 MAX_GITLAB_PAYLOAD = 25 * 1024 * 1024
 # Review activity is batched per MR and user; it must not queue behind the project's events.
 _UNORDERED = ("gitlab.note.", "gitlab.merge_request.approv", "gitlab.merge_request.unapprov")
-
-
-def _refuse(status: int, error: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": error}, status_code=status)
 
 
 class GitLabWebhookIntake:
@@ -45,28 +41,24 @@ class GitLabWebhookIntake:
 
     async def handle(self, request: Request) -> Response:
         if not self._ready():
-            return JSONResponse(
-                {"ok": False, "error": "The bridge is starting; try again shortly"},
-                status_code=503,
-                headers={"Retry-After": "5"},
-            )
+            return starting()
         token = request.headers.get("x-gitlab-token")
         if token is None:
-            return _refuse(400, "Missing X-Gitlab-Token header")
+            return refuse(400, "Missing X-Gitlab-Token header")
         if not token_valid(self._secret, token):
-            return _refuse(403, "Invalid X-Gitlab-Token")
+            return refuse(403, "Invalid X-Gitlab-Token")
         header = request.headers.get("x-gitlab-event")
         if not header:
-            return _refuse(400, "Missing X-Gitlab-Event header")
+            return refuse(400, "Missing X-Gitlab-Event header")
         try:
             raw = await read_limited(request, MAX_GITLAB_PAYLOAD)
             payload = parse_body(request.headers.get("content-type") or "application/json", raw)
         except TooLarge:
-            return _refuse(413, "Payload too large")
+            return refuse(413, "Payload too large")
         except WebhookError as err:
-            return _refuse(err.status, err.message)
+            return refuse(err.status, err.message)
         if not isinstance(payload, dict):
-            return _refuse(400, "The payload must be a JSON object")
+            return refuse(400, "The payload must be a JSON object")
         name = event_name(header, payload)
         if name is None:
             # System hooks, "Test" deliveries without an action, kinds we do not post.
