@@ -113,15 +113,14 @@ class WebhookRouter:
                 await asyncio.gather(*(self._process(job) for job in jobs))
 
     async def messages_for(self, job: Job) -> Sequence[OutgoingMessage]:
-        """What a webhook job turns into (reads the store; JS runs in a worker thread)."""
+        """What a generic or GitHub webhook job turns into (reads the store; JS runs in a
+        worker thread). GitLab jobs go through `gitlab_routes`, which may batch them."""
         payload = job.payload
         kind = payload.get("kind")
         if kind == "generic":
             return await self._generic_messages(job)
         if kind == "github":
             return await self._github_messages(job)
-        if kind == "gitlab":
-            return self.gitlab_routes(job)[0]
         log.warning("webhook job %s of unknown kind %r dropped", job.id, kind)
         return []
 
