@@ -21,6 +21,7 @@ from hookshot.metrics import Metrics
 from hookshot.webhooks.generic import GenericIntakeSettings, GenericWebhookIntake
 from hookshot.webhooks.github import GitHubWebhookIntake, is_github_delivery
 from hookshot.webhooks.gitlab import GitLabWebhookIntake, is_gitlab_delivery
+from hookshot.widgetapi.static import static_mount
 
 APPSERVICE = "appservice"
 
@@ -78,7 +79,9 @@ def resource_routes(bridge: Bridge, resource: str) -> list[BaseRoute]:
     if resource == "metrics":
         return bridge.metrics.routes(refresh=bridge.refresh_metrics)
     if resource == "widgets":
-        return bridge.widget_api.routes() if bridge.widget_api is not None else []
+        if bridge.widget_api is None:
+            return []
+        return [static_mount(), *bridge.widget_api.routes()]
     return []
 
 
