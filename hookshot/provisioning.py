@@ -144,7 +144,7 @@ class Provisioner:
         if state is None:
             state = GenericHookState(name=name)
         state = dataclasses.replace(state, name=name, expiration_date=expires)
-        await self._client.send_state(room_id, wire.GENERIC_HOOK, name, state.to_content(hook_id))
+        await self._write(room_id, wire.GENERIC_HOOK, name, state.to_content(hook_id))
         return CreatedHook(name, hook_id, self.webhooks.hook_url(hook_id), expires)
 
     async def set_webhook_secret(
@@ -168,11 +168,8 @@ class Provisioner:
         content = {k: v for k, v in existing.items() if k != "secret"}
         if enable:
             content["secret"] = True
-        if content != existing:
-            await self._client.send_state(room_id, event_type, name, content)
-        elif self._reload is not None:
-            # Unchanged state makes no new event (no echo), so reload the hook ourselves.
-            await self._reload(room_id, event_type, name, content)
+        # Also when unchanged: the hook must be rebuilt with its new secret.
+        await self._write(room_id, event_type, name, content)
         return secret
 
     async def create_outbound_hook(self, room_id: str, user_id: str, name: str, url: str) -> str:
@@ -191,7 +188,7 @@ class Provisioner:
             raise CommandError(str(err)) from None
         token = new_outbound_token()
         await self._seal(outbound_hook.token_account_data_key(room_id, name), token)
-        await self._client.send_state(room_id, wire.OUTBOUND_HOOK, name, state.to_content())
+        await self._write(room_id, wire.OUTBOUND_HOOK, name, state.to_content())
         return token
 
     async def remove_webhook(self, room_id: str, user_id: str, name: str) -> None:
@@ -199,7 +196,7 @@ class Provisioner:
         for event_type in wire.GENERIC_HOOK_TYPES:
             existing = await self._client.get_state(room_id, event_type, name)
             if existing and existing.get("disabled") is not True:
-                await self._client.send_state(room_id, event_type, name, {"disabled": True})
+                await self._write(room_id, event_type, name, {"disabled": True})
                 return
         raise CommandError(f'No webhook by the name of "{name}" is configured.')
 
@@ -207,7 +204,16 @@ class Provisioner:
         self, room_id: str, event_type: str, state_key: str, content: dict[str, Any]
     ) -> None:
         """Write connection state (after `check`); the echo applies it."""
+        await self._write(room_id, event_type, state_key, content)
+
+    async def _write(
+        self, room_id: str, event_type: str, state_key: str, content: dict[str, Any]
+    ) -> None:
+        """Write connection state and apply it at once: a webhook URL handed to the user must
+        work before the homeserver's echo arrives (applying the echo again changes nothing)."""
         await self._client.send_state(room_id, event_type, state_key, content)
+        if self._reload is not None:
+            await self._reload(room_id, event_type, state_key, content)
 
     async def webhook_names(self, room_id: str) -> list[str]:
         """Names of the room's active webhooks, from room state (as hookshot lists them)."""

@@ -198,7 +198,7 @@ class RoomStateSync:
     async def reload(
         self, room_id: str, event_type: str, state_key: str, content: dict[str, Any]
     ) -> None:
-        """Rebuild one connection from its current content (e.g. its secret changed)."""
+        """Apply content the bridge itself just wrote (before the homeserver echoes it)."""
         kind = self._kind(event_type)
         if kind is not None:
             event = {"type": event_type, "state_key": state_key, "content": content}

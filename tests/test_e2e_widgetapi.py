@@ -3,6 +3,7 @@ and creating, editing and deleting a webhook through it (the hook then works).""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -97,8 +98,15 @@ async def test_create_edit_delete_webhook(bridge: BridgeProcess, new_user: UserF
         assert (newest["method"], newest["status"]) == ("POST", 202)
         assert newest["result"].startswith("sent $")
 
-        listing = await http.get(_api(bridge, f"/{room_id}/connections/generic"), headers=auth)
-        assert [c["id"] for c in listing.json()["connections"]] == [conn_id]
+        # The bridge learns of the new state from the homeserver's echo: poll briefly.
+        ids: list[str] = []
+        for _ in range(50):
+            listing = await http.get(_api(bridge, f"/{room_id}/connections/generic"), headers=auth)
+            ids = [c["id"] for c in listing.json()["connections"]]
+            if ids:
+                break
+            await asyncio.sleep(0.1)
+        assert ids == [conn_id]
 
         edited = await http.patch(
             _api(bridge, f"/{room_id}/connections/{conn_id}"),
