@@ -1,0 +1,46 @@
+"""No Docker engine runs here: check what can be checked of the image recipe."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_copied_path_exists() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    sources = []
+    for line in text.splitlines():
+        match = re.match(r"COPY (?!--from)(.+) \S+$", line.strip())
+        if match:
+            sources += match.group(1).split()
+    assert sources, "no COPY lines found"
+    for source in sources:
+        assert (ROOT / source).exists(), source
+
+
+def test_widget_build_writes_where_the_image_copies_from() -> None:
+    vite = (ROOT / "widgets" / "vite.config.ts").read_text()
+    assert "widget_static" in vite
+    assert (ROOT / "hookshot" / "widget_static" / "index.html").exists()
+
+
+def test_entrypoint_runs_and_healthcheck_targets_live() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert 'CMD ["python", "-m", "hookshot", "/data/config.yml", "/data/registration.yml"]' in text
+    assert "/live" in text and "USER hookshot" in text
+    # The image's command is `python -m hookshot`; it must start and explain itself.
+    out = subprocess.run(
+        [sys.executable, "-m", "hookshot", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "generate-registration" in out.stdout
+
+
+def test_compose_file_parses() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert set(compose["services"]) == {"synapse", "redis", "hookshot"}
