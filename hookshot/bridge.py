@@ -189,6 +189,8 @@ class Bridge:
                     provisioner=self.provisioner,
                     allowed=self.allowed,
                     log=self.delivery_log,
+                    github=self.github,
+                    gitlab=self.gitlab,
                 ),
                 verifier=OpenIdVerifier(
                     overrides=widgets.openid_overrides,

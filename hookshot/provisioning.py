@@ -172,14 +172,16 @@ class Provisioner:
         await self._write(room_id, event_type, name, content)
         return secret
 
-    async def create_outbound_hook(self, room_id: str, user_id: str, name: str, url: str) -> str:
+    async def create_outbound_hook(
+        self, room_id: str, user_id: str, name: str, url: str, method: str = "PUT"
+    ) -> str:
         """Create an outbound hook; returns its token (sealed in the bot's account data)."""
         if not self.webhooks.outbound or self._seal is None:
             raise CommandError("The bridge is not configured to support webhooks.")
         await self.check(room_id, user_id, wire.SERVICE_WEBHOOKS, wire.OUTBOUND_HOOK)
         try:
             generic_hook.validate_name(name)
-            state = outbound_hook.parse_state({"name": name, "url": url})
+            state = outbound_hook.parse_state({"name": name, "url": url, "method": method})
         except StateError as err:
             raise CommandError(str(err)) from None
         try:

@@ -9,7 +9,7 @@ from typing import Any
 
 from hookshot import wire
 from hookshot.config import Config
-from hookshot.connections import generic_hook, github_repo, gitlab_repo
+from hookshot.connections import generic_hook, github_repo, gitlab_repo, outbound_hook
 from hookshot.connections.base import Connection
 from hookshot.delivery_log import DeliveryLog
 from hookshot.errors import CommandError, StateError
@@ -17,6 +17,7 @@ from hookshot.matrix import power
 from hookshot.matrix.client import MatrixClient
 from hookshot.provisioning import Provisioner
 from hookshot.store import ConnectionStore
+from hookshot.user_tokens import GitHubAccess, GitLabAccess
 from hookshot.widgetapi.details import public_service_config
 from hookshot.widgetapi.routes import Created, JSONValue, RoomPower
 
@@ -33,8 +34,12 @@ class BridgeWidgetBackend:
         provisioner: Provisioner,
         allowed: Callable[[str, str, str], bool],
         log: DeliveryLog | None = None,
+        github: GitHubAccess | None = None,
+        gitlab: GitLabAccess | None = None,
     ) -> None:
         self._log = log
+        self._github = github
+        self._gitlab = gitlab
         self._config = config
         self._client = client
         self._store = store
@@ -108,6 +113,16 @@ class BridgeWidgetBackend:
             return Created(
                 gitlab_repo.from_state(room_id, event_type, key, gl.to_content(), instance_url=url)
             )
+        if event_type == wire.OUTBOUND_HOOK:
+            name, url = body.get("name"), body.get("url")
+            if not isinstance(name, str) or not isinstance(url, str):
+                raise StateError("An outbound hook needs a name and a url")
+            method = body.get("method", "PUT")
+            token = await self._provisioner.create_outbound_hook(
+                room_id, user_id, name, url, method if isinstance(method, str) else "PUT"
+            )
+            content = outbound_hook.parse_state(body).to_content()
+            return Created(outbound_hook.from_state(room_id, event_type, name, content, token))
         raise CommandError(f"Connections of type {event_type} cannot be made here.")
 
     async def update(
@@ -129,6 +144,11 @@ class BridgeWidgetBackend:
             service = wire.SERVICE_GITHUB
             built = github_repo.from_state(
                 room_id, connection.event_type, connection.state_key, new
+            )
+        elif isinstance(connection, outbound_hook.OutboundHook):
+            service = wire.SERVICE_WEBHOOKS
+            built = outbound_hook.from_state(
+                room_id, connection.event_type, connection.state_key, new, connection.token
             )
         elif isinstance(connection, gitlab_repo.GitLabRepo):
             service = wire.SERVICE_GITLAB
@@ -182,7 +202,27 @@ class BridgeWidgetBackend:
     async def targets(
         self, user_id: str, event_type: str, filters: Mapping[str, str]
     ) -> Sequence[JSONValue] | None:
-        return None  # repository/project pickers need the user's token: not offered yet
+        """What the user may connect: their GitHub repositories or GitLab projects (with the
+        token they gave the bot); CommandError when they have none."""
+        if event_type == wire.GITHUB_REPO and self._github is not None:
+            async with await self._github.user_client(user_id) as client:
+                repos = await client.list_user_repos()
+            return [{"name": r.full_name, "description": r.description} for r in repos]
+        if event_type == wire.GITLAB_REPO and self._gitlab is not None:
+            found: list[JSONValue] = []
+            wanted = filters.get("instance")
+            for name in self._gitlab.config.instances:
+                if wanted and name != wanted:
+                    continue
+                try:
+                    gl_client = await self._gitlab.user_client(user_id, name)
+                except CommandError:
+                    continue  # no token for this instance
+                async with gl_client:
+                    projects = await gl_client.list_projects(search=filters.get("search") or None)
+                found += [{"name": p.path_with_namespace, "instance": name} for p in projects]
+            return found
+        return None
 
     async def _write(
         self,

@@ -4,10 +4,12 @@ and creating, editing and deleting a webhook through it (the hook then works).""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
 from conftest import UserFactory
+from support.fake_github import FakeGitHub
 from support.flows import command, notice_from, room_with_bot
 
 from hookshot.devclient import MatrixUser
@@ -146,3 +148,43 @@ async def test_setup_widget_command(bridge: BridgeProcess, new_user: UserFactory
     )
     await command(user, room_id, "!hookshot setup-widget")
     await user.wait_for_event(room_id, notice_from(BOT, "This room already has a setup widget"))
+
+
+async def test_outbound_hook_and_targets_through_the_widget_api(
+    bridge: BridgeProcess, fake_github: FakeGitHub, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    room_id = await room_with_bot(user, BOT)
+    async with httpx.AsyncClient() as http:
+        token = await _session(http, bridge, user)
+        auth = {"Authorization": f"Bearer {token}"}
+        sections = (await http.get(_api(bridge, "/config/sections"), headers=auth)).json()
+        assert sections["genericOutbound"] is True and sections["github"] is True
+        created = await http.post(
+            _api(bridge, f"/{room_id}/connections/uk.half-shot.matrix-hookshot.outbound-hook"),
+            json={"name": "relay", "url": "http://127.0.0.1:9/x", "method": "POST"},
+            headers=auth,
+        )
+        assert created.status_code == 200, created.text
+        item = created.json()
+        assert item["config"] == {"name": "relay", "url": "http://127.0.0.1:9/x", "method": "POST"}
+        assert item["secrets"]["token"].startswith("hs-ob-")
+        state = await user.get_state(room_id, "uk.half-shot.matrix-hookshot.outbound-hook", "relay")
+        assert state == {"name": "relay", "url": "http://127.0.0.1:9/x", "method": "POST"}
+
+        # Without a GitHub token the picker says how to log in; with one it lists repos.
+        targets_url = _api(bridge, "/targets/uk.half-shot.matrix-hookshot.github.repository")
+        refused = await http.get(targets_url, headers=auth)
+        assert refused.status_code == 400 and "not logged into GitHub" in refused.json()["error"]
+    login = f"picker{uuid.uuid4().hex[:6]}"
+    fake_github.add_repo(f"{login}/one", collaborators={login: "write"})
+    gh_token = fake_github.add_user(login).token
+    dm = await user.create_room(invite=[BOT], is_direct=True)
+    await user.wait_for_event(dm, notice_from(BOT, "Hello!"))
+    await command(user, dm, f"github setpersonaltoken {gh_token}")
+    await user.wait_for_event(dm, notice_from(BOT, "Connected as"))
+    async with httpx.AsyncClient() as http:
+        token = await _session(http, bridge, user)
+        listed = await http.get(targets_url, headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200, listed.text
+    assert f"{login}/one" in [t["name"] for t in listed.json()]

@@ -23,6 +23,7 @@ from hookshot.connections.base import Connection
 from hookshot.connections.generic_hook import GenericHook
 from hookshot.connections.github_repo import GitHubRepo
 from hookshot.connections.gitlab_repo import GitLabRepo
+from hookshot.connections.outbound_hook import OutboundHook
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ KINDS: Mapping[str, KindInfo] = {
     registry.GITHUB_REPO.name: KindInfo("github", "GithubRepo", wire.GITHUB_REPO, ("org", "repo")),
     registry.GITLAB_REPO.name: KindInfo(
         "gitlab", "GitLabRepo", wire.GITLAB_REPO, ("instance", "path")
+    ),
+    registry.OUTBOUND.name: KindInfo(
+        "genericOutbound", "OutboundHook", wire.OUTBOUND_HOOK, ("name",)
     ),
 }
 
@@ -94,7 +98,7 @@ def current_content(connection: Connection) -> dict[str, Any] | None:
     """The connection's state content as we would write it (the base an update merges onto)."""
     if isinstance(connection, GenericHook):
         return connection.state.to_content(connection.hook_id)
-    if isinstance(connection, GitHubRepo | GitLabRepo):
+    if isinstance(connection, GitHubRepo | GitLabRepo | OutboundHook):
         return connection.state.to_content()
     return None
 
@@ -134,6 +138,8 @@ def details(
                 remaining = expiry - (now or datetime.now(UTC))
                 secrets["timeRemainingMs"] = int(remaining.total_seconds() * 1000)
             item["secrets"] = secrets
+    if isinstance(connection, OutboundHook) and show_secrets:
+        item["secrets"] = {"token": connection.token}
     return item
 
 
@@ -163,6 +169,8 @@ def public_service_config(
                 "newInstallationUrl": github_new_installation_url,
             }
         )
+    if service == "genericOutbound" and config.generic is not None and config.generic.outbound:
+        return {}
     if service == "gitlab" and config.gitlab is not None:
         return {"userIdPrefix": config.gitlab.user_id_prefix or "_gitlab_"}
     return None
