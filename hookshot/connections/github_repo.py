@@ -18,6 +18,7 @@ from typing import Any
 
 from hookshot.connections.base import DEFAULT_PRIORITY, Connection
 from hookshot.connections.state_fields import command_prefix as _command_prefix
+from hookshot.connections.state_fields import enabled_hooks
 from hookshot.connections.state_fields import is_number as _is_number
 from hookshot.connections.state_fields import optional_bool as _optional_bool
 from hookshot.connections.state_fields import priority as _priority
@@ -204,11 +205,7 @@ def parse_state(content: Mapping[str, Any]) -> GitHubRepoState:
     """
     if not isinstance(content, Mapping):
         raise StateError("GitHub repository state must be an object")
-    enable_hooks = _string_list(content, "enableHooks")
-    ignore_hooks = _string_list(content, "ignoreHooks")
-    if ignore_hooks is not None:
-        # hookshot tests the array's truthiness, so even [] re-adds the defaults.
-        enable_hooks = convert_ignored_hooks(enable_hooks or (), ignore_hooks)
+    enable_hooks = enabled_hooks(content, convert_ignored_hooks)
     return GitHubRepoState(
         org=_required_string(content, "org"),
         repo=_required_string(content, "repo"),

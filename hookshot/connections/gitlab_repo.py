@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from hookshot import wire
 from hookshot.connections.base import DEFAULT_PRIORITY, Connection
 from hookshot.connections.state_fields import command_prefix as _command_prefix
+from hookshot.connections.state_fields import enabled_hooks
 from hookshot.connections.state_fields import optional_bool as _optional_bool
 from hookshot.connections.state_fields import priority as _priority
 from hookshot.connections.state_fields import string_list as _string_list
@@ -176,11 +177,7 @@ def parse_state(content: Mapping[str, Any]) -> GitLabRepoState:
     """
     if not isinstance(content, Mapping):
         raise StateError("GitLab project state must be an object")
-    enable_hooks = _string_list(content, "enableHooks")
-    ignore_hooks = _string_list(content, "ignoreHooks")
-    if ignore_hooks is not None:
-        # hookshot tests the array's truthiness, so even [] re-adds the defaults.
-        enable_hooks = convert_ignored_hooks(enable_hooks or (), ignore_hooks)
+    enable_hooks = enabled_hooks(content, convert_ignored_hooks)
     return GitLabRepoState(
         instance=_required_string(content, "instance"),
         path=_required_string(content, "path"),

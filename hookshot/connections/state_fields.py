@@ -3,7 +3,7 @@ the field. Shared by the connection kinds."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeGuard
 
 from hookshot.connections.base import DEFAULT_PRIORITY
@@ -62,3 +62,16 @@ def priority(value: object) -> int:
     if not is_number(value) or not float(value).is_integer():
         raise StateError("'priority' must be an integer")
     return int(value)
+
+
+def enabled_hooks(
+    content: Mapping[str, Any],
+    convert_ignored: Callable[[Sequence[str], Sequence[str]], tuple[str, ...]],
+) -> tuple[str, ...] | None:
+    """`enableHooks`, or legacy `ignoreHooks` converted into it; None when neither is set."""
+    enable = string_list(content, "enableHooks")
+    ignore = string_list(content, "ignoreHooks")
+    if ignore is not None:
+        # hookshot tests the array's truthiness, so even [] re-adds the defaults.
+        enable = convert_ignored(enable or (), ignore)
+    return enable
