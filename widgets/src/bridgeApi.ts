@@ -17,25 +17,54 @@ export interface GenericServiceConfig {
   requireExpiryTime?: boolean;
 }
 
-export interface HookConfig {
-  name: string;
-  transformationFunction?: string;
-  waitForComplete?: boolean;
-  expirationDate?: string;
-  [key: string]: unknown;
-}
-
-export interface HookItem {
+/** One connection as the bridge lists it (hookshot's `getProvisionerDetails`). */
+export interface ConnectionItem<C = Record<string, unknown>, S = Record<string, unknown>> {
   id: string;
   type: string;
   service: string;
   eventType: string;
   botUserId: string;
-  config: HookConfig;
-  secrets?: { url: string; hookId: string; timeRemainingMs?: number };
+  config: C;
+  secrets?: S;
   canEdit?: boolean;
   canSendMessages?: boolean;
   warning?: { header?: string; message?: string };
+}
+
+/** Ours: a declarative message template (docs/templates.md). */
+export interface HookTemplate {
+  plain: string;
+  html?: string;
+  msgtype?: string;
+  empty_if?: string | string[];
+}
+
+export interface HookConfig {
+  name: string;
+  transformationFunction?: string;
+  waitForComplete?: boolean;
+  expirationDate?: string;
+  template?: HookTemplate;
+  /** Ours: a built-in format (alertmanager, grafana, uptime-kuma, sentry). */
+  format?: string;
+  secret?: boolean;
+  [key: string]: unknown;
+}
+
+export type HookItem = ConnectionItem<
+  HookConfig,
+  { url: string; hookId: string; timeRemainingMs?: number }
+>;
+
+/** Ours: one request to a webhook and what became of it. */
+export interface Delivery {
+  /** Milliseconds since the epoch. */
+  at: number;
+  method: string;
+  status: number;
+  size: number;
+  result: string;
+  notes: string[];
 }
 
 export interface Listing<T> {
@@ -44,6 +73,9 @@ export interface Listing<T> {
 }
 
 export const GENERIC_HOOK_EVENT = "uk.half-shot.matrix-hookshot.generic.hook";
+export const OUTBOUND_HOOK_EVENT = "uk.half-shot.matrix-hookshot.outbound-hook";
+export const GITHUB_REPO_EVENT = "uk.half-shot.matrix-hookshot.github.repository";
+export const GITLAB_REPO_EVENT = "uk.half-shot.matrix-hookshot.gitlab.repository";
 
 /** A refused or failed request: HTTP status (0: no answer), hookshot's errcode and message. */
 export class BridgeError extends Error {
@@ -91,21 +123,45 @@ export class BridgeApi {
     return this.request("GET", `/service/${encodeURIComponent(service)}/config`);
   }
 
-  listHooks(roomId: string): Promise<Listing<HookItem>> {
-    return this.request("GET", `/${room(roomId)}/connections/generic`);
+  /** The room's connections of one service ("generic", "github", ...). */
+  list<T>(roomId: string, service: string): Promise<Listing<T>> {
+    return this.request("GET", `/${room(roomId)}/connections/${encodeURIComponent(service)}`);
   }
 
-  createHook(roomId: string, body: Record<string, unknown>): Promise<HookItem> {
-    return this.request("POST", `/${room(roomId)}/connections/${GENERIC_HOOK_EVENT}`, body);
+  /** A new connection: `body` is the state of `eventType`. */
+  create<T>(roomId: string, eventType: string, body: Record<string, unknown>): Promise<T> {
+    return this.request(
+      "POST",
+      `/${room(roomId)}/connections/${encodeURIComponent(eventType)}`,
+      body,
+    );
   }
 
-  /** The body is laid over the hook's current state; `null` unsets a key. */
-  updateHook(roomId: string, id: string, body: Record<string, unknown>): Promise<HookItem> {
+  /** The body is laid over the connection's current state; `null` unsets a key. */
+  update<T>(roomId: string, id: string, body: Record<string, unknown>): Promise<T> {
     return this.request("PUT", `/${room(roomId)}/connections/${encodeURIComponent(id)}`, body);
   }
 
-  async removeHook(roomId: string, id: string): Promise<void> {
+  async remove(roomId: string, id: string): Promise<void> {
     await this.request("DELETE", `/${room(roomId)}/connections/${encodeURIComponent(id)}`);
+  }
+
+  /** Ours: a webhook's recent deliveries, newest first. */
+  async deliveries(roomId: string, id: string): Promise<Delivery[]> {
+    const answer = await this.request<{ deliveries?: Delivery[] }>(
+      "GET",
+      `/${room(roomId)}/connections/${encodeURIComponent(id)}/log`,
+    );
+    return Array.isArray(answer?.deliveries) ? answer.deliveries : [];
+  }
+
+  /** What a new connection of `eventType` could point at (the user's repositories, ...). */
+  targets<T>(eventType: string, filters: Record<string, string> = {}): Promise<T[]> {
+    const query = new URLSearchParams(filters).toString();
+    return this.request(
+      "GET",
+      `/targets/${encodeURIComponent(eventType)}${query ? "?" + query : ""}`,
+    );
   }
 
   private session(): Promise<string> {

@@ -1,5 +1,6 @@
 // hookshot's room configuration widget: who am I (OpenID via the Matrix client), which
-// services the bridge runs, and the room's inbound webhooks.
+// services the bridge runs, and a tab per service it can set up: inbound and outbound
+// webhooks, GitHub repositories, GitLab projects.
 import "./style.css";
 import {
   apiBaseFromLocation,
@@ -7,12 +8,14 @@ import {
   BridgeError,
   type GenericServiceConfig,
 } from "./bridgeApi";
-import { h } from "./dom";
+import { h, uid } from "./dom";
 import { ClientLink, ClientLinkError } from "./matrixClient";
 import { describe, type Problem } from "./messages";
 import { readParams } from "./params";
 import { applyTheme } from "./theme";
-import { problemBox, WebhooksView } from "./webhooks";
+import type { ForgeConfig } from "./repos";
+import { problemBox } from "./ui";
+import { WebhooksView } from "./webhooks";
 
 const SERVICE_NAMES: Record<string, string> = {
   generic: "Inbound webhooks",
@@ -111,6 +114,128 @@ async function boot(): Promise<void> {
   }
 }
 
+interface View {
+  root: HTMLElement;
+  load(): Promise<void>;
+}
+
+async function forge(bridge: BridgeApi, roomId: string, service: "github" | "gitlab") {
+  const [repos, config] = await Promise.all([
+    import("./repos"),
+    bridge.serviceConfig<ForgeConfig>(service),
+  ]);
+  return new repos.ReposView(
+    bridge,
+    roomId,
+    service === "github" ? repos.GITHUB : repos.GITLAB,
+    config,
+  );
+}
+
+/** The services this widget sets up, in tab order. */
+const PAGES: { service: string; make: (bridge: BridgeApi, roomId: string) => Promise<View> }[] = [
+  {
+    service: "generic",
+    make: async (bridge, roomId) =>
+      new WebhooksView(bridge, roomId, await bridge.serviceConfig<GenericServiceConfig>("generic")),
+  },
+  // The other pages are separate chunks, loaded when their tab is first opened.
+  {
+    service: "genericOutbound",
+    make: async (bridge, roomId) => new (await import("./outbound")).OutboundView(bridge, roomId),
+  },
+  {
+    service: "github",
+    make: (bridge, roomId) => forge(bridge, roomId, "github"),
+  },
+  {
+    service: "gitlab",
+    make: (bridge, roomId) => forge(bridge, roomId, "gitlab"),
+  },
+];
+
+/** Make a page's view and load it; a room the bridge cannot use fails the whole widget. */
+async function open(
+  page: (typeof PAGES)[number],
+  bridge: BridgeApi,
+  roomId: string,
+): Promise<HTMLElement> {
+  let view: View;
+  try {
+    view = await page.make(bridge, roomId);
+  } catch (err) {
+    if (err instanceof BridgeError && err.errcode === "HS_NOT_IN_ROOM") throw err;
+    return problemBox(describe(err));
+  }
+  try {
+    await view.load();
+  } catch (err) {
+    // Shown in the view; a room the bot is not in, or a user without access: nothing works.
+    if (err instanceof BridgeError && err.errcode === "HS_NOT_IN_ROOM") throw err;
+  }
+  return view.root;
+}
+
+/** A tab per page (WAI-ARIA tabs: arrow keys, Home and End move between them). */
+function tabbed(pages: (typeof PAGES)[number][], show: (i: number) => Promise<HTMLElement>) {
+  const panel = h("div", { role: "tabpanel", id: uid("panel"), class: "panel", tabindex: 0 });
+  const tabs = pages.map((page, i) =>
+    h(
+      "button",
+      {
+        type: "button",
+        role: "tab",
+        id: uid("tab"),
+        "aria-controls": panel.id,
+        "data-service": page.service,
+        onclick: () => void select(i, false),
+      },
+      SERVICE_NAMES[page.service] ?? page.service,
+    ),
+  );
+  const list = h("div", { role: "tablist", class: "tabs", "aria-label": "Services" }, ...tabs);
+  let current = -1;
+  const select = async (i: number, focus: boolean): Promise<void> => {
+    tabs.forEach((t, j) => {
+      t.setAttribute("aria-selected", String(i === j));
+      t.tabIndex = i === j ? 0 : -1;
+    });
+    if (focus) tabs[i].focus();
+    if (i === current) return;
+    current = i;
+    panel.setAttribute("aria-labelledby", tabs[i].id);
+    panel.setAttribute("aria-busy", "true");
+    panel.replaceChildren(
+      h(
+        "p",
+        { class: "status", role: "status" },
+        h("span", { class: "spinner", "aria-hidden": "true" }),
+        "Loading…",
+      ),
+    );
+    try {
+      const root = await show(i);
+      if (current === i) panel.replaceChildren(root);
+    } catch (err) {
+      if (current === i) panel.replaceChildren(problemBox(describe(err)));
+    } finally {
+      if (current === i) panel.removeAttribute("aria-busy");
+    }
+  };
+  list.addEventListener("keydown", (ev) => {
+    const keys: Record<string, number> = {
+      ArrowRight: current + 1,
+      ArrowLeft: current - 1,
+      Home: 0,
+      End: tabs.length - 1,
+    };
+    if (!(ev.key in keys)) return;
+    ev.preventDefault();
+    void select((keys[ev.key] + tabs.length) % tabs.length, true);
+  });
+  return { nodes: [list, panel], select };
+}
+
 async function render(
   bridge: BridgeApi,
   roomId: string,
@@ -126,74 +251,60 @@ async function render(
     ),
   ];
   const scope = params.serviceScope;
-  const enabled = Object.keys(SERVICE_NAMES).filter((s) => sections[s]);
-  if (!scope) {
-    const list = h("ul", { class: "service-list" });
-    for (const service of enabled) {
-      const here = service === "generic";
-      list.append(
-        h(
-          "li",
-          { "data-service": service },
-          h("span", { class: "service-name" }, SERVICE_NAMES[service] ?? service),
-          h(
-            "span",
-            { class: here ? "badge ok" : "badge" },
-            here ? "Set up below" : "Use the bot's commands",
-          ),
-        ),
-      );
-    }
-    page.push(
-      h(
-        "section",
-        { class: "services", "aria-labelledby": "services-title" },
-        h("h2", { id: "services-title" }, "Services on this bridge"),
-        enabled.length ? list : h("p", { class: "empty" }, "This bridge has no services enabled."),
-        enabled.some((s) => s !== "generic")
-          ? h(
-              "p",
-              { class: "hint" },
-              "Services other than inbound webhooks are set up with the bot's commands: type ",
-              h("code", {}, "!hookshot help"),
-              " in this room.",
-            )
-          : null,
-      ),
-    );
-  }
-
-  const wantsHooks = !scope || scope === "generic";
-  if (scope && scope !== "generic") {
+  const pages = PAGES.filter((p) => sections[p.service] && (!scope || p.service === scope));
+  if (scope && !pages.length) {
+    const known = PAGES.some((p) => p.service === scope);
     page.push(
       problemBox({
-        title: `${SERVICE_NAMES[scope] ?? scope} cannot be set up in this widget yet`,
+        title: known
+          ? `${SERVICE_NAMES[scope] ?? scope} is not enabled on this bridge`
+          : `${SERVICE_NAMES[scope] ?? scope} cannot be set up in this widget yet`,
         detail: "Use the bot's commands instead: type !hookshot help in this room.",
-        code: "SCOPE",
+        code: known ? "HS_DISABLED_FEATURE" : "SCOPE",
       }),
     );
-  }
-  let hooks: WebhooksView | null = null;
-  if (wantsHooks && sections.generic) {
-    const config = await bridge.serviceConfig<GenericServiceConfig>("generic");
-    hooks = new WebhooksView(bridge, roomId, config);
-    page.push(hooks.root);
-  } else if (wantsHooks) {
+  } else if (!pages.length) {
     page.push(
       h(
         "p",
         { class: "alert info", "data-errcode": "HS_DISABLED_FEATURE" },
-        "Inbound webhooks are not enabled on this bridge.",
+        "This bridge has no services that can be set up here.",
       ),
     );
   }
-  if (hooks) {
-    try {
-      await hooks.load();
-    } catch (err) {
-      // A room the bot is not in, or a user without access: nothing else here can work.
-      if (err instanceof BridgeError && err.errcode === "HS_NOT_IN_ROOM") throw err;
-    }
+  const others = Object.keys(SERVICE_NAMES).filter(
+    (s) => sections[s] && !PAGES.some((p) => p.service === s),
+  );
+  if (!scope && others.length) {
+    page.push(
+      h(
+        "p",
+        { class: "hint others" },
+        `${others.map((s) => SERVICE_NAMES[s]).join(", ")}: set up with the bot's commands; type `,
+        h("code", {}, "!hookshot help"),
+        " in this room.",
+      ),
+    );
+  }
+  if (pages.length === 1) {
+    page.push(await open(pages[0], bridge, roomId));
+  } else if (pages.length > 1) {
+    const made = new Map<number, Promise<HTMLElement>>();
+    const tabs = tabbed(pages, (i) => {
+      let root = made.get(i);
+      if (!root) {
+        root = open(pages[i], bridge, roomId);
+        made.set(i, root);
+        // A failed page is tried again when its tab is chosen again.
+        root.catch(() => made.delete(i));
+      }
+      return root;
+    });
+    // The first page loads before the widget shows: a room it cannot use fails it all.
+    made.set(0, open(pages[0], bridge, roomId));
+    await made.get(0);
+    await tabs.select(0, false);
+    page.push(...tabs.nodes);
   }
   app.replaceChildren(...page);
   app.removeAttribute("aria-busy");

@@ -1,8 +1,28 @@
-// Inbound (generic) webhooks of one room: list, create, show and copy the URL, edit, remove.
-import type { BridgeApi, GenericServiceConfig, HookItem } from "./bridgeApi";
+// Inbound (generic) webhooks of one room: list, create, show and copy the URL, edit (expiry,
+// message format: default, JavaScript function, template or built-in format), delivery log,
+// remove.
+import {
+  type BridgeApi,
+  GENERIC_HOOK_EVENT,
+  type GenericServiceConfig,
+  type HookItem,
+  type HookTemplate,
+} from "./bridgeApi";
+import { DeliveryLogPanel } from "./deliveryLog";
 import { announce, h, uid } from "./dom";
-import { describe, type Problem } from "./messages";
 import { formatDuration, formatWhen, fromLocalInput, relative, toLocalInput } from "./time";
+import {
+  busyButton,
+  CardControls,
+  CardList,
+  checkField,
+  copyField,
+  field,
+  invalid,
+  listNotices,
+  sectionHead,
+  showProblem,
+} from "./ui";
 
 // hookshot's v2 example (web/components/roomConfig/GenericWebhookConfig.tsx).
 export const EXAMPLE_SCRIPT = `if (data.counter === undefined) {
@@ -23,23 +43,29 @@ export const EXAMPLE_SCRIPT = `if (data.counter === undefined) {
   }`;
 
 const DOCS = "https://matrix-org.github.io/matrix-hookshot/latest/setup/webhooks.html#script-api";
+// docs/templates.md, built next to index.html (see vite.config.ts).
+const TEMPLATE_DOCS = "./templates.html";
 const EXPIRY_WARN_MS = 3 * 24 * 3600e3;
-// Our own changes win over a listing for this long: the bridge applies them when the room
-// state echo arrives, which may be after the next listing.
-const OVERRIDE_MS = 30_000;
 const NAME_MIN = 3;
 const NAME_MAX = 64;
 
-/** A small alert box (role=alert so it is read out when it appears). */
-export function problemBox(problem: Problem, extra?: Node): HTMLElement {
-  return h(
-    "div",
-    { class: "alert critical", role: "alert", "data-errcode": problem.code },
-    h("p", { class: "alert-title" }, problem.title),
-    h("p", {}, problem.detail),
-    problem.hint ? h("p", { class: "hint" }, problem.hint) : null,
-    extra ?? null,
-  );
+/** Ours: the built-in formats (hookshot/transform/formats.py FORMATS). */
+export const FORMATS: Record<string, string> = {
+  alertmanager: "Prometheus Alertmanager",
+  grafana: "Grafana Alerting",
+  "uptime-kuma": "Uptime Kuma",
+  sentry: "Sentry",
+};
+
+type Mode = "default" | "function" | "template" | "format";
+
+/** How the bridge turns a request into a message: template, then format, then function. */
+function modeOf(item: HookItem, allowJs: boolean): Mode {
+  const c = item.config;
+  if (c.template) return "template";
+  if (c.format) return "format";
+  if (c.transformationFunction && allowJs) return "function";
+  return "default";
 }
 
 function expiryOf(item: HookItem, fetchedAt: number): Date | null {
@@ -52,39 +78,17 @@ function expiryOf(item: HookItem, fetchedAt: number): Date | null {
   return typeof remaining === "number" ? new Date(fetchedAt + remaining) : null;
 }
 
-async function copyText(text: string, input: HTMLInputElement): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    // Clipboard API refused (no permission in this iframe): the old way.
-    input.focus();
-    input.select();
-    try {
-      return document.execCommand("copy");
-    } catch {
-      return false;
-    }
-  }
-}
-
-interface Card {
-  el: HTMLLIElement;
-  key: string;
-  editButton: HTMLButtonElement;
-}
+const docLink = (href: string, text: string): HTMLAnchorElement =>
+  h("a", { href, target: "_blank", rel: "noopener noreferrer" }, text);
 
 export class WebhooksView {
   readonly root: HTMLElement;
-  private readonly listEl: HTMLUListElement;
+  private readonly list: CardList<HookItem>;
   private readonly listTitle: HTMLHeadingElement;
   private readonly emptyEl: HTMLParagraphElement;
   private readonly noticeEl: HTMLDivElement;
   private readonly createForm: HTMLFormElement;
   private readonly listProblem: HTMLDivElement;
-  private readonly cards = new Map<string, Card>();
-  private readonly overrides = new Map<string, { item: HookItem | null; at: number }>();
-  private items: HookItem[] = [];
   private fetchedAt = Date.now();
   private canEdit = false;
 
@@ -96,7 +100,11 @@ export class WebhooksView {
     const titleId = uid("hooks-title");
     const listTitleId = uid("hooks-list");
     this.listTitle = h("h3", { id: listTitleId, tabindex: -1 }, "Webhooks in this room");
-    this.listEl = h("ul", { class: "hooks", "aria-labelledby": listTitleId });
+    this.list = new CardList<HookItem>(
+      listTitleId,
+      (item) => this.buildCard(item),
+      () => this.changed(),
+    );
     this.emptyEl = h("p", { class: "empty", hidden: true }, "No webhooks in this room yet.");
     this.noticeEl = h("div", { class: "notices" });
     this.listProblem = h("div", {});
@@ -104,12 +112,7 @@ export class WebhooksView {
     this.root = h(
       "section",
       { class: "service", "aria-labelledby": titleId, "data-service": "generic" },
-      h(
-        "div",
-        { class: "section-head" },
-        h("h2", { id: titleId }, "Inbound webhooks"),
-        h("button", { type: "button", class: "ghost", onclick: () => this.refresh() }, "Refresh"),
-      ),
+      sectionHead(titleId, "Inbound webhooks", () => this.refresh()),
       h(
         "p",
         { class: "lede" },
@@ -120,7 +123,7 @@ export class WebhooksView {
       this.createForm,
       this.listTitle,
       this.emptyEl,
-      this.listEl,
+      this.list.el,
     );
   }
 
@@ -129,13 +132,12 @@ export class WebhooksView {
     this.root.setAttribute("aria-busy", "true");
     this.listProblem.replaceChildren();
     try {
-      const listing = await this.api.listHooks(this.roomId);
+      const listing = await this.api.list<HookItem>(this.roomId, "generic");
       this.fetchedAt = Date.now();
       this.canEdit = listing.canEdit;
-      this.items = this.reconcile(listing.connections);
-      this.render();
+      this.list.set(listing.connections);
     } catch (err) {
-      this.listProblem.replaceChildren(problemBox(describe(err)));
+      showProblem(this.listProblem, err);
       throw err;
     } finally {
       this.root.removeAttribute("aria-busy");
@@ -150,161 +152,69 @@ export class WebhooksView {
     );
   }
 
-  private reconcile(listed: HookItem[]): HookItem[] {
-    const now = Date.now();
-    for (const [id, o] of this.overrides) if (now - o.at > OVERRIDE_MS) this.overrides.delete(id);
-    const out: HookItem[] = [];
-    const seen = new Set<string>();
-    for (const item of listed) {
-      seen.add(item.id);
-      const o = this.overrides.get(item.id);
-      if (!o) out.push(item);
-      else if (o.item) out.push(o.item);
-    }
-    for (const [id, o] of this.overrides) if (o.item && !seen.has(id)) out.push(o.item);
-    return out;
-  }
-
-  private remember(id: string, item: HookItem | null): void {
-    this.overrides.set(id, { item, at: Date.now() });
-    const at = this.items.findIndex((i) => i.id === id);
-    if (item && at >= 0) this.items[at] = item;
-    else if (item) this.items.push(item);
-    else if (at >= 0) this.items.splice(at, 1);
-    this.render();
-  }
-
-  // --- rendering --------------------------------------------------------------------------
-
-  private render(): void {
+  private changed(): void {
+    const items = this.list.items;
     this.createForm.hidden = !this.canEdit;
-    const notices: Node[] = [];
-    if (!this.canEdit) {
-      notices.push(
-        h(
-          "p",
-          { class: "alert info" },
-          "You can see this room's webhooks, but adding or changing them needs a higher power level in this room.",
-        ),
-      );
-    }
-    if (this.items.some((i) => i.canSendMessages === false)) {
-      notices.push(
-        h(
-          "div",
-          { class: "alert warning", "data-errcode": "BOT_CANNOT_SEND" },
-          h("p", { class: "alert-title" }, "The bot cannot send messages here"),
-          h(
-            "p",
-            {},
-            "Its power level is below what this room needs to send messages, so webhook deliveries will fail. Raise the bot's power level in the room settings.",
-          ),
-        ),
-      );
-    }
-    this.noticeEl.replaceChildren(...notices);
-
+    this.noticeEl.replaceChildren(
+      ...listNotices(
+        this.canEdit,
+        "webhooks",
+        items.some((i) => i.canSendMessages === false),
+      ),
+    );
     this.listTitle.replaceChildren("Webhooks in this room");
-    if (this.items.length)
-      this.listTitle.append(h("span", { class: "count" }, ` (${this.items.length})`));
-    this.emptyEl.hidden = this.items.length > 0;
-
-    const wanted = new Set(this.items.map((i) => i.id));
-    for (const [id, card] of this.cards) {
-      if (!wanted.has(id)) {
-        card.el.remove();
-        this.cards.delete(id);
-      }
-    }
-    // Keep cards whose item did not change: an open editor keeps what the user typed.
-    this.items.forEach((item, index) => {
-      const key = JSON.stringify(item);
-      let card = this.cards.get(item.id);
-      if (!card || card.key !== key) {
-        const fresh = this.buildCard(item, key);
-        if (card) card.el.replaceWith(fresh.el);
-        card = fresh;
-        this.cards.set(item.id, card);
-      }
-      if (this.listEl.children[index] !== card.el) {
-        this.listEl.insertBefore(card.el, this.listEl.children[index] ?? null);
-      }
-    });
+    if (items.length) this.listTitle.append(h("span", { class: "count" }, ` (${items.length})`));
+    this.emptyEl.hidden = items.length > 0;
   }
 
-  private expiryField(
-    label: string,
-    current: Date | null,
-  ): { field: HTMLElement; input: HTMLInputElement } {
-    const id = uid("expiry");
-    const hintId = uid("expiry-hint");
+  private expiryField(current: Date | null): { field: HTMLElement; input: HTMLInputElement } {
     const now = Date.now();
     const max = this.config.maxExpiryTime;
     const required = this.config.requireExpiryTime === true;
-    const input = h("input", {
-      id,
-      name: "expirationDate",
-      type: "datetime-local",
-      required,
-      min: toLocalInput(new Date(now + 60e3)),
-      max: max ? toLocalInput(new Date(now + max)) : null,
-      value: current ? toLocalInput(current) : "",
-      "aria-describedby": hintId,
-    });
-    const hints: string[] = [];
-    hints.push(
+    const hints = [
       required ? "Webhooks on this bridge must have an expiry date." : "Leave empty for no expiry.",
-    );
+    ];
     if (max) hints.push(`At most ${formatDuration(max)} from now.`);
-    const field = h(
-      "div",
-      { class: "field" },
-      h(
-        "label",
-        { for: id },
-        label,
-        required ? null : h("span", { class: "optional" }, " (optional)"),
-      ),
-      input,
-      h("p", { id: hintId, class: "hint" }, hints.join(" ")),
+    return field(
+      "input",
+      "Expires",
+      {
+        name: "expirationDate",
+        type: "datetime-local",
+        required,
+        min: toLocalInput(new Date(now + 60e3)),
+        max: max ? toLocalInput(new Date(now + max)) : null,
+        value: current ? toLocalInput(current) : "",
+      },
+      { hint: hints.join(" "), optional: !required },
     );
-    return { field, input };
   }
 
   private buildCreateForm(): HTMLFormElement {
     const titleId = uid("create-title");
-    const nameId = uid("hook-name");
-    const nameHint = uid("hook-name-hint");
-    const name = h("input", {
-      id: nameId,
-      name: "name",
-      type: "text",
-      required: true,
-      minlength: NAME_MIN,
-      maxlength: NAME_MAX,
-      autocomplete: "off",
-      spellcheck: "false",
-      placeholder: "e.g. ci-alerts",
-      "aria-describedby": nameHint,
-    });
-    const expiry = this.expiryField("Expires", null);
+    const name = field(
+      "input",
+      "Name",
+      {
+        name: "name",
+        type: "text",
+        required: true,
+        minlength: NAME_MIN,
+        maxlength: NAME_MAX,
+        autocomplete: "off",
+        spellcheck: "false",
+        placeholder: "e.g. ci-alerts",
+      },
+      { hint: `${NAME_MIN}–${NAME_MAX} characters. Messages will come from “name (Webhook)”.` },
+    );
+    const expiry = this.expiryField(null);
     const error = h("div", { class: "form-error" });
     const submit = h("button", { type: "submit", class: "primary" }, "Add webhook");
     const form = h(
       "form",
       { class: "card create", "aria-labelledby": titleId, novalidate: true },
       h("h3", { id: titleId }, "New webhook"),
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: nameId }, "Name"),
-        name,
-        h(
-          "p",
-          { id: nameHint, class: "hint" },
-          `${NAME_MIN}–${NAME_MAX} characters. Messages will come from “name (Webhook)”.`,
-        ),
-      ),
+      name.field,
       expiry.field,
       error,
       h("div", { class: "actions" }, submit),
@@ -312,58 +222,48 @@ export class WebhooksView {
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       error.replaceChildren();
-      const value = name.value.trim();
+      const value = name.input.value.trim();
       if (value.length < NAME_MIN || value.length > NAME_MAX) {
-        name.setAttribute("aria-invalid", "true");
-        error.replaceChildren(
-          problemBox({
-            title: "Check the name",
-            detail: `A name must be ${NAME_MIN}–${NAME_MAX} characters long.`,
-            code: "NAME",
-          }),
+        invalid(
+          error,
+          name.input,
+          "Check the name",
+          `A name must be ${NAME_MIN}–${NAME_MAX} characters long.`,
+          "NAME",
         );
-        name.focus();
         return;
       }
-      name.removeAttribute("aria-invalid");
+      name.input.removeAttribute("aria-invalid");
       const expires = fromLocalInput(expiry.input.value);
       if (!expiry.input.checkValidity() || (this.config.requireExpiryTime && !expires)) {
-        expiry.input.setAttribute("aria-invalid", "true");
-        error.replaceChildren(
-          problemBox({
-            title: "Check the expiry date",
-            detail: expiry.input.validationMessage || "Choose a date in the future.",
-            code: "EXPIRY",
-          }),
+        invalid(
+          error,
+          expiry.input,
+          "Check the expiry date",
+          expiry.input.validationMessage || "Choose a date in the future.",
+          "EXPIRY",
         );
-        expiry.input.focus();
         return;
       }
       expiry.input.removeAttribute("aria-invalid");
       const body: Record<string, unknown> = { name: value };
       if (expires) body.expirationDate = expires.toISOString();
-      submit.disabled = true;
-      submit.textContent = "Adding…";
+      const restore = busyButton(submit, "Adding…");
       this.api
-        .createHook(this.roomId, body)
+        .create<HookItem>(this.roomId, GENERIC_HOOK_EVENT, body)
         .then((item) => {
           form.reset();
-          this.remember(item.id, item);
+          this.list.remember(item.id, item);
           announce(`Webhook ${item.config.name} added. Its URL is ready to copy.`);
-          this.cards.get(item.id)?.el.querySelector<HTMLInputElement>("input.url")?.focus();
+          this.list.card(item.id)?.querySelector<HTMLInputElement>("input.url")?.focus();
         })
-        .catch((err: unknown) => {
-          error.replaceChildren(problemBox(describe(err)));
-        })
-        .finally(() => {
-          submit.disabled = false;
-          submit.textContent = "Add webhook";
-        });
+        .catch((err: unknown) => showProblem(error, err))
+        .finally(restore);
     });
     return form;
   }
 
-  private buildCard(item: HookItem, key: string): Card {
+  private buildCard(item: HookItem): HTMLElement {
     const name = item.config.name;
     const headingId = uid("hook");
     const expiry = expiryOf(item, this.fetchedAt);
@@ -375,15 +275,17 @@ export class WebhooksView {
     const badges = h("span", { class: "badges" });
     if (expired) badges.append(h("span", { class: "badge critical" }, "Expired"));
     else if (soon) badges.append(h("span", { class: "badge warning" }, "Expires soon"));
-    if (item.config.transformationFunction)
-      badges.append(h("span", { class: "badge" }, "Function"));
+    const mode = modeOf(item, true);
+    if (mode === "template") badges.append(h("span", { class: "badge" }, "Template"));
+    else if (mode === "format")
+      badges.append(
+        h("span", { class: "badge" }, FORMATS[item.config.format!] ?? item.config.format!),
+      );
+    else if (mode === "function") badges.append(h("span", { class: "badge" }, "Function"));
 
-    const li = h("li", {
-      class: "card hook",
-      "data-hook-id": item.id,
-      "aria-labelledby": headingId,
-    });
-    li.append(
+    const li = h(
+      "li",
+      { class: "card hook", "data-hook-id": item.id, "aria-labelledby": headingId },
       h(
         "div",
         { class: "hook-head" },
@@ -409,56 +311,15 @@ export class WebhooksView {
       );
     }
 
-    if (item.secrets?.url) {
-      const urlId = uid("url");
-      const url = h("input", {
-        id: urlId,
-        class: "url mono",
-        type: "text",
-        readonly: true,
-        value: item.secrets.url,
-        spellcheck: "false",
-        onfocus: (ev: Event) => (ev.target as HTMLInputElement).select(),
-      });
-      const copy = h(
-        "button",
-        { type: "button" },
-        "Copy URL",
-        h("span", { class: "visually-hidden" }, ` of ${name}`),
-      );
-      copy.addEventListener("click", () => {
-        void copyText(url.value, url).then((ok) => {
-          copy.firstChild!.textContent = ok ? "Copied" : "Copy failed";
-          announce(
-            ok ? `URL of ${name} copied` : "Could not copy: select the URL and copy it yourself",
-          );
-          window.setTimeout(() => {
-            copy.firstChild!.textContent = "Copy URL";
-          }, 2000);
-        });
-      });
-      li.append(
-        h(
-          "div",
-          { class: "field" },
-          h(
-            "label",
-            { for: urlId },
-            "Webhook URL",
-            h("span", { class: "visually-hidden" }, ` of ${name}`),
+    li.append(
+      item.secrets?.url
+        ? copyField("Webhook URL", name, item.secrets.url, "Copy URL", "url")
+        : h(
+            "p",
+            { class: "hint" },
+            "The URL is only shown to people who may edit this room's webhooks.",
           ),
-          h("div", { class: "url-row" }, url, copy),
-        ),
-      );
-    } else {
-      li.append(
-        h(
-          "p",
-          { class: "hint" },
-          "The URL is only shown to people who may edit this room's webhooks.",
-        ),
-      );
-    }
+    );
 
     const facts: string[] = [];
     if (expiry) {
@@ -471,181 +332,98 @@ export class WebhooksView {
     li.append(h("p", { class: "meta" }, facts.join(" · ")));
 
     const problem = h("div", {});
-    const editId = uid("edit");
-    const editButton = h(
-      "button",
-      { type: "button", "aria-expanded": "false", "aria-controls": editId },
-      "Edit",
-      h("span", { class: "visually-hidden" }, ` ${name}`),
-    );
-    const removeButton = h(
-      "button",
-      { type: "button", class: "danger" },
-      "Remove",
-      h("span", { class: "visually-hidden" }, ` ${name}`),
-    );
-    const card: Card = { el: li, key, editButton };
     if (canEdit) {
-      const editor = this.buildEditor(item, editId, problem, card);
-      const confirm = this.buildConfirm(item, problem, removeButton);
-      editButton.addEventListener("click", () => {
-        const open = editor.hidden;
-        editor.hidden = !open;
-        confirm.hidden = true;
-        editButton.setAttribute("aria-expanded", String(open));
-        if (open) editor.querySelector<HTMLElement>("input, textarea")?.focus();
-      });
-      removeButton.addEventListener("click", () => {
-        confirm.hidden = false;
-        editor.hidden = true;
-        editButton.setAttribute("aria-expanded", "false");
-        confirm.querySelector<HTMLButtonElement>("button.danger")?.focus();
-      });
-      li.append(h("div", { class: "actions" }, editButton, removeButton), confirm, editor);
-    }
-    li.append(problem);
-    return card;
-  }
-
-  private buildConfirm(
-    item: HookItem,
-    problem: HTMLElement,
-    removeButton: HTMLButtonElement,
-  ): HTMLElement {
-    const name = item.config.name;
-    const textId = uid("confirm");
-    const yes = h("button", { type: "button", class: "danger solid" }, "Remove webhook");
-    const no = h("button", { type: "button" }, "Cancel");
-    const box = h(
-      "div",
-      { class: "confirm", role: "group", "aria-labelledby": textId, hidden: true },
-      h("p", { id: textId }, `Remove “${name}”? Its URL will stop working at once.`),
-      h("div", { class: "actions" }, yes, no),
-    );
-    no.addEventListener("click", () => {
-      box.hidden = true;
-      removeButton.focus();
-    });
-    yes.addEventListener("click", () => {
-      problem.replaceChildren();
-      yes.disabled = no.disabled = true;
-      yes.textContent = "Removing…";
-      this.api
-        .removeHook(this.roomId, item.id)
-        .then(() => {
-          this.remember(item.id, null);
+      const log = new DeliveryLogPanel(this.api, this.roomId, item.id, name);
+      const controls = new CardControls({
+        name,
+        question: `Remove “${name}”? Its URL will stop working at once.`,
+        confirmText: "Remove webhook",
+        problem,
+        remove: async () => {
+          await this.api.remove(this.roomId, item.id);
+          this.list.remember(item.id, null);
           announce(`Webhook ${name} removed`);
           this.listTitle.focus();
-        })
-        .catch((err: unknown) => {
-          problem.replaceChildren(problemBox(describe(err)));
-          yes.disabled = no.disabled = false;
-          yes.textContent = "Remove webhook";
-        });
-    });
-    return box;
+        },
+        editor: (c) => this.buildEditor(item, problem, c),
+        extra: [log.button],
+      });
+      li.append(...controls.nodes, log.panel);
+    }
+    li.append(problem);
+    return li;
   }
 
-  private buildEditor(
-    item: HookItem,
-    id: string,
-    problem: HTMLElement,
-    card: Card,
-  ): HTMLFormElement {
+  /** The "Message format" choice and the fields of each choice. */
+  private formatChooser(item: HookItem): {
+    nodes: HTMLElement[];
+    mode: () => Mode;
+    check: (problem: HTMLElement) => boolean;
+    body: () => Record<string, unknown>;
+  } {
     const allowJs = this.config.allowJsTransformationFunctions === true;
-    const existingFn =
-      typeof item.config.transformationFunction === "string"
-        ? item.config.transformationFunction
-        : "";
-    const expiry = this.expiryField("Expires", expiryOf(item, this.fetchedAt));
+    const c = item.config;
+    const existingFn = typeof c.transformationFunction === "string" ? c.transformationFunction : "";
+    const current = modeOf(item, allowJs);
+    const group = uid("mode");
+    const panels = new Map<Mode, HTMLElement>();
+    const radios = new Map<Mode, HTMLInputElement>();
+    const option = (value: Mode, label: string, hint: string): HTMLElement => {
+      const made = checkField(
+        label,
+        { type: "radio", name: group, value, checked: value === current },
+        hint,
+      );
+      radios.set(value, made.input);
+      made.input.addEventListener("change", show);
+      return made.field;
+    };
+    const show = (): void => {
+      for (const [m, panel] of panels) panel.hidden = !radios.get(m)?.checked;
+    };
 
-    const waitId = uid("wait");
-    const forced = this.config.waitForComplete === true;
-    const wait = h("input", {
-      id: waitId,
-      type: "checkbox",
-      name: "waitForComplete",
-      checked: forced || item.config.waitForComplete === true,
-      disabled: forced,
-      "aria-describedby": `${waitId}-hint`,
-    });
-    const waitField = h(
-      "div",
-      { class: "field check" },
-      wait,
-      h("label", { for: waitId }, "Answer the sender only after the message is sent"),
-      h(
-        "p",
-        { id: `${waitId}-hint`, class: "hint" },
-        forced
-          ? "Always on for this bridge."
-          : "The request waits until the message is in the room (or the transformation failed).",
+    const options: HTMLElement[] = [
+      option(
+        "default",
+        "Default",
+        "The request's text or html field, or its JSON as a code block.",
       ),
-    );
+    ];
+    const nodes: HTMLElement[] = [];
 
-    const form = h("form", {
-      id,
-      class: "edit",
-      hidden: true,
-      "aria-label": `Edit ${item.config.name}`,
-      novalidate: true,
-    });
-    form.append(expiry.field, waitField);
-
-    let fnToggle: HTMLInputElement | null = null;
+    // JavaScript function.
     let fnText: HTMLTextAreaElement | null = null;
     if (allowJs) {
-      const toggleId = uid("fn-on");
-      const textId = uid("fn");
-      const hintId = uid("fn-hint");
-      const toggle = h("input", { id: toggleId, type: "checkbox", checked: existingFn !== "" });
-      const text = h("textarea", {
-        id: textId,
-        class: "mono",
-        rows: 12,
-        wrap: "off",
-        spellcheck: "false",
-        autocapitalize: "off",
-        "aria-describedby": hintId,
-        value: existingFn || EXAMPLE_SCRIPT,
-      });
-      const fnField = h(
-        "div",
-        { class: "field", hidden: existingFn === "" },
-        h("label", { for: textId }, "Transformation function (JavaScript)"),
-        text,
-        h(
-          "p",
-          { id: hintId, class: "hint" },
-          "The request body is ",
-          h("code", {}, "data"),
-          "; set ",
-          h("code", {}, "result"),
-          " (version “v2”). See the ",
-          h(
-            "a",
-            { href: DOCS, target: "_blank", rel: "noopener noreferrer" },
-            "script API documentation",
+      options.push(option("function", "JavaScript function", "Your code builds the message."));
+      const fn = field(
+        "textarea",
+        "Transformation function (JavaScript)",
+        {
+          class: "mono",
+          rows: 12,
+          wrap: "off",
+          spellcheck: "false",
+          autocapitalize: "off",
+          value: existingFn || EXAMPLE_SCRIPT,
+        },
+        {
+          hint: h(
+            "span",
+            {},
+            "The request body is ",
+            h("code", {}, "data"),
+            "; set ",
+            h("code", {}, "result"),
+            " (version “v2”). See the ",
+            docLink(DOCS, "script API documentation"),
+            ".",
           ),
-          ".",
-        ),
+        },
       );
-      toggle.addEventListener("change", () => {
-        fnField.hidden = !toggle.checked;
-      });
-      form.append(
-        h(
-          "div",
-          { class: "field check" },
-          toggle,
-          h("label", { for: toggleId }, "Transform requests with a JavaScript function"),
-        ),
-        fnField,
-      );
-      fnToggle = toggle;
-      fnText = text;
+      fnText = fn.input;
+      panels.set("function", h("div", { class: "mode-panel" }, fn.field));
     } else if (existingFn) {
-      form.append(
+      nodes.push(
         h(
           "p",
           { class: "alert info" },
@@ -654,54 +432,196 @@ export class WebhooksView {
       );
     }
 
+    // Template.
+    options.push(
+      option("template", "Template", "Text with placeholders for values from the request."),
+    );
+    const tpl: Partial<HookTemplate> = c.template ?? {};
+    const plain = field(
+      "textarea",
+      "Message",
+      {
+        class: "mono",
+        rows: 4,
+        spellcheck: "false",
+        required: true,
+        placeholder: "**{{ $.title }}** is {{ $.status | upper }}",
+        value: tpl.plain ?? "",
+      },
+      {
+        hint: h(
+          "span",
+          {},
+          "Markdown. ",
+          h("code", {}, "{{ $.path }}"),
+          " inserts a value of the request body; ",
+          h("code", {}, "| filter"),
+          " changes it. See the ",
+          docLink(TEMPLATE_DOCS, "template documentation"),
+          ".",
+        ),
+      },
+    );
+    const html = field(
+      "textarea",
+      "HTML",
+      { class: "mono", rows: 3, spellcheck: "false", value: tpl.html ?? "" },
+      { optional: true, hint: "Without it, the message above is rendered as markdown." },
+    );
+    const msgtype = field(
+      "input",
+      "Message type",
+      { type: "text", spellcheck: "false", placeholder: "m.notice", value: tpl.msgtype ?? "" },
+      { optional: true, hint: "m.notice when empty; m.text for an ordinary message." },
+    );
+    const emptyIf = field(
+      "textarea",
+      "Send nothing when",
+      {
+        class: "mono",
+        rows: 2,
+        spellcheck: "false",
+        placeholder: "$.status == 'resolved'",
+        value: Array.isArray(tpl.empty_if) ? tpl.empty_if.join("\n") : (tpl.empty_if ?? ""),
+      },
+      { optional: true, hint: "One condition a line; when any holds, no message is sent." },
+    );
+    panels.set(
+      "template",
+      h("div", { class: "mode-panel" }, plain.field, html.field, msgtype.field, emptyIf.field),
+    );
+
+    // Built-in format.
+    options.push(
+      option("format", "Built-in format", "For services whose requests the bridge knows."),
+    );
+    const format = field(
+      "select",
+      "Format",
+      {},
+      {
+        children: Object.entries(FORMATS).map(([value, label]) =>
+          h("option", { value, selected: c.format === value }, label),
+        ),
+        hint: "The service's alerts or events, laid out for the room.",
+      },
+    );
+    panels.set("format", h("div", { class: "mode-panel" }, format.field));
+
+    nodes.unshift(
+      h("fieldset", { class: "field choice" }, h("legend", {}, "Message format"), ...options),
+    );
+    nodes.push(...panels.values());
+    show();
+
+    const mode = (): Mode =>
+      ([...radios].find(([, r]) => r.checked)?.[0] as Mode | undefined) ?? "default";
+    return {
+      nodes,
+      mode,
+      check: (problem) => {
+        const m = mode();
+        if (m === "template" && !plain.input.value.trim())
+          return invalid(
+            problem,
+            plain.input,
+            "Check the template",
+            "Write the message.",
+            "TEMPLATE",
+          );
+        if (m === "function" && fnText && !fnText.value.trim())
+          return invalid(
+            problem,
+            fnText,
+            "Check the function",
+            "Write the function, or choose another format.",
+            "FUNCTION",
+          );
+        plain.input.removeAttribute("aria-invalid");
+        return true;
+      },
+      body: () => {
+        const m = mode();
+        const body: Record<string, unknown> = { template: null, format: null };
+        if (allowJs) body.transformationFunction = m === "function" ? fnText!.value : null;
+        if (m === "format") body.format = format.input.value;
+        if (m === "template") {
+          const t: HookTemplate = { plain: plain.input.value };
+          if (html.input.value.trim()) t.html = html.input.value;
+          if (msgtype.input.value.trim()) t.msgtype = msgtype.input.value.trim();
+          const conditions = emptyIf.input.value
+            .split("\n")
+            .map((l) => l.trim())
+            .filter(Boolean);
+          if (conditions.length) t.empty_if = conditions.length === 1 ? conditions[0] : conditions;
+          body.template = t;
+        }
+        return body;
+      },
+    };
+  }
+
+  private buildEditor(item: HookItem, problem: HTMLElement, controls: CardControls): HTMLElement {
+    const expiry = this.expiryField(expiryOf(item, this.fetchedAt));
+    const forced = this.config.waitForComplete === true;
+    const wait = checkField(
+      "Answer the sender only after the message is sent",
+      {
+        name: "waitForComplete",
+        checked: forced || item.config.waitForComplete === true,
+        disabled: forced,
+      },
+      forced
+        ? "Always on for this bridge."
+        : "The request waits until the message is in the room (or the transformation failed).",
+    );
+    const chooser = this.formatChooser(item);
     const save = h("button", { type: "submit", class: "primary" }, "Save");
-    const cancel = h("button", { type: "button" }, "Cancel");
-    cancel.addEventListener("click", () => {
-      form.hidden = true;
-      card.editButton.setAttribute("aria-expanded", "false");
-      card.editButton.focus();
-    });
-    form.append(h("div", { class: "actions" }, save, cancel));
+    const cancel = h("button", { type: "button", onclick: () => controls.closeEditor() }, "Cancel");
+    const form = h(
+      "form",
+      { class: "edit", "aria-label": `Edit ${item.config.name}`, novalidate: true },
+      expiry.field,
+      wait.field,
+      ...chooser.nodes,
+      h("div", { class: "actions" }, save, cancel),
+    );
 
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       problem.replaceChildren();
       const expires = fromLocalInput(expiry.input.value);
       if (this.config.requireExpiryTime && !expires) {
-        problem.replaceChildren(
-          problemBox({
-            title: "Check the expiry date",
-            detail: "Webhooks on this bridge must have an expiry date.",
-            code: "EXPIRY",
-          }),
+        invalid(
+          problem,
+          expiry.input,
+          "Check the expiry date",
+          "Webhooks on this bridge must have an expiry date.",
+          "EXPIRY",
         );
-        expiry.input.focus();
         return;
       }
+      if (!chooser.check(problem)) return;
       const body: Record<string, unknown> = {
         expirationDate: expires ? expires.toISOString() : null,
+        ...chooser.body(),
       };
-      if (!forced) body.waitForComplete = wait.checked;
-      if (fnToggle && fnText) {
-        body.transformationFunction = fnToggle.checked && fnText.value.trim() ? fnText.value : null;
-      }
-      save.disabled = true;
-      save.textContent = "Saving…";
+      if (!forced) body.waitForComplete = wait.input.checked;
+      const restore = busyButton(save, "Saving…");
       this.api
-        .updateHook(this.roomId, item.id, body)
+        .update<HookItem>(this.roomId, item.id, body)
         .then((updated) => {
-          this.remember(updated.id, {
+          this.list.remember(updated.id, {
             ...updated,
             canEdit: item.canEdit,
             canSendMessages: item.canSendMessages,
           });
           announce(`Webhook ${item.config.name} saved`);
-          this.cards.get(updated.id)?.editButton.focus();
+          this.list.card(updated.id)?.querySelector<HTMLElement>("[data-focus=edit]")?.focus();
         })
         .catch((err: unknown) => {
-          problem.replaceChildren(problemBox(describe(err)));
-          save.disabled = false;
-          save.textContent = "Save";
+          showProblem(problem, err);
+          restore();
         });
     });
     return form;
