@@ -20,7 +20,6 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -30,11 +29,12 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from support.loopback import LoopbackServer
 
 JsonDict = dict[str, Any]
 API_PREFIX = "/api/v4"
@@ -225,9 +225,7 @@ class FakeGitLab:
         self._lock = threading.RLock()
         self._ids = itertools.count(100)
         self.reset()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._runner: LoopbackServer | None = None
         self.url = ""
         self.app = Starlette(
             routes=[
@@ -270,38 +268,16 @@ class FakeGitLab:
         return self.url + API_PREFIX
 
     def __enter__(self) -> FakeGitLab:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
-        sock.listen(64)
-        self._socket = sock
-        port = sock.getsockname()[1]
-        self.url = f"http://{self.host}:{port}"
-        config = uvicorn.Config(
-            self.app, log_level="warning", lifespan="off", access_log=False, http="h11", ws="none"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="fake-gitlab", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fake GitLab server did not start")
-            time.sleep(0.01)
+        self._runner = LoopbackServer(self.app, "fake-gitlab", self.host)
+        self.url = self._runner.start()
         return self
 
     def __exit__(
         self, exc: type[BaseException] | None, val: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
+        if self._runner is not None:
+            self._runner.stop()
+            self._runner = None
 
     # --- seeding ------------------------------------------------------------------------------
 

@@ -1,0 +1,53 @@
+"""Serve an ASGI app with uvicorn on a free loopback port in a thread, for fakes and
+receivers that the bridge (a separate process) must reach over real HTTP."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+class LoopbackServer:
+    """`start()` returns the base URL; `stop()` shuts the server down and joins the thread."""
+
+    def __init__(self, app: ASGIApp, name: str, host: str = "127.0.0.1") -> None:
+        self._app = app
+        self._name = name
+        self._host = host
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    def start(self, timeout: float = 10.0) -> str:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, 0))
+        sock.listen(64)
+        self._socket = sock
+        config = uvicorn.Config(
+            self._app, log_level="warning", lifespan="off", access_log=False, http="h11", ws="none"
+        )
+        server = self._server = uvicorn.Server(config)
+        thread = self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=self._name, daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the {self._name} server did not start")
+            time.sleep(0.01)
+        return f"http://{self._host}:{sock.getsockname()[1]}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
