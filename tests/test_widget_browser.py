@@ -10,6 +10,7 @@ and dark, 360 px and desktop, go to test-artifacts/widget/.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import re
@@ -426,16 +427,18 @@ async def test_widget_states_light_and_dark(
     await user.send_state(weak_room, HOOK, "muted", {"name": "muted"})
 
     for name, viewport, scheme, theme, background in COMBOS:
-        page, widget = await open_widget(
+        # Every page of this loop is opened as `user` with this combination's looks.
+        open_as_user = functools.partial(
+            open_widget,
             browser,
             bridge,
             host,
             user,
-            room_id,
             viewport=viewport,
             color_scheme=scheme,
             theme=theme,
         )
+        page, widget = await open_as_user(room_id)
         for hook in ("deploys", "nightly-build", "old-alerts"):
             await expect(hook_card(widget, hook)).to_be_visible()
         await expect(hook_card(widget, "deploys").locator(".badge")).to_have_text("Expires soon")
@@ -457,16 +460,7 @@ async def test_widget_states_light_and_dark(
             await until(dark, "the theme_change to apply", 5)
         await page.context.close()
 
-        page, widget = await open_widget(
-            browser,
-            bridge,
-            host,
-            user,
-            weak_room,
-            viewport=viewport,
-            color_scheme=scheme,
-            theme=theme,
-        )
+        page, widget = await open_as_user(weak_room)
         await widget.get_by_label("Name", exact=True).fill("not-allowed")
         await widget.get_by_role("button", name="Add webhook").click()
         await expect(hook_card(widget, "muted")).to_be_visible()
@@ -477,33 +471,13 @@ async def test_widget_states_light_and_dark(
         await shoot(page, f"bot-forbidden-{name}")
         await page.context.close()
 
-        page, widget = await open_widget(
-            browser,
-            bridge,
-            host,
-            user,
-            room_id,
-            viewport=viewport,
-            color_scheme=scheme,
-            theme=theme,
-            openid="block",
-        )
+        page, widget = await open_as_user(room_id, openid="block")
         await expect(widget.locator("[data-errcode=OPENID_DECLINED]")).to_contain_text("declined")
         await expect(widget.get_by_role("button", name="Try again")).to_be_visible()
         await shoot(page, f"declined-{name}")
         await page.context.close()
 
-        page, widget = await open_widget(
-            browser,
-            bridge,
-            host,
-            user,
-            room_id,
-            viewport=viewport,
-            color_scheme=scheme,
-            theme=theme,
-            openid="hang",
-        )
+        page, widget = await open_as_user(room_id, openid="hang")
         await expect(widget.locator("p.status")).to_contain_text("Connecting")
         await shoot(page, f"loading-{name}")
         await page.context.close()

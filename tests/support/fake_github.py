@@ -24,7 +24,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -35,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from support.loopback import LoopbackServer
+from support.loopback import LoopbackFake
 
 JsonDict = dict[str, Any]
 API_PREFIX = "/api/v3"
@@ -187,7 +186,7 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class FakeGitHub:
+class FakeGitHub(LoopbackFake):
     """In-memory GitHub: seed it, run it (context manager), read `requests`."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -195,7 +194,7 @@ class FakeGitHub:
         self._lock = threading.RLock()
         self._ids = itertools.count(1000)
         self.reset()
-        self._runner: LoopbackServer | None = None
+        self.server_name = "fake-github"
         self.url = ""
         self.app = Starlette(routes=self._routes())
 
@@ -225,18 +224,6 @@ class FakeGitHub:
     def api_url(self) -> str:
         """The REST base as the bridge derives it from `enterpriseUrl` = `url`."""
         return self.url + API_PREFIX
-
-    def __enter__(self) -> FakeGitHub:
-        self._runner = LoopbackServer(self.app, "fake-github", self.host)
-        self.url = self._runner.start()
-        return self
-
-    def __exit__(
-        self, exc: type[BaseException] | None, val: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._runner is not None:
-            self._runner.stop()
-            self._runner = None
 
     # --- seeding ------------------------------------------------------------------------------
 

@@ -25,7 +25,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
@@ -34,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from support.loopback import LoopbackServer
+from support.loopback import LoopbackFake
 
 JsonDict = dict[str, Any]
 API_PREFIX = "/api/v4"
@@ -217,7 +216,7 @@ class _Call:
     user: FakeUser | None
 
 
-class FakeGitLab:
+class FakeGitLab(LoopbackFake):
     """In-memory GitLab: seed it, run it (context manager), read `requests`."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -225,7 +224,7 @@ class FakeGitLab:
         self._lock = threading.RLock()
         self._ids = itertools.count(100)
         self.reset()
-        self._runner: LoopbackServer | None = None
+        self.server_name = "fake-gitlab"
         self.url = ""
         self.app = Starlette(
             routes=[
@@ -266,18 +265,6 @@ class FakeGitLab:
     @property
     def api_url(self) -> str:
         return self.url + API_PREFIX
-
-    def __enter__(self) -> FakeGitLab:
-        self._runner = LoopbackServer(self.app, "fake-gitlab", self.host)
-        self.url = self._runner.start()
-        return self
-
-    def __exit__(
-        self, exc: type[BaseException] | None, val: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._runner is not None:
-            self._runner.stop()
-            self._runner = None
 
     # --- seeding ------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Self
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -51,3 +52,23 @@ class LoopbackServer:
         if self._socket is not None:
             self._socket.close()
         self._server = self._thread = self._socket = None
+
+
+class LoopbackFake:
+    """Base of the fakes: `with Fake() as fake:` serves `fake.app` and sets `fake.url`."""
+
+    app: ASGIApp
+    host: str = "127.0.0.1"
+    url: str = ""
+    server_name: str = "fake"
+    _runner: LoopbackServer | None = None
+
+    def __enter__(self) -> Self:
+        self._runner = LoopbackServer(self.app, self.server_name, self.host)
+        self.url = self._runner.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._runner is not None:
+            self._runner.stop()
+            self._runner = None
