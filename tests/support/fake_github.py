@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -34,36 +34,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from support.loopback import LoopbackFake
+from support.loopback import LoopbackFake, RecordedRequest
 
 JsonDict = dict[str, Any]
 API_PREFIX = "/api/v3"
 DOCS = "https://docs.github.com/rest"
 # Roles from least to most, as GitHub orders them; "write" is GitHub's name for push.
 ROLES = ("read", "triage", "write", "maintain", "admin")
-
-
-@dataclass
-class RecordedRequest:
-    """One request as the fake saw it; `path` is without the `/api/v3` prefix."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
-
-    def form(self) -> dict[str, str]:
-        return dict(parse_qsl(self.body.decode()))
-
-    @property
-    def token(self) -> str | None:
-        """The credential in the Authorization header, without its scheme."""
-        value = self.headers.get("authorization", "")
-        return value.split(" ", 1)[1] if " " in value else None
 
 
 @dataclass

@@ -18,7 +18,6 @@ answer with an error.
 from __future__ import annotations
 
 import itertools
-import json
 import secrets
 import threading
 import time
@@ -26,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode
+from urllib.parse import unquote, urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from support.loopback import LoopbackFake
+from support.loopback import RecordedRequest as BaseRecordedRequest
 
 JsonDict = dict[str, Any]
 API_PREFIX = "/api/v4"
@@ -63,20 +63,8 @@ _INSUFFICIENT_SCOPE = {
 
 
 @dataclass
-class RecordedRequest:
+class RecordedRequest(BaseRecordedRequest):
     """One request as the fake saw it; `path` is raw (still encoded), without `/api/v4`."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
-
-    def form(self) -> dict[str, str]:
-        return dict(parse_qsl(self.body.decode()))
 
     @property
     def token(self) -> str | None:

@@ -3,13 +3,39 @@ receivers that the bridge (a separate process) must reach over real HTTP."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
-from typing import Self
+from dataclasses import dataclass
+from typing import Any, Self
+from urllib.parse import parse_qsl
 
 import uvicorn
 from starlette.types import ASGIApp
+
+
+@dataclass
+class RecordedRequest:
+    """One request as a fake saw it (`path` without the API prefix)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    def form(self) -> dict[str, str]:
+        return dict(parse_qsl(self.body.decode()))
+
+    @property
+    def token(self) -> str | None:
+        """The credential in the Authorization header, without its scheme."""
+        value = self.headers.get("authorization", "")
+        return value.split(" ", 1)[1] if " " in value else None
 
 
 class LoopbackServer:
