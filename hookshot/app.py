@@ -6,9 +6,11 @@ hookshot serves the appservice API on `bridge.port` and each of `webhooks`, `wid
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -16,14 +18,17 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookshot.bridge import Bridge
+from hookshot.http import unavailable
 from hookshot.matrix.appservice import AppserviceApi
 from hookshot.metrics import Metrics
+from hookshot.queue.base import QueueError
+from hookshot.roles import APPSERVICE
 from hookshot.webhooks.generic import GenericIntakeSettings, GenericWebhookIntake
 from hookshot.webhooks.github import GitHubWebhookIntake, is_github_delivery
 from hookshot.webhooks.gitlab import GitLabWebhookIntake, is_gitlab_delivery
 from hookshot.widgetapi.static import static_mount
 
-APPSERVICE = "appservice"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,11 +41,15 @@ class Site:
 
 
 def plan_sites(bridge: Bridge) -> list[Site]:
-    """Group the appservice and the configured listeners by (host, port)."""
+    """Group the appservice and the configured listeners by (host, port), keeping only the
+    resources this process's role serves."""
     cfg = bridge.config
     sites: dict[tuple[str, int], Site] = {}
+    served = bridge.plan.resources
 
     def add(host: str, port: int, prefix: str, resource: str) -> None:
+        if resource not in served:
+            return
         site = sites.setdefault((host, port), Site(host, port))
         site.mounts.append((prefix, resource))
 
@@ -51,14 +60,14 @@ def plan_sites(bridge: Bridge) -> list[Site]:
     return list(sites.values())
 
 
-def health_routes(ready: Callable[[], bool]) -> list[BaseRoute]:
+def health_routes(readiness: Callable[[], Awaitable[dict[str, bool]]]) -> list[BaseRoute]:
     async def live(_: Request) -> Response:
         return PlainTextResponse("ok")
 
     async def is_ready(_: Request) -> Response:
-        if ready():
-            return PlainTextResponse("ok")
-        return PlainTextResponse("starting", status_code=503)
+        checks = await readiness()
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     return [Route("/live", live), Route("/ready", is_ready)]
 
@@ -89,6 +98,9 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
     """GitHub, then hookshot's legacy root POST, then generic hooks (whose legacy
     `/{hookId}` route matches any single segment, so it comes last)."""
     routes: list[BaseRoute] = []
+    if not bridge.plan.intake:
+        # The bridge role keeps the OAuth callback: it needs the user's admin room.
+        return bridge.github_login.routes() if bridge.github_login is not None else []
     github = None
     if bridge.config.github is not None:
         github = GitHubWebhookIntake(
@@ -97,7 +109,7 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
             ready=lambda: bridge.ready,
         )
         routes += github.routes()
-        if bridge.github_login is not None:
+        if bridge.github_login is not None and bridge.plan.room_state:
             routes += bridge.github_login.routes()
 
     gitlab = None
@@ -125,7 +137,7 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
                 wait_for_complete=generic.wait_for_complete,
                 payload_size_limit=generic.payload_size_limit,
             ),
-            store=bridge.store,
+            hooks=bridge.hooks,
             queue=bridge.queue,
             completions=bridge.completions,
             ready=lambda: bridge.ready,
@@ -137,12 +149,20 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
 
 def create_site_app(bridge: Bridge, site: Site) -> ASGIApp:
     """The ASGI app for one address: health first, then each resource under its prefix."""
-    routes: list[BaseRoute] = health_routes(lambda: bridge.ready)
+    routes: list[BaseRoute] = health_routes(bridge.readiness)
     # The webhooks resource ends in a catch-all (`/{hookId}`), so it goes last.
     for prefix, resource in sorted(site.mounts, key=lambda m: m[1] == "webhooks"):
         inner = resource_routes(bridge, resource)
         routes += [Mount(prefix, routes=inner)] if prefix else inner
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            404: _not_found,
+            405: _not_allowed,
+            RedisError: _queue_down,
+            QueueError: _queue_down,
+        },
+    )
     if any(resource == "webhooks" for _, resource in site.mounts):
         return CountRequests(app, bridge.metrics)
     return app
@@ -183,6 +203,12 @@ def _route_family(path: str) -> str:
 
 async def _not_found(_: Request, __: Exception) -> Response:
     return JSONResponse({"ok": False, "error": "Not found"}, status_code=404)
+
+
+async def _queue_down(_: Request, err: Exception) -> Response:
+    """Redis is unreachable: 503 + Retry-After, so the sender retries and nothing is lost."""
+    log.warning("answering 503: %s", err)
+    return unavailable("the queue cannot be reached")
 
 
 async def _not_allowed(_: Request, __: Exception) -> Response:

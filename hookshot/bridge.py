@@ -8,13 +8,15 @@ the parts exposed here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from redis.exceptions import RedisError
 
 from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
@@ -25,10 +27,17 @@ from hookshot.connections import generic_hook
 from hookshot.connections.base import OutgoingMessage
 from hookshot.connections.github_notices import GitHubDefaults
 from hookshot.connections.registry import kind_for
-from hookshot.delivery_log import DeliveryLog
+from hookshot.delivery_log import DeliveryLog, DeliveryRecorder
+from hookshot.delivery_log_redis import RedisDeliveryLog
 from hookshot.errors import HookshotError, MatrixError, StateError
 from hookshot.expiry import ExpiryNotifier
 from hookshot.github_oauth import GitHubLogin, OAuthApp
+from hookshot.hook_directory import (
+    DirectoryPublisher,
+    HookLookup,
+    RedisHookDirectory,
+    StoreLookup,
+)
 from hookshot.hook_ids import HookIds, HookSecrets
 from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.dispatch import Dispatcher
@@ -37,18 +46,21 @@ from hookshot.metrics import CountingQueue, Metrics, refresh_gauges
 from hookshot.outbound import guarded_client
 from hookshot.outbound_worker import OutboundSender
 from hookshot.outbox import Outbox
+from hookshot.outcome_bus import OutcomeBus
 from hookshot.permissions import check_any_service, check_permission
 from hookshot.provisioning import Provisioner, WebhookSettings
 from hookshot.queue.base import Job, Queue
 from hookshot.registration import Registration
+from hookshot.roles import PLANS, Role
 from hookshot.room_state import RoomStateSync
 from hookshot.router import RouterSettings, WebhookRouter
+from hookshot.shared_redis import SharedRedis
 from hookshot.store import ConnectionStore
 from hookshot.user_tokens import GitHubAccess, GitLabAccess, UserTokens
 from hookshot.widget_backend import BridgeWidgetBackend
 from hookshot.widgetapi.openid import OpenIdVerifier
 from hookshot.widgetapi.routes import WidgetApi
-from hookshot.widgetapi.sessions import MemorySessionStore
+from hookshot.widgetapi.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +77,13 @@ class Bridge:
         queue: Queue,
         *,
         client: MatrixClient | None = None,
+        role: Role = Role.ALL,
+        shared: SharedRedis | None = None,
     ) -> None:
         self.config = config
+        self.role = role
+        self.plan = PLANS[role]
+        self.shared = shared
         self.registration = registration
         self.metrics = Metrics()
         self.queue: Queue = CountingQueue(queue, self.metrics)
@@ -81,9 +98,26 @@ class Bridge:
         )
         self.store = ConnectionStore()
         self.completions = Completions()
-        self.delivery_log = DeliveryLog()
+        self._redis_log: RedisDeliveryLog | None = None
+        if shared is not None and shared.cache is not None:
+            self._redis_log = RedisDeliveryLog(shared.cache, shared.prefix)
+        self.delivery_log: DeliveryRecorder = self._redis_log or DeliveryLog()
         self.completions.listen(self._log_outcome)
         self.outbox = Outbox(queue)
+        # News between roles (waitForComplete answers, discussion roots); None in one process.
+        self.bus: OutcomeBus | None = None
+        self.directory: RedisHookDirectory | None = None
+        self.hooks: HookLookup = StoreLookup(self.store)
+        self.publisher: DirectoryPublisher | None = None
+        if role is not Role.ALL:
+            assert shared is not None and shared.coord is not None, "roles need Redis"
+            self.bus = OutcomeBus(shared.coord, shared.prefix)
+            self.completions.forward_to(self.bus.publish_outcome)
+            if role is Role.WEBHOOKS:
+                self.directory = RedisHookDirectory(shared.coord, shared.prefix)
+                self.hooks = self.directory
+            if role is Role.BRIDGE:
+                self.publisher = DirectoryPublisher(shared.coord, shared.prefix, self.store)
         self.hook_ids = HookIds(self.client)
         self.hook_secrets = HookSecrets(self.client)
         self.admin_rooms = AdminRooms(self.client)
@@ -197,14 +231,15 @@ class Bridge:
                     disallowed=widgets.disallowed_ip_ranges,
                     allowed=widgets.allowed_ip_ranges,
                 ),
-                sessions=MemorySessionStore(),
+                sessions=self._sessions(),
             )
         self.sender = Sender(
             self.client,
             queue,
             self.completions,
             metrics=self.metrics,
-            on_sent=self.router.threads.on_sent,
+            # The bridge threads later notes under a discussion's first notice.
+            on_sent=self.bus.publish_sent if self.bus else self.router.threads.on_sent,
         )
         self.expiry = ExpiryNotifier(self.store, self.outbox)
         self.outbound_client = guarded_client(
@@ -215,8 +250,15 @@ class Bridge:
         )
         self._user_patterns = [re.compile(ns.regex) for ns in registration.namespaces.users]
         self._tasks: list[asyncio.Task[None]] = []
+        self._news_tasks: list[asyncio.Task[None]] = []
+        self._homeserver_seen: tuple[float, bool] = (0.0, False)
         self._stopping = asyncio.Event()
         self.ready = False
+
+    def _sessions(self) -> SessionStore:
+        if self.shared is not None and self.shared.cache is not None:
+            return RedisSessionStore(self.shared.cache, self.shared.prefix)
+        return MemorySessionStore()
 
     async def _seal(self, event_type: str, secret: str) -> None:
         await self.user_tokens.store.set_sealed(event_type, secret)
@@ -275,9 +317,47 @@ class Bridge:
     # --- lifecycle ----------------------------------------------------------------------
 
     async def start(self, *, homeserver_timeout: float | None = None) -> None:
-        """Wait for the homeserver, set up the bot, load rooms, start the workers."""
+        """Start what this process's role runs (see `roles.py`), then report ready."""
+        plan = self.plan
+        if self._redis_log is not None:
+            self._spawn(self._redis_log.run, "delivery-log", news=True)
+        if self.bus is not None:
+            self._spawn(self.bus.run_publisher, "news-publisher", news=True)
+            waiting = self.completions if plan.intake else None
+            threads = self.router.threads.on_sent if plan.room_state else None
+            subscribe = functools.partial(self.bus.run_subscriber, waiting, threads)
+            self._spawn(subscribe, "news-subscriber", news=True)
+        if plan.homeserver:
+            await self._wait_for_homeserver(homeserver_timeout)
+        if plan.room_state:
+            await self._start_room_state()
+        if plan.sends:
+            self._spawn(self.sender.run, "sender")
+        if self.directory is not None:
+            await self._wait_for_directory(self.directory)
+        if plan.room_state:
+            # Invites sent while we were down are in transactions the homeserver holds for
+            # us (it cannot /sync an appservice bot); the ping makes it deliver them now.
+            await self._guard(self.client.ping_appservice(self.registration.id))
+        self.ready = True
+
+    async def _wait_for_directory(self, directory: RedisHookDirectory) -> None:
+        """A `webhooks` process answers only once a bridge has published its hooks."""
+        attempt = 0
+        while True:
+            try:
+                if await directory.published():
+                    return
+                if attempt % 25 == 0:
+                    log.info("waiting for a bridge process to publish the hook directory")
+            except RedisError as err:
+                if attempt % 25 == 0:
+                    log.warning("waiting for Redis: %s", err)
+            attempt += 1
+            await asyncio.sleep(0.2)
+
+    async def _start_room_state(self) -> None:
         generic = self.config.generic
-        await self._wait_for_homeserver(homeserver_timeout)
         await self._setup_bot()
         rooms = await self.client.joined_rooms()
         for room_id in rooms:
@@ -288,17 +368,15 @@ class Bridge:
                 log.warning("could not load room %s: %s", room_id, err)
         self._apply_static_connections()
         log.info("loaded %d connections in %d rooms", len(self.store), len(rooms))
-        self._spawn(self._consume_matrix_events(), "matrix-events")
-        self._spawn(self.router.run(), "webhook-router")
-        self._spawn(self.sender.run(), "sender")
+        if self.publisher is not None:
+            # Only now: an early, empty directory would make the webhooks processes answer 404.
+            self._spawn(self.publisher.run, "hook-directory")
+        self._spawn(self._consume_matrix_events, "matrix-events")
+        self._spawn(self.router.run, "webhook-router")
         if generic is not None and generic.outbound:
-            self._spawn(self.outbound.run(), "outbound-hooks")
+            self._spawn(self.outbound.run, "outbound-hooks")
         if generic is not None and generic.send_expiry_notice:
-            self._spawn(self.expiry.run(), "expiry-notices")
-        # Invites sent while we were down are in transactions the homeserver holds for us
-        # (it cannot /sync an appservice bot); the ping makes it deliver them now.
-        await self._guard(self.client.ping_appservice(self.registration.id))
-        self.ready = True
+            self._spawn(self.expiry.run, "expiry-notices")
 
     def _apply_static_connections(self) -> None:
         """`connections:` from the config: read-only generic hooks whose hookId is the
@@ -317,17 +395,30 @@ class Bridge:
                 log.warning("static connection %s: %s", static.state_key, warning)
             self.store.apply(key, hook)
 
-    def _spawn(self, coro: Awaitable[None], name: str) -> None:
-        async def supervised() -> None:
-            try:
-                await coro
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("worker %s crashed", name)
-                raise
+    def _spawn(
+        self, start: Callable[[], Awaitable[None]], name: str, *, news: bool = False
+    ) -> None:
+        """Run a worker, restarting it if it crashes (a Redis restart, a bug): a dead worker
+        would leave the process up but doing nothing. `news` ones (logs, pub/sub) stop after
+        the others, so what the last sends report still goes out."""
 
-        self._tasks.append(asyncio.create_task(supervised(), name=name))
+        async def supervised() -> None:
+            delay = 0.5
+            while True:
+                try:
+                    await start()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("worker %s crashed; restarting in %.1fs", name, delay)
+                if self._stopping.is_set():
+                    return
+                await asyncio.sleep(delay)
+                delay = min(10.0, delay * 2)
+
+        task = asyncio.create_task(supervised(), name=name)
+        (self._news_tasks if news else self._tasks).append(task)
 
     async def _guard(self, coro: Awaitable[Any]) -> None:
         try:
@@ -343,15 +434,46 @@ class Bridge:
         self.sender.stop()
         self.expiry.stop()
         self.outbound.stop()
-        if self._tasks:
-            _done, pending = await asyncio.wait(self._tasks, timeout=timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        if self.publisher is not None:
+            self.publisher.stop()
+        await _finish(self._tasks, timeout)
+        for part in (self.bus, self._redis_log):
+            if part is not None:
+                part.stop()
+        await _finish(self._news_tasks, 2.0)
         if self.github_app is not None:
             self.github_app.close()
         await self.outbound_client.aclose()
         await self.client.aclose()
+
+    async def readiness(self) -> dict[str, bool]:
+        """What `/ready` reports: started, and each service this role needs reachable."""
+        checks = {"started": self.ready}
+        if self.shared is not None and self.shared.coord is not None:
+            checks["redis"] = await self.shared.reachable()
+        if self.plan.homeserver:
+            checks["homeserver"] = await self._homeserver_reachable()
+        if self.directory is not None:
+            try:
+                checks["hookDirectory"] = await self.directory.published()
+            except RedisError:
+                checks["hookDirectory"] = False
+        return checks
+
+    async def _homeserver_reachable(self) -> bool:
+        """`/versions` answered within 2 s (remembered for 2 s: probes come often)."""
+        loop = asyncio.get_running_loop()
+        at, ok = self._homeserver_seen
+        if loop.time() - at < 2.0:
+            return ok
+        try:
+            async with asyncio.timeout(2.0):
+                await self.client.versions()
+            ok = True
+        except (httpx.HTTPError, MatrixError, TimeoutError):
+            ok = False
+        self._homeserver_seen = (loop.time(), ok)
+        return ok
 
     async def _wait_for_homeserver(self, timeout: float | None) -> None:
         loop = asyncio.get_running_loop()
@@ -403,3 +525,13 @@ class Bridge:
         except Exception:
             log.exception("event %s could not be handled", job.id)
         await self.queue.ack(job)
+
+
+async def _finish(tasks: list[asyncio.Task[None]], timeout: float) -> None:
+    """Wait up to `timeout` for `tasks`, then cancel what is left."""
+    if not tasks:
+        return
+    _done, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)

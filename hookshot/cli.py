@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ from hookshot.registration import (
     load_registration,
     write_registration,
 )
+from hookshot.roles import Role, check_role
 
 COMMANDS = ("run", "generate-registration", "check-config", "demo")
 
@@ -30,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the bridge")
     run.add_argument("config", help="path to config.yml")
     run.add_argument("registration", help="path to registration.yml")
+    run.add_argument(
+        "--role",
+        choices=[r.value for r in Role],
+        default=os.environ.get("HOOKSHOT_ROLE", Role.ALL.value),
+        help="what this process does (default: all; others need queue.redisUri)",
+    )
     gen = sub.add_parser("generate-registration", help="write a new appservice registration")
     gen.add_argument("config", help="path to config.yml")
     gen.add_argument("-o", "--output", default="registration.yml", help="file to write")
@@ -49,12 +57,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     # hookshot's contract: `<config> <registration>` with no subcommand means run.
-    if len(args) == 2 and args[0] not in COMMANDS and not args[0].startswith("-"):
+    if args and args[0] not in (*COMMANDS, "-h", "--help"):
         args = ["run", *args]
     ns = _parser().parse_args(args)
     try:
         if ns.command == "run":
-            return _run(ns.config, ns.registration)
+            return _run(ns.config, ns.registration, Role(ns.role))
         if ns.command == "generate-registration":
             return _generate(ns)
         if ns.command == "check-config":
@@ -67,18 +75,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _run(config_path: str, registration_path: str) -> int:
+def _run(config_path: str, registration_path: str, role: Role) -> int:
     from hookshot.runner import serve
 
     config = load_config(config_path)
     registration = load_registration(registration_path)
+    check_role(role, config)
     setup_logging(config.logging.level, json_lines=config.logging.json)
     import logging
 
     log = logging.getLogger("hookshot")
     for warning in (*config.warnings, *check_against_config(registration, config)):
         log.warning("config: %s", warning)
-    asyncio.run(serve(config, registration))
+    asyncio.run(serve(config, registration, role))
     return 0
 
 

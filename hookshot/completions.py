@@ -1,5 +1,9 @@
-"""In-process wake-ups for webhook requests that wait for their message to be sent
-(`waitForComplete`). Only a waiter in this process is woken; the work is durable anyway."""
+"""Wake-ups for webhook requests that wait for their message to be sent (`waitForComplete`).
+
+In one process the waiter is woken directly. In the scale-out roles the outcome is decided in
+a `bridge` or `sender` process and the waiter sits in a `webhooks` process: `forward` carries
+each outcome over Redis pub/sub (`outcome_bus.py`) and `wake` delivers it there. A lost
+message only turns the waiter's answer into a 202 after its timeout; the work is durable."""
 
 from __future__ import annotations
 
@@ -35,6 +39,11 @@ class Completions:
     def __init__(self) -> None:
         self._waiting: dict[str, asyncio.Future[Outcome]] = {}
         self._listeners: list[Callable[[str, Outcome], None]] = []
+        self._forward: Callable[[str, Outcome], None] | None = None
+
+    def forward_to(self, forward: Callable[[str, Outcome], None]) -> None:
+        """Also hand every outcome to `forward` (other processes' waiters)."""
+        self._forward = forward
 
     def listen(self, listener: Callable[[str, Outcome], None]) -> None:
         """Also tell `listener` about every outcome (the delivery log)."""
@@ -52,6 +61,12 @@ class Completions:
             return
         for listener in self._listeners:
             listener(job_id, outcome)
+        if self._forward is not None:
+            self._forward(job_id, outcome)
+        self.wake(job_id, outcome)
+
+    def wake(self, job_id: str, outcome: Outcome) -> None:
+        """Answer this process's waiter for `job_id`, if any."""
         future = self._waiting.pop(job_id, None)
         if future is not None and not future.done():
             future.set_result(outcome)

@@ -236,6 +236,10 @@ class QueueConfig:
     """`queue`: Redis for the job queues (scale-out roles)."""
 
     redis_uri: str
+    # Ours: key prefix, so several bridges (or test runs) can share one Redis.
+    prefix: str = "hookshot:"
+    # Ours: seconds after which a dead consumer's in-flight job is handed to a live one.
+    lease_seconds: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -952,17 +956,25 @@ def _parse_queue_and_cache(
         host = queue_sec.text("host") or "localhost"
         uri = f"redis://{host}:{queue_sec.port('port') or 6379}"
     _check_redis_uri(queue_sec, "redisUri", uri)
+    prefix = queue_sec.text("prefix") or "hookshot:"
+    lease = queue_sec.get("leaseSeconds")
+    if lease is None:
+        lease = 30.0
+    elif isinstance(lease, bool) or not isinstance(lease, int | float) or not 1 <= lease <= 3600:
+        queue_sec.problem("leaseSeconds", "must be a number of seconds from 1 to 3600")
+        lease = 30.0
+    queue = QueueConfig(uri, prefix=prefix, lease_seconds=float(lease))
     monolithic = queue_sec.get("monolithic")
     queue_sec.warn_unknown()
     if monolithic is None:
-        return QueueConfig(uri), cache
+        return queue, cache
     if not isinstance(monolithic, bool):
         queue_sec.problem("monolithic", f"must be true or false, not {_type_name(monolithic)}")
-        return QueueConfig(uri), cache
+        return queue, cache
     # Hookshot's deprecated form: the queue's Redis doubles as the cache, and monolithic
     # means "cache only".
     root.sink.warn("queue.monolithic is deprecated (as in hookshot); configure `cache` instead")
-    return (None if monolithic else QueueConfig(uri)), CacheConfig(uri)
+    return (None if monolithic else queue), CacheConfig(uri)
 
 
 def _parse_storage(root: _Reader) -> StorageConfig:

@@ -1,12 +1,14 @@
 """Ours (hookshot#479): the last requests of each generic hook and what became of them, so a
-room admin can see why a message did not arrive. Kept in memory: it explains recent
-deliveries, it is not an audit trail."""
+room admin can see why a message did not arrive. It explains recent deliveries, it is not an
+audit trail: kept in memory in one process, in Redis (`delivery_log_redis.py`) when a cache
+or the scale-out roles are configured."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass
@@ -24,8 +26,24 @@ class Delivery:
         return f"{when} UTC {self.method} → {self.status} ({self.size} bytes) {extra}".rstrip()
 
 
+class DeliveryRecorder(Protocol):
+    """Writes never block or fail the caller (a log must not cost a delivery)."""
+
+    def record(
+        self, hook_id: str, method: str, status: int, size: int, result: str, job_id: str | None
+    ) -> None: ...
+
+    def note(self, job_id: str, text: str) -> None: ...
+
+    def settle(self, job_id: str, result: str) -> None: ...
+
+    async def entries(self, hook_id: str) -> list[Delivery]:
+        """Oldest first."""
+        ...
+
+
 class DeliveryLog:
-    """Per hook, the last `per_hook` deliveries (and at most `hooks` hooks)."""
+    """In memory: per hook, the last `per_hook` deliveries (and at most `hooks` hooks)."""
 
     def __init__(self, per_hook: int = 20, hooks: int = 10_000) -> None:
         self._per_hook = per_hook
@@ -59,5 +77,5 @@ class DeliveryLog:
         if entry is not None:
             entry.result = result
 
-    def entries(self, hook_id: str) -> list[Delivery]:
+    async def entries(self, hook_id: str) -> list[Delivery]:
         return list(self._by_hook.get(hook_id, ()))

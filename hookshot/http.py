@@ -37,3 +37,12 @@ def starting() -> JSONResponse:
         status_code=503,
         headers={"Retry-After": "5"},
     )
+
+
+def unavailable(reason: str) -> JSONResponse:
+    """503 when what makes a 2xx true (the queue) cannot be reached: the sender retries."""
+    return JSONResponse(
+        {"ok": False, "error": f"Temporarily unavailable: {reason}"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )

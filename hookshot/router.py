@@ -20,7 +20,7 @@ from hookshot.connections.github_notices import GitHubDefaults, notices
 from hookshot.connections.github_repo import GitHubRepo
 from hookshot.connections.gitlab_repo import GitLabRepo
 from hookshot.debounce import JobDebouncer
-from hookshot.delivery_log import DeliveryLog
+from hookshot.delivery_log import DeliveryRecorder
 from hookshot.errors import HookshotError
 from hookshot.formatting.generic import assemble, render_generic
 from hookshot.formatting.gitlab import ReviewActivity, project_ref
@@ -84,7 +84,7 @@ class WebhookRouter:
         metrics: Metrics | None = None,
         threads: DiscussionThreads | None = None,
         github_app: GitHubApp | None = None,
-        delivery_log: DeliveryLog | None = None,
+        delivery_log: DeliveryRecorder | None = None,
         batch: int = 64,
     ) -> None:
         self._delivery_log = delivery_log

@@ -15,8 +15,12 @@ import uvicorn
 from hookshot.app import create_site_app, plan_sites
 from hookshot.bridge import Bridge
 from hookshot.config import Config
+from hookshot.queue.base import Queue
+from hookshot.queue.redis import RedisQueue
 from hookshot.queue.sqlite import SqliteQueue
 from hookshot.registration import Registration
+from hookshot.roles import Role
+from hookshot.shared_redis import SharedRedis
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +33,22 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve(config: Config, registration: Registration) -> None:
+async def open_queue(config: Config) -> Queue:
+    """Redis streams with `queue.redisUri`, else the embedded SQLite database."""
+    if config.queue is not None:
+        return await RedisQueue.open(
+            config.queue.redis_uri,
+            prefix=config.queue.prefix,
+            lease=config.queue.lease_seconds,
+        )
+    return await SqliteQueue.open(Path(config.storage.path))
+
+
+async def serve(config: Config, registration: Registration, role: Role = Role.ALL) -> None:
     """Run until SIGTERM/SIGINT."""
-    storage = Path(config.storage.path)
-    queue = await SqliteQueue.open(storage)
-    bridge = Bridge(config, registration, queue)
+    queue = await open_queue(config)
+    shared = SharedRedis.from_config(config) if config.queue or config.cache else None
+    bridge = Bridge(config, registration, queue, role=role, shared=shared)
     servers = [
         _Server(
             uvicorn.Config(
@@ -73,7 +88,7 @@ async def serve(config: Config, registration: Registration) -> None:
         await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if starting.done():
             starting.result()
-            log.info("bridge ready as %s", bridge.bot_user_id)
+            log.info("ready: role %s as %s", role.value, bridge.bot_user_id)
             await stopped
         else:
             starting.cancel()
@@ -84,4 +99,6 @@ async def serve(config: Config, registration: Registration) -> None:
         await asyncio.gather(*serving, return_exceptions=True)
         await bridge.stop()
         await queue.close()
+        if shared is not None:
+            await shared.close()
         log.info("stopped")

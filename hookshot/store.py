@@ -6,12 +6,14 @@ goes, and applying the same thing twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from hookshot.connections.base import Connection
 from hookshot.connections.generic_hook import GenericHook
 
 Key = tuple[str, str, str]
+# Told (old, new) after every change; must not raise or block.
+Watcher = Callable[[Connection | None, Connection | None], None]
 
 
 class ConnectionStore:
@@ -22,6 +24,11 @@ class ConnectionStore:
         self._rooms: dict[str, list[Connection]] = {}
         self._hooks: dict[str, GenericHook] = {}
         self._routes: dict[str, list[Connection]] = {}
+        self._watchers: list[Watcher] = []
+
+    def watch(self, watcher: Watcher) -> None:
+        """Also tell `watcher` about every change (the scale-out hook directory)."""
+        self._watchers.append(watcher)
 
     def apply(self, key: Key, connection: Connection | None) -> bool:
         """Set (or with None remove) the connection at `key`; True if anything changed."""
@@ -42,6 +49,8 @@ class ConnectionStore:
                 routed = self._routes.setdefault(route, [])
                 routed.append(connection)
                 routed.sort(key=lambda c: -c.priority)
+        for watcher in self._watchers:
+            watcher(old, connection)
         return True
 
     def _drop(self, connection: Connection) -> None:
@@ -61,6 +70,8 @@ class ConnectionStore:
         conns = list(self._rooms.get(room_id, []))
         for conn in conns:
             self._drop(conn)
+            for watcher in self._watchers:
+                watcher(conn, None)
         return len(conns)
 
     def get(self, key: Key) -> Connection | None:

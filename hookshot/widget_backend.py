@@ -11,7 +11,7 @@ from hookshot import wire
 from hookshot.config import Config
 from hookshot.connections import generic_hook, github_repo, gitlab_repo, outbound_hook
 from hookshot.connections.base import Connection
-from hookshot.delivery_log import DeliveryLog
+from hookshot.delivery_log import DeliveryRecorder
 from hookshot.errors import CommandError, StateError
 from hookshot.matrix import power
 from hookshot.matrix.client import MatrixClient
@@ -33,7 +33,7 @@ class BridgeWidgetBackend:
         store: ConnectionStore,
         provisioner: Provisioner,
         allowed: Callable[[str, str, str], bool],
-        log: DeliveryLog | None = None,
+        log: DeliveryRecorder | None = None,
         github: GitHubAccess | None = None,
         gitlab: GitLabAccess | None = None,
     ) -> None:
@@ -184,7 +184,7 @@ class BridgeWidgetBackend:
             {"disabled": True},
         )
 
-    def delivery_log(self, connection: Connection) -> Sequence[JSONValue] | None:
+    async def delivery_log(self, connection: Connection) -> Sequence[JSONValue] | None:
         if not isinstance(connection, generic_hook.GenericHook) or self._log is None:
             return None
         return [
@@ -196,7 +196,7 @@ class BridgeWidgetBackend:
                 "result": entry.result,
                 "notes": list(entry.notes),
             }
-            for entry in reversed(self._log.entries(connection.hook_id))
+            for entry in reversed(await self._log.entries(connection.hook_id))
         ]
 
     async def targets(

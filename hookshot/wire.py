@@ -51,6 +51,14 @@ TOPIC_SEND: Final = "send"
 TOPIC_MATRIX: Final = "matrix"  # events pushed by the homeserver, keyed by event_id
 TOPIC_OUTBOUND: Final = "outbound"  # room events to forward to outbound hooks
 
+# Redis keys and channels shared by the scale-out roles, under the queue's key prefix.
+REDIS_HOOKS: Final = "hooks"  # hash hookId -> directory entry (JSON), written by `bridge`
+REDIS_HOOKS_READY: Final = "hooks:ready"  # set once the bridge published a full directory
+REDIS_OUTCOMES: Final = "outcomes"  # pub/sub: what became of a webhook (waitForComplete)
+REDIS_SENT: Final = "sent"  # pub/sub: where a threaded notice landed (discussion roots)
+REDIS_DELIVERIES: Final = "deliveries"  # delivery log: `:h:{hookId}` lists, `:e:{id}` hashes
+REDIS_SESSIONS: Final = "sessions"  # widget sessions: `:t:{token}`, `:u:{userId}` sets
+
 # Permission services (config `permissions[].services[].service`).
 SERVICE_WEBHOOKS: Final = "webhooks"
 SERVICE_GITHUB: Final = "github"

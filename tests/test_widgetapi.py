@@ -70,7 +70,7 @@ class FakeVerifier:
 class FakeBackend:
     """The bridge as the routes see it, in memory."""
 
-    def delivery_log(self, connection: Connection) -> list[Any] | None:
+    async def delivery_log(self, connection: Connection) -> list[Any] | None:
         return None
 
     bot_user_id = BOT

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
 from hookshot.connections.base import Connection, OutgoingMessage
-from hookshot.delivery_log import DeliveryLog
+from hookshot.delivery_log import DeliveryRecorder
 from hookshot.errors import CommandError, MatrixError
 from hookshot.formatting.markdown import render_markdown
 from hookshot.matrix.client import MatrixClient
@@ -41,7 +41,7 @@ class CommandContext:
     github: GitHubAccess | None = None
     github_login: GitHubLogin | None = None
     gitlab: GitLabAccess | None = None
-    delivery_log: DeliveryLog | None = None
+    delivery_log: DeliveryRecorder | None = None
     widgets: WidgetSettings | None = None
     _sent: int = field(default=0, repr=False)
 

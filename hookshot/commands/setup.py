@@ -113,7 +113,7 @@ async def webhook_log(ctx: CommandContext, name: str) -> None:
         raise CommandError(f'No webhook by the name of "{name}" is configured.')
     if ctx.delivery_log is None:
         raise CommandError("The delivery log is not available.")
-    entries = ctx.delivery_log.entries(hook.hook_id)
+    entries = await ctx.delivery_log.entries(hook.hook_id)
     lines = [f" - {entry.line()}" for entry in reversed(entries)] or [" - (no requests yet)"]
     admin_room = await ctx.admin_rooms.get_or_create(ctx.sender)
     await ctx.notice(

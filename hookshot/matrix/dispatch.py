@@ -18,7 +18,7 @@ from hookshot.commands.registry import CommandSet
 from hookshot.commands.setup import PREFIX, setup_commands
 from hookshot.connections.github_repo import GitHubRepo
 from hookshot.connections.outbound_hook import OutboundHook
-from hookshot.delivery_log import DeliveryLog
+from hookshot.delivery_log import DeliveryRecorder
 from hookshot.errors import CommandError, MatrixError
 from hookshot.github_oauth import GitHubLogin
 from hookshot.hotlinks import (
@@ -63,7 +63,7 @@ class Dispatcher:
         github: GitHubAccess | None = None,
         github_login: GitHubLogin | None = None,
         gitlab: GitLabAccess | None = None,
-        delivery_log: DeliveryLog | None = None,
+        delivery_log: DeliveryRecorder | None = None,
         widgets: WidgetSettings | None = None,
         queue: Queue | None = None,
     ) -> None:

@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -23,7 +24,7 @@ from hookshot.completions import Completions, Outcome
 from hookshot.errors import MatrixError, RateLimited
 from hookshot.matrix.client import MatrixClient
 from hookshot.metrics import Metrics
-from hookshot.queue.base import Job, Queue
+from hookshot.queue.base import Job, Queue, settle
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,10 @@ class Sender:
             )
         except RateLimited as err:
             self._count_retry("ratelimited")
-            await self._queue.retry(job, err.retry_after_ms / 1000, str(err))
+            await settle(
+                partial(self._queue.retry, job, err.retry_after_ms / 1000, str(err)),
+                f"retry {job.id}",
+            )
         except MatrixError as err:
             if not err.permanent:
                 await self._retry(job, str(err), "server")
@@ -148,13 +152,14 @@ class Sender:
                 # Maybe kicked since we last joined: rejoin on the next attempt.
                 self._users.forget_membership(sender, room_id)
                 self._count_retry("forbidden")
-                await self._queue.retry(job, backoff(job.attempts), str(err))
+                delay = backoff(job.attempts)
+                await settle(partial(self._queue.retry, job, delay, str(err)), f"retry {job.id}")
             else:
                 log.error("send job %s failed for good: %s", job.id, err)
                 self.failed += 1
                 if self._metrics is not None:
                     self._metrics.send_failures.inc()
-                await self._queue.fail(job, str(err))
+                await settle(partial(self._queue.fail, job, str(err)), f"fail {job.id}")
                 self._completions.resolve(origin, Outcome(ok=False, error=str(err)))
         except (httpx.HTTPError, OSError) as err:
             await self._retry(job, f"{type(err).__name__}: {err}", "network")
@@ -166,7 +171,7 @@ class Sender:
             self.sent += 1
             if self._metrics is not None:
                 self._metrics.delivery_latency.observe(max(0.0, time.time() - job.enqueued_at))
-            await self._queue.ack(job)
+            await settle(partial(self._queue.ack, job), f"ack {job.id}")
             response = p.get("webhook_response")
             self._completions.resolve(
                 origin,
@@ -187,4 +192,4 @@ class Sender:
         self._count_retry(reason)
         delay = backoff(job.attempts)
         log.warning("send job %s: %s; retry %d in %.1fs", job.id, error, job.attempts + 1, delay)
-        await self._queue.retry(job, delay, error)
+        await settle(partial(self._queue.retry, job, delay, error), f"retry {job.id}")

@@ -18,11 +18,11 @@ from starlette.routing import BaseRoute, Route
 
 from hookshot import wire
 from hookshot.completions import Completions
-from hookshot.delivery_log import DeliveryLog
+from hookshot.delivery_log import DeliveryRecorder
 from hookshot.errors import WebhookError
+from hookshot.hook_directory import DirectoryUnavailable, HookLookup
 from hookshot.http import TooLarge, read_limited, refuse, starting
 from hookshot.queue.base import NewJob, Queue
-from hookshot.store import ConnectionStore
 from hookshot.webhooks.body import parse_body, query_to_body
 from hookshot.webhooks.verify import hook_secret_valid
 
@@ -45,16 +45,16 @@ class GenericWebhookIntake:
         self,
         *,
         settings: GenericIntakeSettings,
-        store: ConnectionStore,
+        hooks: HookLookup,
         queue: Queue,
         completions: Completions,
         ready: Callable[[], bool],
-        log: DeliveryLog | None = None,
+        log: DeliveryRecorder | None = None,
     ) -> None:
         self._log = log
         self._ready = ready
         self._settings = settings
-        self._store = store
+        self._hooks = hooks
         self._queue = queue
         self._completions = completions
 
@@ -90,7 +90,10 @@ class GenericWebhookIntake:
         if not self._ready():
             return starting()
         hook_id = request.path_params["hook_id"]
-        hook = self._store.hook(hook_id)
+        try:
+            hook = await self._hooks.find(hook_id)
+        except DirectoryUnavailable:
+            return starting()
         if hook is None:
             return refuse(404, "Unknown webhook")
         if hook.expired():
@@ -99,7 +102,7 @@ class GenericWebhookIntake:
             raw = await read_limited(request, self._settings.payload_size_limit)
         except TooLarge:
             return self._refused(hook_id, method, 0, 413, "Payload too large")
-        if hook.state.require_secret and (
+        if hook.require_secret and (
             hook.secret is None or not hook_secret_valid(hook.secret, request.headers, raw)
         ):
             return self._refused(hook_id, method, len(raw), 401, "Missing or invalid secret")
@@ -114,7 +117,7 @@ class GenericWebhookIntake:
         # A sender's retry with the same Idempotency-Key is the same delivery.
         key = request.headers.get("idempotency-key")
         job_id = f"generic:{hook_id}:{key}" if key else f"generic:{uuid.uuid4()}"
-        wait = hook.state.wait_for_complete
+        wait = hook.wait_for_complete
         if wait is None:
             wait = self._settings.wait_for_complete
         waiter = self._completions.expect(job_id) if wait else None

@@ -120,7 +120,7 @@ class WidgetBackend(Protocol):
 
     async def remove(self, room_id: str, user_id: str, connection: Connection) -> None: ...
 
-    def delivery_log(self, connection: Connection) -> Sequence[JSONValue] | None:
+    async def delivery_log(self, connection: Connection) -> Sequence[JSONValue] | None:
         """Ours: recent deliveries of a webhook, newest first; None for other kinds."""
         ...
 
@@ -335,7 +335,7 @@ class WidgetApi:
         connection = self._find(room_id, request.path_params["key"])
         if not self._can_edit(room, session.user_id, connection.event_type):
             raise ApiError("You may not see this connection's log.", ErrCode.FORBIDDEN_USER)
-        entries = self._backend.delivery_log(connection)
+        entries = await self._backend.delivery_log(connection)
         if entries is None:
             raise ApiError("This connection keeps no delivery log.", ErrCode.NOT_FOUND)
         return {"deliveries": list(entries)}
