@@ -119,13 +119,53 @@ class BridgeFiles:
             write_registration(self.registration_path, reg)
 
 
-class BridgeProcess:
-    """`python -m hookshot config registration` as a child process."""
+# The resources of each role's one listener in a loopback cluster (a role serves only its
+# own; a sender keeps `webhooks` listed because the config requires it with generic hooks).
+ROLE_RESOURCES = {
+    "all": ["webhooks", "metrics", "widgets"],
+    "bridge": ["webhooks", "metrics", "widgets"],
+    "webhooks": ["webhooks", "metrics"],
+    "sender": ["webhooks", "metrics"],
+}
 
-    def __init__(self, files: BridgeFiles, log_path: Path | None = None) -> None:
+
+def write_role_config(
+    files: BridgeFiles, name: str, role: str, port: int, queue: dict[str, Any]
+) -> Path:
+    """A copy of `files`' config for one process of a scale-out cluster: its own listener
+    port, and the shared `queue` section. Returns its path."""
+    raw = yaml.safe_load(files.config_path.read_text())
+    raw["listeners"] = [
+        {"port": port, "bindAddress": "127.0.0.1", "resources": ROLE_RESOURCES[role]}
+    ]
+    raw["queue"] = queue
+    path = files.root / f"config.{name}.yml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+class BridgeProcess:
+    """`python -m hookshot config registration [--role R]` as a child process."""
+
+    def __init__(
+        self,
+        files: BridgeFiles,
+        log_path: Path | None = None,
+        *,
+        role: str = "all",
+        config_path: Path | None = None,
+        port: int | None = None,
+    ) -> None:
         self.files = files
+        self.role = role
+        self.config_path = config_path or files.config_path
+        self.base_url = f"http://127.0.0.1:{port}" if port else files.webhook_base
         self.log_path = log_path or files.root / "bridge.log"
         self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
 
     @property
     def running(self) -> bool:
@@ -138,14 +178,16 @@ class BridgeProcess:
             sys.executable,
             "-m",
             "hookshot",
-            str(self.files.config_path),
+            str(self.config_path),
             str(self.files.registration_path),
+            "--role",
+            self.role,
         ]
         # The child keeps its own copy of the log descriptor; ours closes at once.
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
-        url = f"{self.files.webhook_base}/ready"
+        url = f"{self.base_url}/ready"
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise HomeserverError(f"bridge exited with {self._proc.returncode}:\n{self.tail()}")

@@ -37,6 +37,10 @@ GENERIC_HOOK_ACCOUNT_DATA: Final = GENERIC_HOOK
 # Ours: room account data {hookId: secret} for generic hooks that require one.
 GENERIC_HOOK_SECRETS: Final = "org.hookshot-python.generic.hook.secrets"
 
+# Ours: the transaction id of every message we send, so a send retried after the homeserver
+# restarted (and forgot its transaction ids) can find the event it may already have made.
+TXN_KEY: Final = "uk.half-shot.hookshot.txn"
+
 # Extra content key carrying the webhook body on generic hook messages.
 WEBHOOK_DATA_KEY: Final = "uk.half-shot.hookshot.webhook_data"
 

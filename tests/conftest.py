@@ -1,5 +1,6 @@
-"""Session fixtures: one real Synapse with two appservice registrations (the main bridge and
-a spare one that fault tests start, kill and restart), and the main bridge as a process."""
+"""Session fixtures: one real Synapse with three appservice registrations (the main bridge, a
+spare one that fault tests start, kill and restart, and a scale-out cluster of role
+processes), and the main bridge as a process."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from support.cluster import Cluster
 from support.fake_github import FakeGitHub
 from support.fake_gitlab import FakeGitLab
 
@@ -29,6 +31,8 @@ SPARE_PERMISSIONS = [
     {"actor": "localhost", "services": [{"service": "*", "level": "commands"}]},
     {"actor": f"@{SPARE_ADMIN}:localhost", "services": [{"service": "*", "level": "admin"}]},
 ]
+CLUSTER_BOT = "@hookshot_cluster:localhost"
+REDIS_URL = os.environ.get("HOOKSHOT_TEST_REDIS", "redis://127.0.0.1:6379/0")
 ARTIFACTS = Path(os.environ.get("HOOKSHOT_TEST_ARTIFACTS", "test-artifacts"))
 
 
@@ -46,6 +50,13 @@ def main_files(stack_dir: Path) -> BridgeFiles:
 def spare_files(stack_dir: Path) -> BridgeFiles:
     return BridgeFiles(
         stack_dir / "spare", appservice_id="hookshot-spare", sender_localpart="hookshot_spare"
+    )
+
+
+@pytest.fixture(scope="session")
+def cluster_files(stack_dir: Path) -> BridgeFiles:
+    return BridgeFiles(
+        stack_dir / "cluster", appservice_id="hookshot-cluster", sender_localpart="hookshot_cluster"
     )
 
 
@@ -68,12 +79,17 @@ def synapse(
     stack_dir: Path,
     main_files: BridgeFiles,
     spare_files: BridgeFiles,
+    cluster_files: BridgeFiles,
     fake_github: FakeGitHub,
     fake_gitlab: FakeGitLab,
 ) -> Iterator[LocalSynapse]:
     hs = LocalSynapse(
         stack_dir / "synapse",
-        app_service_config_files=[main_files.registration_path, spare_files.registration_path],
+        app_service_config_files=[
+            main_files.registration_path,
+            spare_files.registration_path,
+            cluster_files.registration_path,
+        ],
     )
     app_key = stack_dir / "github-app.pem"
     app_key.write_bytes(
@@ -126,6 +142,10 @@ def synapse(
         generic={"userIdPrefix": "_sparehooks_"},
         extra={"permissions": SPARE_PERMISSIONS},
     )
+    cluster_files.write(
+        hs.base_url,
+        generic={"userIdPrefix": "_clusterhooks_", "waitForComplete": False},
+    )
     hs.start()
     yield hs
     hs.stop()
@@ -157,6 +177,17 @@ def spare_bridge(synapse: LocalSynapse, spare_files: BridgeFiles) -> Iterator[Br
     yield proc
     proc.stop()
     _keep_log(proc.log_path, "spare-bridge.log")
+
+
+@pytest.fixture(scope="session")
+def cluster(synapse: LocalSynapse, cluster_files: BridgeFiles) -> Iterator[Cluster]:
+    """2 webhooks + 1 bridge + 2 sender processes sharing the machine's Redis."""
+    group = Cluster(cluster_files)
+    group.start(REDIS_URL)
+    yield group
+    group.stop()
+    for name, path in group.logs().items():
+        _keep_log(path, f"cluster-{name}.log")
 
 
 @pytest.fixture(scope="session")

@@ -43,4 +43,24 @@ def test_entrypoint_runs_and_healthcheck_targets_live() -> None:
 
 def test_compose_file_parses() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    assert set(compose["services"]) == {"synapse", "redis", "hookshot"}
+    services = compose["services"]
+    assert set(services) == {"synapse", "redis", "hookshot", "sender", "webhooks-1", "webhooks-2"}
+    roles = {}
+    for name in ("hookshot", "sender", "webhooks-1", "webhooks-2"):
+        command = services[name]["command"]
+        assert command[:5] == [
+            "python",
+            "-m",
+            "hookshot",
+            "/data/config.yml",
+            "/data/registration.yml",
+        ]
+        roles[name] = command[command.index("--role") + 1]
+        assert services[name]["build"] == "."  # from the shared anchor
+    assert sorted(roles.values()) == ["bridge", "sender", "webhooks", "webhooks"]
+    assert "--appendonly" in services["redis"]["command"]
+    # The command line the services use is one the CLI accepts.
+    out = subprocess.run(
+        [sys.executable, "-m", "hookshot", "run", "--help"], capture_output=True, text=True
+    )
+    assert "--role" in out.stdout and "webhooks" in out.stdout

@@ -3,12 +3,11 @@ homeserver outage and a SIGKILLed bridge. Every run uses unique markers and exac
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import httpx
 from conftest import SPARE_ADMIN, UserFactory
-from support.flows import create_webhook, room_with_bot
+from support.flows import count_markers, create_webhook, room_with_bot
 
 from hookshot.devclient import MatrixUser
 from hookshot.devhomeserver import LocalSynapse
@@ -16,24 +15,6 @@ from hookshot.devstack import BridgeProcess
 
 BOT = "@hookshot:localhost"
 SPARE_BOT = "@hookshot_spare:localhost"
-
-
-async def _count_markers(
-    synapse: LocalSynapse, user: MatrixUser, room_id: str, markers: list[str], timeout: float
-) -> list[str]:
-    """Poll (with a fresh client: the homeserver may have restarted) until every marker
-    arrived or time is up; returns the marker bodies in room order."""
-    wanted = set(markers)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    async with MatrixUser(synapse.base_url, user.user_id, user.access_token) as reader:
-        while True:
-            events = await reader.messages(room_id, limit=1000)
-            bodies = [str(e.get("content", {}).get("body")) for e in events]
-            seen = [b for b in bodies if b in wanted]
-            if set(seen) == wanted or loop.time() > deadline:
-                return seen
-            await asyncio.sleep(0.5)
 
 
 async def test_homeserver_outage_loses_nothing(
@@ -52,7 +33,7 @@ async def test_homeserver_outage_loses_nothing(
                 assert resp.status_code == 202, resp.text
     finally:
         synapse.start()
-    seen = await _count_markers(synapse, user, room_id, markers, timeout=90)
+    seen = await count_markers(synapse, user, room_id, markers, timeout=90)
     assert seen == markers  # all 20, each exactly once, in order
 
 
@@ -82,7 +63,7 @@ async def test_sigkill_with_jobs_queued_loses_and_doubles_nothing(
         finally:
             synapse.start()
         spare_bridge.start()
-        seen = await _count_markers(synapse, admin, room_id, markers, timeout=90)
+        seen = await count_markers(synapse, admin, room_id, markers, timeout=90)
         assert seen == markers
 
 
@@ -111,5 +92,5 @@ async def test_sigkill_mid_stream_keeps_every_acknowledged_webhook(
                 acked.append(marker)
         assert len(acked) == 40 and len(unanswered) == 80
         spare_bridge.start()
-        seen = await _count_markers(synapse, admin, room_id, acked, timeout=90)
+        seen = await count_markers(synapse, admin, room_id, acked, timeout=90)
         assert seen == acked  # every acknowledged one, once, in order; nothing unacknowledged

@@ -4,6 +4,7 @@ path through a real Synapse and the bridge running as its own process."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 import pytest
@@ -29,6 +30,8 @@ async def test_webhook_demo_flow(bridge: BridgeProcess, new_user: UserFactory) -
     assert resp.json() == {"ok": True}
     hook_user = "@_webhooks_demo:localhost"
     event = await user.wait_for_event(room_id, notice_from(hook_user, "Hello"))
+    # Ours: the send's transaction id, which makes retries across a homeserver restart safe.
+    assert re.fullmatch(r"hs[0-9a-f]{40}", event["content"].pop("uk.half-shot.hookshot.txn"))
     assert event["content"] == {
         "msgtype": "m.notice",
         "body": "Hello **world**",

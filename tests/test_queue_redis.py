@@ -5,10 +5,8 @@ and a SIGKILLed consumer loses nothing. The protocol suite runs on Redis in test
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,7 +16,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from support.own_redis import OwnRedis
 from test_queue import REDIS_URL, drain, ids, new, redis_prefix
 
 from hookshot.queue import DEDUPE_WINDOW, Job, NewJob, NotInFlight, QueueError
@@ -344,36 +342,6 @@ async def test_a_killed_consumers_jobs_come_back_first_in_their_partitions(
 
 
 # Redis itself killed and restarted under a running queue.
-
-
-class OwnRedis:
-    """A redis-server of this test's own, with an append-only file (fsync every second)."""
-
-    def __init__(self, root: Path) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._root = root
-        self._server: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self._server = await asyncio.create_subprocess_exec(
-            *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
-            *("--dir", str(self._root), "--save", "", "--logfile", str(self._root / "log")),
-            *("--appendonly", "yes", "--appendfsync", "everysec"),
-        )
-        async with asyncio.timeout(10), Redis.from_url(self.url) as client:
-            while True:
-                with contextlib.suppress(RedisError):
-                    if await client.ping():
-                        return
-                await asyncio.sleep(0.02)
-
-    async def kill(self) -> None:
-        assert self._server is not None
-        self._server.kill()  # SIGKILL: no shutdown, no final AOF fsync
-        await self._server.wait()
 
 
 @pytest.fixture

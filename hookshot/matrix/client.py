@@ -7,6 +7,7 @@ belongs to the sender, which knows whether a job is durable.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -211,7 +212,8 @@ class MatrixClient:
         *,
         user_id: str | None = None,
     ) -> str:
-        """Send a timeline event; the same txn_id never makes a second event."""
+        """Send a timeline event. The homeserver drops a repeated txn_id only while it
+        remembers it (Synapse: in memory, so not across its restart); see `Sender`."""
         data = await self.request(
             "PUT",
             f"/_matrix/client/v3/rooms/{_q(room_id)}/send/{_q(event_type)}/{_q(txn_id)}",
@@ -219,6 +221,23 @@ class MatrixClient:
             user_id=user_id,
         )
         return str(data.get("event_id", ""))
+
+    async def recent_events(self, room_id: str, sender: str | None, limit: int = 50) -> list[JSON]:
+        """The room's latest events from `sender` (default the bot), newest first, read as
+        that user."""
+        user = sender or self.bot_user_id
+        data = await self.request(
+            "GET",
+            f"/_matrix/client/v3/rooms/{_q(room_id)}/messages",
+            user_id=sender,
+            params={
+                "dir": "b",
+                "limit": str(limit),
+                "filter": json.dumps({"senders": [user], "lazy_load_members": True}),
+            },
+        )
+        chunk = data.get("chunk")
+        return [e for e in chunk if isinstance(e, dict)] if isinstance(chunk, list) else []
 
     async def redact(
         self, room_id: str, event_id: str, txn_id: str, reason: str | None = None

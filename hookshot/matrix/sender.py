@@ -1,8 +1,11 @@
 """The only part that sends timeline events: takes send jobs, delivers them, acks them.
 
 Delivery policy: the txn id is derived from the job id, so a retry never makes a second
-event; 429 waits `retry_after_ms`; 5xx and network errors back off exponentially (capped,
-with jitter); other 4xx fail for good and are recorded. At most `max_in_flight` sends run at
+event. Synapse remembers txn ids only in memory, so a send whose answer was lost to a
+homeserver restart would be made again: every event carries its txn id in its content
+(`wire.TXN_KEY`), and a retried job first looks for it among the room's latest events.
+429 waits `retry_after_ms`; 5xx and network errors back off exponentially (capped, with
+jitter); other 4xx fail for good and are recorded. At most `max_in_flight` sends run at
 once (Synapse gains nothing past ~16-32), and at most one per room, which keeps room order.
 """
 
@@ -29,6 +32,7 @@ from hookshot.queue.base import Job, Queue, settle
 log = logging.getLogger(__name__)
 
 BACKOFF_BASE = 0.5
+RECENT_LOOKBACK = 50  # events a retried send reads back to find its earlier attempt
 BACKOFF_CAP = 10.0
 
 
@@ -132,13 +136,16 @@ class Sender:
         try:
             if sender is not None:
                 await self._users.ensure(sender, p.get("displayname"), room_id)
-            event_id = await self._client.send_event(
-                room_id,
-                str(p.get("event_type", wire.M_ROOM_MESSAGE)),
-                p["content"],
-                txn_id_for(job.id),
-                user_id=sender,
-            )
+            txn_id = txn_id_for(job.id)
+            event_id = await self._earlier_send(room_id, sender, txn_id) if job.attempts else None
+            if event_id is None:
+                event_id = await self._client.send_event(
+                    room_id,
+                    str(p.get("event_type", wire.M_ROOM_MESSAGE)),
+                    {**p["content"], wire.TXN_KEY: txn_id},
+                    txn_id,
+                    user_id=sender,
+                )
         except RateLimited as err:
             self._count_retry("ratelimited")
             await settle(
@@ -183,6 +190,23 @@ class Sender:
             )
             if self._on_sent is not None:
                 self._on_sent(p, event_id)
+
+    async def _earlier_send(self, room_id: str, sender: str | None, txn_id: str) -> str | None:
+        """The event an earlier attempt of this job made, if the room has it. Per-room order
+        means it is among the sender's latest events there."""
+        try:
+            events = await self._client.recent_events(room_id, sender, RECENT_LOOKBACK)
+        except MatrixError as err:
+            if not err.permanent:
+                raise
+            log.warning("cannot read %s to check for an earlier send: %s", room_id, err)
+            return None
+        for event in events:
+            content = event.get("content")
+            if isinstance(content, dict) and content.get(wire.TXN_KEY) == txn_id:
+                log.info("send %s had already landed as %s", txn_id, event.get("event_id"))
+                return str(event.get("event_id", ""))
+        return None
 
     def _count_retry(self, reason: str) -> None:
         if self._metrics is not None:

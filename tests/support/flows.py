@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from hookshot.devclient import MatrixUser
+from hookshot.devhomeserver import LocalSynapse
 
 JsonDict = dict[str, Any]
 
@@ -72,3 +74,31 @@ async def create_webhook(user: MatrixUser, room_id: str, bot: str, name: str, *e
     url = str(event["content"]["body"]).splitlines()[-1]
     assert url.startswith("http"), event
     return url
+
+
+async def count_markers(
+    synapse: LocalSynapse,
+    user: MatrixUser,
+    room_id: str,
+    markers: list[str],
+    timeout: float,
+    settle: float = 0.0,
+) -> list[str]:
+    """Poll (with a fresh client: the homeserver may have restarted) until every marker
+    arrived or time is up; returns the marker bodies in room order. With `settle`, looks
+    again that long after the last one arrived, so late duplicates are counted too."""
+    wanted = set(markers)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with MatrixUser(synapse.base_url, user.user_id, user.access_token) as reader:
+        while True:
+            events = await reader.messages(room_id, limit=1000)
+            bodies = [str(e.get("content", {}).get("body")) for e in events]
+            seen = [b for b in bodies if b in wanted]
+            if set(seen) == wanted or loop.time() > deadline:
+                if settle <= 0:
+                    return seen
+                await asyncio.sleep(settle)
+                settle = 0.0
+                continue
+            await asyncio.sleep(0.5)
