@@ -2,9 +2,14 @@
 job is committed to SQLite) against a bare starlette endpoint on uvicorn that only answers
 202, on the same machine in the same run. Prints the ratio, never bare times alone.
 
-    .venv/bin/python bench/intake_bench.py [--seconds 10] [--concurrency 16]
+    .venv/bin/python bench/intake_bench.py [--seconds 10] [--concurrency 16] [--role webhooks]
 
-Starts a local Synapse and the bridge (as in `hookshot demo`) in a temporary folder.
+Starts a local Synapse and the bridge (as in `hookshot demo`) in a temporary folder. With
+`--role webhooks` the load goes to one `webhooks` process (each 202 means the job is in the
+Redis stream at --redis) instead of the single process with its SQLite queue; its `bridge`
+and `sender` processes are stopped once the hook is set up, so the intake alone shares the
+machine with the load generator (the bridge and senders run elsewhere in a real scale-out;
+the jobs it queued are deleted afterwards).
 """
 
 from __future__ import annotations
@@ -17,13 +22,15 @@ import sys
 import tempfile
 import textwrap
 import time
+import uuid
 from pathlib import Path
 
 import httpx
+from redis.asyncio import Redis
 
 from hookshot.devclient import MatrixUser
 from hookshot.devhomeserver import LocalSynapse, aregister_user, free_port
-from hookshot.devstack import BridgeFiles, BridgeProcess
+from hookshot.devstack import BridgeFiles, BridgeProcess, write_role_config
 
 BARE_APP = textwrap.dedent(
     """
@@ -82,6 +89,14 @@ async def make_hook(synapse: LocalSynapse, bot: str) -> str:
         return str(notice["content"]["body"]).splitlines()[-1]
 
 
+async def forget(url: str, prefix: str) -> None:
+    """Delete the run's Redis keys (the queued jobs nobody will deliver)."""
+    async with Redis.from_url(url) as client:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        for i in range(0, len(keys), 1000):
+            await client.delete(*keys[i : i + 1000])
+
+
 def wait_port(port: int) -> None:
     for _ in range(200):
         with socket.socket() as s:
@@ -95,19 +110,46 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--role", choices=["all", "webhooks"], default="all")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
+    prefix = f"hookshot-bench-{uuid.uuid4().hex[:8]}:"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         files = BridgeFiles(root / "bridge")
         synapse = LocalSynapse(root / "synapse", app_service_config_files=[files.registration_path])
         files.write(synapse.base_url)
-        bridge = BridgeProcess(files)
+        procs = [BridgeProcess(files)]
+        intake_port = files.webhook_port
+        if args.role == "webhooks":
+            queue = {"redisUri": args.redis, "prefix": prefix}
+            intake_port = free_port()
+            procs = [
+                BridgeProcess(
+                    files,
+                    role=role,
+                    config_path=write_role_config(files, role, role, port, queue),
+                    port=port,
+                    log_path=root / f"{role}.log",
+                )
+                for role, port in (
+                    ("bridge", files.webhook_port),
+                    ("sender", free_port()),
+                    ("webhooks", intake_port),
+                )
+            ]
         bare_port = free_port()
         bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port)])
         try:
             synapse.start()
-            bridge.start()
+            for proc in procs:
+                proc.start()
             url = asyncio.run(make_hook(synapse, "@hookshot:localhost"))
+            # The notice names the configured URL prefix; load the intake process.
+            url = f"http://127.0.0.1:{intake_port}/webhook/" + url.rsplit("/", 1)[1]
+            if args.role == "webhooks":
+                for proc in procs[:2]:  # bridge and sender; the directory stays in Redis
+                    proc.stop()
             wait_port(bare_port)
             bare_url = f"http://127.0.0.1:{bare_port}/webhook/x"
             asyncio.run(load(bare_url, 2, args.concurrency))  # warm-up
@@ -116,10 +158,14 @@ def main() -> None:
         finally:
             bare.terminate()
             bare.wait()
-            bridge.stop()
+            for proc in reversed(procs):
+                proc.stop()
             synapse.stop()
+            if args.role == "webhooks":
+                asyncio.run(forget(args.redis, prefix))
     bare_rate, ours_rate = bare_ok / args.seconds, ours_ok / args.seconds
-    print(f"concurrency {args.concurrency}, {args.seconds:.0f} s each")
+    where = "one webhooks process (Redis)" if args.role == "webhooks" else "single process (SQLite)"
+    print(f"concurrency {args.concurrency}, {args.seconds:.0f} s each; hookshot: {where}")
     print(f"bare starlette+uvicorn : {bare_rate:8.0f} req/s  ({bare_err} errors)  = 1.00")
     print(
         f"hookshot intake        : {ours_rate:8.0f} req/s  ({ours_err} errors)  = "

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -154,15 +154,16 @@ def create_site_app(bridge: Bridge, site: Site) -> ASGIApp:
     for prefix, resource in sorted(site.mounts, key=lambda m: m[1] == "webhooks"):
         inner = resource_routes(bridge, resource)
         routes += [Mount(prefix, routes=inner)] if prefix else inner
-    app = Starlette(
-        routes=routes,
-        exception_handlers={
-            404: _not_found,
-            405: _not_allowed,
-            RedisError: _queue_down,
-            QueueError: _queue_down,
-        },
-    )
+    handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+        404: _not_found,
+        405: _not_allowed,
+        QueueError: _queue_down,
+    }
+    if bridge.shared is not None:
+        from redis.exceptions import RedisError  # loaded only where Redis is used
+
+        handlers[RedisError] = _queue_down
+    app = Starlette(routes=routes, exception_handlers=handlers)
     if any(resource == "webhooks" for _, resource in site.mounts):
         return CountRequests(app, bridge.metrics)
     return app

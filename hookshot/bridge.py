@@ -13,10 +13,9 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from redis.exceptions import RedisError
 
 from hookshot import wire
 from hookshot.admin_rooms import AdminRooms
@@ -28,16 +27,10 @@ from hookshot.connections.base import OutgoingMessage
 from hookshot.connections.github_notices import GitHubDefaults
 from hookshot.connections.registry import kind_for
 from hookshot.delivery_log import DeliveryLog, DeliveryRecorder
-from hookshot.delivery_log_redis import RedisDeliveryLog
 from hookshot.errors import HookshotError, MatrixError, StateError
 from hookshot.expiry import ExpiryNotifier
 from hookshot.github_oauth import GitHubLogin, OAuthApp
-from hookshot.hook_directory import (
-    DirectoryPublisher,
-    HookLookup,
-    RedisHookDirectory,
-    StoreLookup,
-)
+from hookshot.hook_directory import HookLookup, StoreLookup
 from hookshot.hook_ids import HookIds, HookSecrets
 from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.dispatch import Dispatcher
@@ -46,7 +39,6 @@ from hookshot.metrics import CountingQueue, Metrics, refresh_gauges
 from hookshot.outbound import guarded_client
 from hookshot.outbound_worker import OutboundSender
 from hookshot.outbox import Outbox
-from hookshot.outcome_bus import OutcomeBus
 from hookshot.permissions import check_any_service, check_permission
 from hookshot.provisioning import Provisioner, WebhookSettings
 from hookshot.queue.base import Job, Queue
@@ -54,17 +46,24 @@ from hookshot.registration import Registration
 from hookshot.roles import PLANS, Role
 from hookshot.room_state import RoomStateSync
 from hookshot.router import RouterSettings, WebhookRouter
-from hookshot.shared_redis import SharedRedis
 from hookshot.store import ConnectionStore
 from hookshot.user_tokens import GitHubAccess, GitLabAccess, UserTokens
 from hookshot.widget_backend import BridgeWidgetBackend
 from hookshot.widgetapi.openid import OpenIdVerifier
 from hookshot.widgetapi.routes import WidgetApi
-from hookshot.widgetapi.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from hookshot.widgetapi.sessions import MemorySessionStore, SessionStore
+
+if TYPE_CHECKING:
+    # Redis is imported only by processes that use it (it costs ~9 MiB of RSS).
+    from hookshot.delivery_log_redis import RedisDeliveryLog
+    from hookshot.hook_directory_redis import DirectoryPublisher, RedisHookDirectory
+    from hookshot.outcome_bus import OutcomeBus
+    from hookshot.shared_redis import SharedRedis
 
 log = logging.getLogger(__name__)
 
 MATRIX_EVENT_ATTEMPTS = 5
+ROOM_LOAD_CONCURRENCY = 8
 
 
 class Bridge:
@@ -100,6 +99,8 @@ class Bridge:
         self.completions = Completions()
         self._redis_log: RedisDeliveryLog | None = None
         if shared is not None and shared.cache is not None:
+            from hookshot.delivery_log_redis import RedisDeliveryLog
+
             self._redis_log = RedisDeliveryLog(shared.cache, shared.prefix)
         self.delivery_log: DeliveryRecorder = self._redis_log or DeliveryLog()
         self.completions.listen(self._log_outcome)
@@ -111,6 +112,9 @@ class Bridge:
         self.publisher: DirectoryPublisher | None = None
         if role is not Role.ALL:
             assert shared is not None and shared.coord is not None, "roles need Redis"
+            from hookshot.hook_directory_redis import DirectoryPublisher, RedisHookDirectory
+            from hookshot.outcome_bus import OutcomeBus
+
             self.bus = OutcomeBus(shared.coord, shared.prefix)
             self.completions.forward_to(self.bus.publish_outcome)
             if role is Role.WEBHOOKS:
@@ -257,6 +261,8 @@ class Bridge:
 
     def _sessions(self) -> SessionStore:
         if self.shared is not None and self.shared.cache is not None:
+            from hookshot.widgetapi.sessions_redis import RedisSessionStore
+
             return RedisSessionStore(self.shared.cache, self.shared.prefix)
         return MemorySessionStore()
 
@@ -343,6 +349,8 @@ class Bridge:
 
     async def _wait_for_directory(self, directory: RedisHookDirectory) -> None:
         """A `webhooks` process answers only once a bridge has published its hooks."""
+        from redis.exceptions import RedisError
+
         attempt = 0
         while True:
             try:
@@ -360,12 +368,19 @@ class Bridge:
         generic = self.config.generic
         await self._setup_bot()
         rooms = await self.client.joined_rooms()
-        for room_id in rooms:
-            try:
-                await self.room_state.load_room(room_id)
-            except (MatrixError, httpx.HTTPError) as err:
-                # One unreadable room must not keep the bridge from starting.
-                log.warning("could not load room %s: %s", room_id, err)
+        # A few rooms at a time: each costs several sequential homeserver round trips, and
+        # Synapse answers reads in parallel well below its single-core limit.
+        gate = asyncio.Semaphore(ROOM_LOAD_CONCURRENCY)
+
+        async def load(room_id: str) -> None:
+            async with gate:
+                try:
+                    await self.room_state.load_room(room_id)
+                except (MatrixError, httpx.HTTPError) as err:
+                    # One unreadable room must not keep the bridge from starting.
+                    log.warning("could not load room %s: %s", room_id, err)
+
+        await asyncio.gather(*(load(room_id) for room_id in rooms))
         self._apply_static_connections()
         log.info("loaded %d connections in %d rooms", len(self.store), len(rooms))
         if self.publisher is not None:
@@ -454,6 +469,8 @@ class Bridge:
         if self.plan.homeserver:
             checks["homeserver"] = await self._homeserver_reachable()
         if self.directory is not None:
+            from redis.exceptions import RedisError
+
             try:
                 checks["hookDirectory"] = await self.directory.published()
             except RedisError:

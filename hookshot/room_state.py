@@ -149,7 +149,9 @@ class RoomStateSync:
                 f"every request. Use `!hookshot webhook secret {conn.name}`."
             )
             await self._outbox.send(f"secret:{event.get('event_id')}", [_notice(room_id, text)])
-        if isinstance(conn, GenericHook):
+        if isinstance(conn, GenericHook) and conn.state.transformation_function is not None:
+            # Compiling runs in a thread; hooks without a function skip the hand-off (10k
+            # hooks at startup would be 10k of them).
             previous = self._store.get(key)
             conn, warning = await asyncio.to_thread(
                 vet_function,
@@ -163,7 +165,13 @@ class RoomStateSync:
                 )
         self._good[key] = dict(content)
         if self._store.apply(key, conn):
-            log.info("applied connection %s (priority %d)", key, conn.priority)
+            # At startup (notify=False) every connection is applied once: keep that quiet.
+            log.log(
+                logging.INFO if notify else logging.DEBUG,
+                "applied connection %s (priority %d)",
+                key,
+                conn.priority,
+            )
         return True
 
     async def _roll_back(self, kind: Kind, room_id: str, event: Mapping[str, Any]) -> None:

@@ -16,11 +16,9 @@ from hookshot.app import create_site_app, plan_sites
 from hookshot.bridge import Bridge
 from hookshot.config import Config
 from hookshot.queue.base import Queue
-from hookshot.queue.redis import RedisQueue
 from hookshot.queue.sqlite import SqliteQueue
 from hookshot.registration import Registration
 from hookshot.roles import Role
-from hookshot.shared_redis import SharedRedis
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +34,8 @@ class _Server(uvicorn.Server):
 async def open_queue(config: Config) -> Queue:
     """Redis streams with `queue.redisUri`, else the embedded SQLite database."""
     if config.queue is not None:
+        from hookshot.queue.redis import RedisQueue  # only processes that use Redis load it
+
         return await RedisQueue.open(
             config.queue.redis_uri,
             prefix=config.queue.prefix,
@@ -47,7 +47,11 @@ async def open_queue(config: Config) -> Queue:
 async def serve(config: Config, registration: Registration, role: Role = Role.ALL) -> None:
     """Run until SIGTERM/SIGINT."""
     queue = await open_queue(config)
-    shared = SharedRedis.from_config(config) if config.queue or config.cache else None
+    shared = None
+    if config.queue or config.cache:
+        from hookshot.shared_redis import SharedRedis
+
+        shared = SharedRedis.from_config(config)
     bridge = Bridge(config, registration, queue, role=role, shared=shared)
     servers = [
         _Server(

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -22,18 +24,17 @@ from hookshot.connections.generic_hook import GenericHook, from_state
 from hookshot.delivery_log_redis import RedisDeliveryLog
 from hookshot.errors import ConfigError
 from hookshot.hook_directory import (
-    DirectoryPublisher,
     DirectoryUnavailable,
     HookEntry,
-    RedisHookDirectory,
     decode_entry,
     encode_entry,
     entry_for,
 )
+from hookshot.hook_directory_redis import DirectoryPublisher, RedisHookDirectory
 from hookshot.outcome_bus import OutcomeBus, decode_outcome, decode_sent, encode_outcome
 from hookshot.roles import PLANS, Role, check_role
 from hookshot.store import ConnectionStore
-from hookshot.widgetapi.sessions import RedisSessionStore
+from hookshot.widgetapi.sessions_redis import RedisSessionStore
 
 BASE = {
     "bridge": {"domain": "hooks.test", "url": "http://hs:8008", "port": 9993},
@@ -49,6 +50,13 @@ def test_every_role_but_all_needs_a_redis_queue() -> None:
         with pytest.raises(ConfigError, match=r"queue\.redisUri: is required by role"):
             check_role(role, plain)
         check_role(role, parse_config({**BASE, "queue": {"redisUri": "redis://r:6379"}}))
+
+
+def test_a_single_process_does_not_load_redis() -> None:
+    # ~9 MiB of RSS for nothing when the queue is SQLite (the idle-memory budget is 80 MB).
+    code = "import sys, hookshot.cli, hookshot.runner, hookshot.app; print('redis' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_roles_split_the_work_without_gaps() -> None:

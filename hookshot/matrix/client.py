@@ -168,10 +168,10 @@ class MatrixClient:
         return str(data["room_id"])
 
     async def room_state(self, room_id: str) -> list[JSON]:
-        resp = await self._http.get(f"/_matrix/client/v3/rooms/{_q(room_id)}/state")
-        if resp.status_code >= 400:
-            raise _error_from(resp)
-        data = resp.json()
+        # `request` wraps a JSON list as {"value": [...]}; going through it counts the call.
+        data = (await self.request("GET", f"/_matrix/client/v3/rooms/{_q(room_id)}/state")).get(
+            "value"
+        )
         return [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
 
     async def get_state(self, room_id: str, event_type: str, state_key: str = "") -> JSON | None:
