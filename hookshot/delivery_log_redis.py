@@ -7,38 +7,31 @@ Keys, under the prefix P:
     P deliveries:e:{id}      hash at/method/status/size/result of one request
     P deliveries:n:{id}      list of notes
 
-Writes are buffered and sent by one task in call order, so logging never slows or fails a
-delivery; while Redis is unreachable the buffer keeps the newest `BUFFER` writes.
+Writes go through a `redis_buffer.WriteBuffer`, so logging never slows or fails a delivery.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
-from collections import deque
-from collections.abc import Callable
 from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import RedisError
 
 from hookshot import wire
 from hookshot.delivery_log import Delivery
+from hookshot.redis_buffer import Write, WriteBuffer
 
 log = logging.getLogger(__name__)
 
 RETENTION = 7 * 24 * 3600
-BUFFER = 10_000
 # Only an entry that exists is settled: a settle for a GitHub/GitLab job (no entry) or for an
 # entry trimmed away must not create a stray hash.
 _SETTLE = (
     "if redis.call('exists', KEYS[1]) == 1 then redis.call('hset', KEYS[1], 'result', ARGV[1]) end"
 )
-
-Write = Callable[[Pipeline], None]
 
 
 class RedisDeliveryLog:
@@ -46,9 +39,7 @@ class RedisDeliveryLog:
         self._redis = redis
         self._base = prefix + wire.REDIS_DELIVERIES
         self._per_hook = per_hook
-        self._buffer: deque[Write] = deque(maxlen=BUFFER)
-        self._wake = asyncio.Event()
-        self._stopping = False
+        self._writes = WriteBuffer(redis, "delivery log")
 
     def _hook_key(self, hook_id: str) -> str:
         return f"{self._base}:h:{hook_id}"
@@ -60,8 +51,7 @@ class RedisDeliveryLog:
         return f"{self._base}:n:{entry_id}"
 
     def _post(self, write: Write) -> None:
-        self._buffer.append(write)
-        self._wake.set()
+        self._writes.post(write)
 
     def record(
         self, hook_id: str, method: str, status: int, size: int, result: str, job_id: str | None
@@ -119,33 +109,10 @@ class RedisDeliveryLog:
 
     async def run(self) -> None:
         """Send buffered writes in order until stopped (then what is left, if Redis is up)."""
-        attempt = 0
-        while not (self._stopping and not self._buffer):
-            if not self._buffer:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            batch = list(self._buffer)
-            self._buffer.clear()
-            try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for write in batch:
-                        write(pipe)
-                    await pipe.execute()
-            except RedisError as err:
-                if self._stopping:
-                    return
-                # Back in front, in order (a full buffer then drops the newest).
-                self._buffer.extendleft(reversed(batch))
-                attempt += 1
-                log.warning("delivery log: cannot write to Redis: %s", err)
-                await asyncio.sleep(min(5.0, 0.1 * 2**attempt))
-                continue
-            attempt = 0
+        await self._writes.run()
 
     def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+        self._writes.stop()
 
 
 def _delivery(fields: dict[str, str], notes: list[str]) -> Delivery | None:

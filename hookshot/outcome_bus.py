@@ -17,20 +17,20 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from hookshot import wire
 from hookshot.completions import Completions, Outcome
+from hookshot.redis_buffer import WriteBuffer
 from hookshot.review_batches import DISCUSSIONS_KEY
 
 log = logging.getLogger(__name__)
 
-BUFFER = 10_000
 RECONNECT_CAP = 5.0
 
 
@@ -96,10 +96,8 @@ class OutcomeBus:
         self._redis = redis
         self._outcomes = prefix + wire.REDIS_OUTCOMES
         self._sent = prefix + wire.REDIS_SENT
-        self._buffer: deque[tuple[str, str]] = deque(maxlen=BUFFER)
-        self._wake = asyncio.Event()
+        self._writes = WriteBuffer(redis, "news")
         self._stopping = False
-        self.dropped = 0
 
     # --- publishing ------------------------------------------------------------------
 
@@ -111,36 +109,14 @@ class OutcomeBus:
             self._post(self._sent, encode_sent(payload, event_id))
 
     def _post(self, channel: str, message: str) -> None:
-        if len(self._buffer) == self._buffer.maxlen:
-            self.dropped += 1
-        self._buffer.append((channel, message))
-        self._wake.set()
+        def write(pipe: Pipeline) -> None:
+            pipe.publish(channel, message)
+
+        self._writes.post(write)
 
     async def run_publisher(self) -> None:
         """Send buffered news until stopped (and what is buffered then)."""
-        attempt = 0
-        while not (self._stopping and not self._buffer):
-            if not self._buffer:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            batch = list(self._buffer)
-            self._buffer.clear()
-            try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for channel, message in batch:
-                        pipe.publish(channel, message)
-                    await pipe.execute()
-            except RedisError as err:
-                if self._stopping:
-                    return
-                # Back in front, in order (a full buffer then drops the newest).
-                self._buffer.extendleft(reversed(batch))
-                attempt += 1
-                log.warning("cannot publish to Redis: %s", err)
-                await asyncio.sleep(min(RECONNECT_CAP, 0.1 * 2**attempt))
-                continue
-            attempt = 0
+        await self._writes.run()
 
     # --- subscribing -----------------------------------------------------------------
 
@@ -192,4 +168,4 @@ class OutcomeBus:
 
     def stop(self) -> None:
         self._stopping = True
-        self._wake.set()
+        self._writes.stop()

@@ -20,6 +20,7 @@ from support.own_redis import OwnRedis
 from hookshot import wire
 from hookshot.devclient import MatrixUser
 from hookshot.devhomeserver import LocalSynapse
+from hookshot.devstack import BridgeProcess, write_role_config
 
 
 def _hook_id(url: str) -> str:
@@ -291,4 +292,38 @@ async def test_redis_killed_and_restarted_mid_stream_loses_nothing(
     finally:
         await asyncio.to_thread(cluster.stop)
         await redis.kill()
+        await asyncio.to_thread(cluster.start, REDIS_URL)
+
+
+async def test_one_process_on_redis_keeps_its_delivery_log_across_a_restart(
+    cluster: Cluster, synapse: LocalSynapse, new_user: UserFactory
+) -> None:
+    """`all` with `queue.redisUri`: one process, Redis queues, and the delivery log (cache)
+    in Redis, so it outlives the process."""
+    files = cluster.files
+    queue = {"redisUri": REDIS_URL, "prefix": cluster.prefix, "leaseSeconds": LEASE_SECONDS}
+    path = write_role_config(files, "single", "all", files.webhook_port, queue)
+    single = BridgeProcess(files, files.root / "single.log", config_path=path)
+    await asyncio.to_thread(cluster.stop)
+    try:
+        await asyncio.to_thread(single.start)
+        user = await new_user()
+        room_id = await room_with_bot(user, CLUSTER_BOT)
+        url = await create_webhook(user, room_id, CLUSTER_BOT, "single")
+        markers = _markers([(room_id, _hook_id(url))], 10, "single")
+        async with httpx.AsyncClient() as http:
+            for marker in markers[room_id]:
+                resp = await http.post(url, json={"text": marker})
+                assert resp.status_code == 202, resp.text
+        await _assert_exactly_once(synapse, user, markers, timeout=60)
+        await asyncio.to_thread(single.stop)
+        await asyncio.to_thread(single.start)
+        await command(user, room_id, "!hookshot webhook log single")
+        dm = await admin_room(user, CLUSTER_BOT)
+        log = await user.wait_for_event(
+            dm, lambda e: "Recent requests" in str(e.get("content", {}).get("body")), timeout=20
+        )
+        assert len(re.findall(r"POST → 202 \(\d+ bytes\) sent \$", log["content"]["body"])) == 10
+    finally:
+        await asyncio.to_thread(single.stop)
         await asyncio.to_thread(cluster.start, REDIS_URL)

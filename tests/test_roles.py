@@ -32,6 +32,7 @@ from hookshot.hook_directory import (
 )
 from hookshot.hook_directory_redis import DirectoryPublisher, RedisHookDirectory
 from hookshot.outcome_bus import OutcomeBus, decode_outcome, decode_sent, encode_outcome
+from hookshot.redis_buffer import WriteBuffer
 from hookshot.roles import PLANS, Role, check_role
 from hookshot.store import ConnectionStore
 from hookshot.widgetapi.sessions_redis import RedisSessionStore
@@ -238,11 +239,19 @@ async def test_the_delivery_log_is_shared_through_redis(redis: tuple[Redis, str]
         intake.record("h", "POST", 401, 10, "refused: Missing or invalid secret", None)
         for n in range(3):
             intake.record("h", "POST", 202, 20 + n, "queued", f"job{n}")
-        await asyncio.sleep(0.2)
+
+        async def recorded() -> bool:
+            return len(await sender.entries("h")) == 3
+
+        await _until(recorded)
+        sender.settle("github:1", "sent $x")  # no entry: creates nothing
         sender.note("job2", "transformation failed: boom")
         sender.settle("job2", "sent $e")
-        sender.settle("github:1", "sent $x")  # no entry: creates nothing
-        await asyncio.sleep(0.2)
+
+        async def settled() -> bool:
+            return (await sender.entries("h"))[-1].result == "sent $e"
+
+        await _until(settled)
         entries = await sender.entries("h")
         assert [(e.status, e.size, e.result, e.notes) for e in entries] == [
             (202, 20, "queued", []),
@@ -271,3 +280,18 @@ async def test_widget_sessions_live_in_redis(redis: tuple[Redis, str]) -> None:
     assert await store.get(b.token) is None
     assert await store.get(other.token) == other
     assert await store.get("hookshot_" + "0" * 32) is None
+
+
+async def test_buffered_writes_wait_out_an_unreachable_redis() -> None:
+    down = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    buffer = WriteBuffer(down, "test", limit=3)
+    for n in range(5):
+        buffer.post(lambda pipe, n=n: pipe.set(f"k{n}", n))
+    assert buffer.dropped == 2
+    running = asyncio.create_task(buffer.run())
+    await asyncio.sleep(0.5)
+    assert not running.done()  # still trying; the caller never saw an error
+    buffer.stop()
+    async with asyncio.timeout(5):
+        await running
+    await down.aclose()
