@@ -81,6 +81,7 @@ def resource_routes(bridge: Bridge, resource: str) -> list[BaseRoute]:
             is_our_user=bridge.is_bridge_user,
             ensure_user=bridge.ensure_user,
             on_events=bridge.metrics.appservice_events.inc,
+            on_refused=bridge.transactions_refused,
         )
         return api.routes()
     if resource == "webhooks":

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import re
+import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -55,6 +57,7 @@ from hookshot.widgetapi.sessions import MemorySessionStore, SessionStore
 
 if TYPE_CHECKING:
     # Redis is imported only by processes that use it (it costs ~9 MiB of RSS).
+    from hookshot.bridge_lock import BridgeLock
     from hookshot.delivery_log_redis import RedisDeliveryLog
     from hookshot.hook_directory_redis import DirectoryPublisher, RedisHookDirectory
     from hookshot.outcome_bus import OutcomeBus
@@ -110,6 +113,10 @@ class Bridge:
         self.directory: RedisHookDirectory | None = None
         self.hooks: HookLookup = StoreLookup(self.store)
         self.publisher: DirectoryPublisher | None = None
+        self.lock: BridgeLock | None = None
+        # Set when this process must stop on its own (it lost the bridge lock); see runner.
+        self.fatal = asyncio.Event()
+        self.failure: str | None = None
         if role is not Role.ALL:
             assert shared is not None and shared.coord is not None, "roles need Redis"
             from hookshot.hook_directory_redis import DirectoryPublisher, RedisHookDirectory
@@ -121,7 +128,12 @@ class Bridge:
                 self.directory = RedisHookDirectory(shared.coord, shared.prefix)
                 self.hooks = self.directory
             if role is Role.BRIDGE:
+                from hookshot.bridge_lock import BridgeLock
+
                 self.publisher = DirectoryPublisher(shared.coord, shared.prefix, self.store)
+                lease = config.queue.lease_seconds if config.queue else 30.0
+                holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+                self.lock = BridgeLock(shared.coord, shared.prefix, holder, lease)
         self.hook_ids = HookIds(self.client)
         self.hook_secrets = HookSecrets(self.client)
         self.admin_rooms = AdminRooms(self.client)
@@ -256,6 +268,7 @@ class Bridge:
         self._tasks: list[asyncio.Task[None]] = []
         self._news_tasks: list[asyncio.Task[None]] = []
         self._homeserver_seen: tuple[float, bool] = (0.0, False)
+        self._refused = asyncio.Event()
         self._stopping = asyncio.Event()
         self.ready = False
 
@@ -333,6 +346,9 @@ class Bridge:
             threads = self.router.threads.on_sent if plan.room_state else None
             subscribe = functools.partial(self.bus.run_subscriber, waiting, threads)
             self._spawn(subscribe, "news-subscriber", news=True)
+        if self.lock is not None:
+            await self.lock.acquire()  # a second bridge stands by here
+            self._spawn(functools.partial(self.lock.keep, self._fail), "bridge-lock", news=True)
         if plan.homeserver:
             await self._wait_for_homeserver(homeserver_timeout)
         if plan.room_state:
@@ -346,6 +362,30 @@ class Bridge:
             # us (it cannot /sync an appservice bot); the ping makes it deliver them now.
             await self._guard(self.client.ping_appservice(self.registration.id))
         self.ready = True
+
+    def _fail(self, reason: str) -> None:
+        log.error("stopping: %s", reason)
+        self.failure = reason
+        self.fatal.set()
+
+    def transactions_refused(self) -> None:
+        """The appservice API answered a transaction 503 (the queue was unreachable)."""
+        self._refused.set()
+
+    async def _ping_when_queue_back(self) -> None:
+        """Synapse backs off up to 512 s after a refused transaction; once the queue works
+        again, a ping makes it deliver the held transactions at once."""
+        while not self._stopping.is_set():
+            await self._refused.wait()
+            await asyncio.sleep(1.0)
+            try:
+                await self.queue.depth(wire.TOPIC_MATRIX)  # the queue answers again
+                await self.client.ping_appservice(self.registration.id)
+            except Exception as err:
+                log.info("queue or homeserver not back yet: %s", err)
+                continue
+            log.info("queue reachable again; asked the homeserver to resend transactions")
+            self._refused.clear()
 
     async def _wait_for_directory(self, directory: RedisHookDirectory) -> None:
         """A `webhooks` process answers only once a bridge has published its hooks."""
@@ -392,6 +432,7 @@ class Bridge:
             self._spawn(self.outbound.run, "outbound-hooks")
         if generic is not None and generic.send_expiry_notice:
             self._spawn(self.expiry.run, "expiry-notices")
+        self._spawn(self._ping_when_queue_back, "appservice-replay")
 
     def _apply_static_connections(self) -> None:
         """`connections:` from the config: read-only generic hooks whose hookId is the
@@ -455,6 +496,8 @@ class Bridge:
         for part in (self.bus, self._redis_log):
             if part is not None:
                 part.stop()
+        if self.lock is not None:
+            await self.lock.release()
         await _finish(self._news_tasks, 2.0)
         if self.github_app is not None:
             self.github_app.close()

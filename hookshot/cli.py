@@ -87,8 +87,7 @@ def _run(config_path: str, registration_path: str, role: Role) -> int:
     log = logging.getLogger("hookshot")
     for warning in (*config.warnings, *check_against_config(registration, config)):
         log.warning("config: %s", warning)
-    asyncio.run(serve(config, registration, role))
-    return 0
+    return asyncio.run(serve(config, registration, role))
 
 
 def _generate(ns: argparse.Namespace) -> int:

@@ -130,11 +130,19 @@ ROLE_RESOURCES = {
 
 
 def write_role_config(
-    files: BridgeFiles, name: str, role: str, port: int, queue: dict[str, Any]
+    files: BridgeFiles,
+    name: str,
+    role: str,
+    port: int,
+    queue: dict[str, Any],
+    *,
+    bridge_port: int | None = None,
 ) -> Path:
     """A copy of `files`' config for one process of a scale-out cluster: its own listener
-    port, and the shared `queue` section. Returns its path."""
+    port (and appservice port, for a standby bridge), and the shared `queue` section."""
     raw = yaml.safe_load(files.config_path.read_text())
+    if bridge_port is not None:
+        raw["bridge"]["port"] = bridge_port
     raw["listeners"] = [
         {"port": port, "bindAddress": "127.0.0.1", "resources": ROLE_RESOURCES[role]}
     ]
@@ -171,8 +179,8 @@ class BridgeProcess:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self, timeout: float = 60.0) -> None:
-        """Start and wait until /ready answers on the webhooks listener."""
+    def start(self, timeout: float = 60.0, *, wait: bool = True) -> None:
+        """Start and (unless `wait` is false) wait until /ready answers 200."""
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         argv = [
             sys.executable,
@@ -186,6 +194,11 @@ class BridgeProcess:
         # The child keeps its own copy of the log descriptor; ours closes at once.
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+        if wait:
+            self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        assert self._proc is not None, "not started"
         deadline = time.monotonic() + timeout
         url = f"{self.base_url}/ready"
         while time.monotonic() < deadline:

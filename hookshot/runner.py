@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -44,8 +45,8 @@ async def open_queue(config: Config) -> Queue:
     return await SqliteQueue.open(Path(config.storage.path))
 
 
-async def serve(config: Config, registration: Registration, role: Role = Role.ALL) -> None:
-    """Run until SIGTERM/SIGINT."""
+async def serve(config: Config, registration: Registration, role: Role = Role.ALL) -> int:
+    """Run until SIGTERM/SIGINT (exit code 0) or until the bridge must stop (1)."""
     queue = await open_queue(config)
     shared = None
     if config.queue or config.cache:
@@ -87,15 +88,18 @@ async def serve(config: Config, registration: Registration, role: Role = Role.AL
                 site.port,
                 ", ".join(r for _, r in site.mounts),
             )
-        starting = asyncio.create_task(bridge.start())
-        stopped = asyncio.create_task(stop.wait())
+        starting: asyncio.Task[Any] = asyncio.create_task(bridge.start())
+        stopped: asyncio.Task[Any] = asyncio.create_task(stop.wait())
+        fatal: asyncio.Task[Any] = asyncio.create_task(bridge.fatal.wait())
         await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if starting.done():
             starting.result()
             log.info("ready: role %s as %s", role.value, bridge.bot_user_id)
-            await stopped
+            await asyncio.wait({stopped, fatal}, return_when=asyncio.FIRST_COMPLETED)
         else:
             starting.cancel()
+        stopped.cancel()
+        fatal.cancel()
         log.info("shutting down")
     finally:
         for s in servers:
@@ -106,3 +110,4 @@ async def serve(config: Config, registration: Registration, role: Role = Role.AL
         if shared is not None:
             await shared.close()
         log.info("stopped")
+    return 1 if bridge.failure else 0

@@ -61,6 +61,7 @@ REDIS_HOOKS_READY: Final = "hooks:ready"  # set once the bridge published a full
 REDIS_OUTCOMES: Final = "outcomes"  # pub/sub: what became of a webhook (waitForComplete)
 REDIS_SENT: Final = "sent"  # pub/sub: where a threaded notice landed (discussion roots)
 REDIS_DELIVERIES: Final = "deliveries"  # delivery log: `:h:{hookId}` lists, `:e:{id}` hashes
+REDIS_BRIDGE_LOCK: Final = "bridge:lock"  # the one active `bridge` process's name
 REDIS_SESSIONS: Final = "sessions"  # widget sessions: `:t:{token}`, `:u:{userId}` sets
 
 # Permission services (config `permissions[].services[].service`).

@@ -6,6 +6,7 @@ marker accepted with a 2xx is in its room exactly once, in the order it was acce
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import uuid
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from support.own_redis import OwnRedis
 
 from hookshot import wire
 from hookshot.devclient import MatrixUser
-from hookshot.devhomeserver import LocalSynapse
+from hookshot.devhomeserver import LocalSynapse, free_port
 from hookshot.devstack import BridgeProcess, write_role_config
 
 
@@ -293,6 +294,46 @@ async def test_redis_killed_and_restarted_mid_stream_loses_nothing(
         await asyncio.to_thread(cluster.stop)
         await redis.kill()
         await asyncio.to_thread(cluster.start, REDIS_URL)
+
+
+async def test_a_standby_bridge_takes_over_from_a_killed_one(
+    cluster: Cluster, synapse: LocalSynapse, new_user: UserFactory
+) -> None:
+    """A second `bridge` waits on the bridge lock; when the first is SIGKILLed it takes over
+    (room state, router, directory) and webhooks accepted meanwhile still arrive once."""
+    user = await new_user()
+    hooks = await _hooked_rooms(user, 1, "standby")
+    files, port = cluster.files, free_port()
+    path = write_role_config(
+        files, "bridge-standby", "bridge", port, cluster.queue, bridge_port=free_port()
+    )
+    standby = BridgeProcess(
+        files, files.root / "bridge-standby.log", role="bridge", config_path=path, port=port
+    )
+    first = cluster.procs["bridge"]
+    markers = _markers(hooks, 20, "standby")
+    room_id = hooks[0][0]
+    await asyncio.to_thread(standby.start, wait=False)
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(100):
+                with contextlib.suppress(httpx.HTTPError):
+                    resp = await http.get(f"http://127.0.0.1:{port}/ready")
+                    if resp.status_code == 503 and "standing by" in standby.tail():
+                        break
+                await asyncio.sleep(0.2)
+            assert resp.json()["checks"]["started"] is False  # standing by, not serving
+            half = {room_id: markers[room_id][:10]}
+            await _stream(http, cluster, hooks, half, pace=0.0)
+            first.kill()
+            rest = {room_id: markers[room_id][10:]}
+            assert await _stream(http, cluster, hooks, rest, pace=0.0) == 0
+        await asyncio.to_thread(standby.wait_ready, 60)
+        assert "holding the bridge lock" in standby.tail()
+        await _assert_exactly_once(synapse, user, markers, timeout=90)
+    finally:
+        await asyncio.to_thread(standby.stop)  # releases the lock for the first bridge
+        await asyncio.to_thread(first.start)
 
 
 async def test_one_process_on_redis_keeps_its_delivery_log_across_a_restart(

@@ -17,6 +17,7 @@ import pytest
 from conftest import REDIS_URL
 from redis.asyncio import Redis
 
+from hookshot.bridge_lock import BridgeLock
 from hookshot.cli import main
 from hookshot.completions import Completions, Outcome
 from hookshot.config import parse_config
@@ -295,3 +296,35 @@ async def test_buffered_writes_wait_out_an_unreachable_redis() -> None:
     async with asyncio.timeout(5):
         await running
     await down.aclose()
+
+
+async def test_one_bridge_holds_the_lock_and_a_standby_takes_over(
+    redis: tuple[Redis, str],
+) -> None:
+    client, prefix = redis
+    key = prefix + "bridge:lock"
+    first = BridgeLock(client, prefix, "first", lease=0.6)
+    second = BridgeLock(client, prefix, "second", lease=0.6)
+    await first.acquire()
+    lost: list[str] = []
+    keeping = asyncio.create_task(first.keep(lost.append))
+    await asyncio.sleep(0.9)  # longer than the lease: renewals keep it
+    assert await client.get(key) == "first"
+    # Redis restarted empty: the holder takes its lock again.
+    await client.delete(key)
+    await asyncio.sleep(0.5)
+    assert await client.get(key) == "first"
+    standby = asyncio.create_task(second.acquire())
+    await asyncio.sleep(0.9)
+    assert not standby.done()  # stands by while the first one holds it
+    await first.release()
+    await keeping
+    async with asyncio.timeout(3):
+        await standby  # released: the standby holds it now
+    assert await client.get(key) == "second" and lost == []
+    # A holder whose lock was taken stops (it would route on a stale picture).
+    async with asyncio.timeout(3):
+        await BridgeLock(client, prefix, "first", lease=0.6).keep(lost.append)
+    assert lost == ["another bridge process took the bridge lock"]
+    await second.release()
+    assert await client.get(key) is None

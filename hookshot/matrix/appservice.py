@@ -42,8 +42,10 @@ class AppserviceApi:
         ensure_user: Callable[[str], Any],
         on_ping: Callable[[str | None], None] | None = None,
         on_events: Callable[[int], None] | None = None,
+        on_refused: Callable[[], None] | None = None,
     ) -> None:
         self._on_events = on_events
+        self._on_refused = on_refused
         self._hs_token = hs_token.encode()
         self._queue = queue
         self._is_our_user = is_our_user
@@ -96,7 +98,13 @@ class AppserviceApi:
         if self._on_events is not None:
             self._on_events(len(jobs))
         if jobs:
-            fresh = await self._queue.push(wire.TOPIC_MATRIX, jobs)
+            try:
+                fresh = await self._queue.push(wire.TOPIC_MATRIX, jobs)
+            except Exception:
+                # Answered 503 by the app; the homeserver retries, after a back-off.
+                if self._on_refused is not None:
+                    self._on_refused()
+                raise
             log.debug(
                 "txn %s: %d events, %d new", request.path_params["txn_id"], len(jobs), sum(fresh)
             )

@@ -22,6 +22,7 @@ class Cluster:
         names += [f"sender-{i}" for i in range(1, senders + 1)]
         self.ports = {n: files.webhook_port if n == "bridge" else free_port() for n in names}
         self.procs: dict[str, BridgeProcess] = {}
+        self.queue: dict[str, object] = {}
 
     @staticmethod
     def role_of(name: str) -> str:
@@ -37,9 +38,9 @@ class Cluster:
 
     def configure(self, redis_url: str) -> None:
         """(Re)write every process's config for `redis_url`; the processes keep their ports."""
-        queue = {"redisUri": redis_url, "prefix": self.prefix, "leaseSeconds": LEASE_SECONDS}
+        self.queue = {"redisUri": redis_url, "prefix": self.prefix, "leaseSeconds": LEASE_SECONDS}
         for name, port in self.ports.items():
-            path = write_role_config(self.files, name, self.role_of(name), port, queue)
+            path = write_role_config(self.files, name, self.role_of(name), port, self.queue)
             self.procs[name] = BridgeProcess(
                 self.files,
                 self.files.root / f"{name}.log",
