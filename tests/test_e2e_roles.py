@@ -15,7 +15,14 @@ from pathlib import Path
 import httpx
 from conftest import CLUSTER_BOT, REDIS_URL, UserFactory
 from support.cluster import LEASE_SECONDS, Cluster
-from support.flows import admin_room, command, count_markers, create_webhook, room_with_bot
+from support.flows import (
+    admin_room,
+    command,
+    count_markers,
+    create_webhook,
+    is_reaction,
+    room_with_bot,
+)
 from support.own_redis import OwnRedis
 
 from hookshot import wire
@@ -276,11 +283,14 @@ async def test_redis_killed_and_restarted_mid_stream_loses_nothing(
         hooks = await _hooked_rooms(user, 3, "redis")
         markers = _markers(hooks, 100, "redis")
         progress: asyncio.Queue[int] = asyncio.Queue()
+        asked: list[str] = []
 
         async def restart() -> None:
             while await progress.get() < 100:
                 pass
             await redis.kill()
+            # A command while the bridge cannot queue it: the homeserver's push gets a 503.
+            asked.append(await user.send_text(hooks[0][0], "!hookshot webhook list"))
             await asyncio.sleep(3)
             await redis.start()
 
@@ -290,6 +300,10 @@ async def test_redis_killed_and_restarted_mid_stream_loses_nothing(
             await restarting
         assert refusals > 0  # the intake said 503 while Redis was down, never a false 2xx
         await _assert_exactly_once(synapse, user, markers, timeout=120)
+        # The refused transaction came back (the bridge pinged the homeserver once Redis
+        # answered) and the command was answered.
+        await user.wait_for_event(hooks[0][0], lambda e: is_reaction(e, asked[0], "✅"), timeout=60)
+        assert "asked the homeserver to resend" in cluster.procs["bridge"].tail(400)
     finally:
         await asyncio.to_thread(cluster.stop)
         await redis.kill()
