@@ -119,6 +119,21 @@ async def _assert_exactly_once(
         assert seen == wanted  # and in the order they were accepted
 
 
+async def _reached(progress: asyncio.Queue[int], accepted: int) -> None:
+    """Return once `accepted` webhooks were accepted (the moment a fault is injected)."""
+    while await progress.get() < accepted:
+        pass
+
+
+async def _fault_setup(
+    new_user: UserFactory, rooms: int, per_room: int, tag: str
+) -> tuple[MatrixUser, list[tuple[str, str]], dict[str, list[str]], asyncio.Queue[int]]:
+    """A user, `rooms` rooms with a webhook each, unique markers, and a progress queue."""
+    user = await new_user()
+    hooks = await _hooked_rooms(user, rooms, tag)
+    return user, hooks, _markers(hooks, per_room, tag), asyncio.Queue()
+
+
 def _markers(hooks: Sequence[tuple[str, str]], per_room: int, tag: str) -> dict[str, list[str]]:
     run = uuid.uuid4().hex[:8]
     return {
@@ -207,16 +222,12 @@ async def test_wait_for_complete_and_the_delivery_log_cross_processes(
 async def test_1000_webhooks_across_a_30s_homeserver_outage(
     cluster: Cluster, synapse: LocalSynapse, new_user: UserFactory
 ) -> None:
-    user = await new_user()
-    hooks = await _hooked_rooms(user, 4, "outage")
-    markers = _markers(hooks, 250, "outage")
-    progress: asyncio.Queue[int] = asyncio.Queue()
+    user, hooks, markers, progress = await _fault_setup(new_user, 4, 250, "outage")
     webhooks_ready: list[int] = []
     sender_ready: list[int] = []
 
     async def outage() -> None:
-        while await progress.get() < 500:
-            pass
+        await _reached(progress, 500)
         await asyncio.to_thread(synapse.stop)
         try:
             await asyncio.sleep(3)  # /ready: intake unaffected, senders report the homeserver
@@ -241,16 +252,12 @@ async def test_1000_webhooks_across_a_30s_homeserver_outage(
 async def test_a_sender_sigkilled_mid_stream_loses_nothing(
     cluster: Cluster, synapse: LocalSynapse, new_user: UserFactory
 ) -> None:
-    user = await new_user()
-    hooks = await _hooked_rooms(user, 3, "killed")
-    markers = _markers(hooks, 100, "killed")
-    progress: asyncio.Queue[int] = asyncio.Queue()
+    user, hooks, markers, progress = await _fault_setup(new_user, 3, 100, "killed")
     victim = cluster.procs["sender-1"]
     sent_before_kill: list[float] = []
 
     async def kill() -> None:
-        while await progress.get() < 120:
-            pass
+        await _reached(progress, 120)
         async with httpx.AsyncClient() as http:
             base = f"http://127.0.0.1:{cluster.ports['sender-1']}"
             sent_before_kill.append(
@@ -279,15 +286,11 @@ async def test_redis_killed_and_restarted_mid_stream_loses_nothing(
     await asyncio.to_thread(cluster.stop)
     await asyncio.to_thread(cluster.start, redis.url)
     try:
-        user = await new_user()
-        hooks = await _hooked_rooms(user, 3, "redis")
-        markers = _markers(hooks, 100, "redis")
-        progress: asyncio.Queue[int] = asyncio.Queue()
+        user, hooks, markers, progress = await _fault_setup(new_user, 3, 100, "redis")
         asked: list[str] = []
 
         async def restart() -> None:
-            while await progress.get() < 100:
-                pass
+            await _reached(progress, 100)
             await redis.kill()
             # A command while the bridge cannot queue it: the homeserver's push gets a 503.
             asked.append(await user.send_text(hooks[0][0], "!hookshot webhook list"))
