@@ -13,6 +13,8 @@ each against a raw client sending the same events straight to Synapse in the sam
   from the moment before the POST (or the raw client's PUT) to the event arriving at a second
   appservice registered on the same Synapse (its `namespaces.rooms` is `.*`, non-exclusive,
   so Synapse pushes it every event; it runs in this process on loopback).
+- `--roles`: hookshot as 2 `webhooks` + 1 `bridge` + 2 `sender` processes on Redis (each
+  room's hook posted to one of the two intake processes) instead of one process on SQLite.
 - `--peer`: the same runs through matrix-webhook (PyPI `matrix-webhook`, installed into its
   own venv under ~/.cache/hookshot-bench, logged in as a normal user), once with one request
   in flight per room (it answers after sending, so that keeps room order) and once with the
@@ -41,6 +43,7 @@ from typing import Any
 import httpx
 import uvicorn
 import yaml
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -48,7 +51,7 @@ from starlette.routing import Route
 
 from hookshot.devclient import MatrixUser
 from hookshot.devhomeserver import LocalSynapse, aregister_user, free_port
-from hookshot.devstack import BridgeFiles, BridgeProcess
+from hookshot.devstack import BridgeFiles, BridgeProcess, write_role_config
 
 BOT = "@hookshot:localhost"
 PEER_VERSION = "3.9.1"
@@ -421,11 +424,31 @@ async def bench(args: argparse.Namespace, root: Path) -> None:
         root / "synapse", app_service_config_files=[files.registration_path, obs_reg]
     )
     files.write(synapse.base_url)
-    bridge = BridgeProcess(files)
+    procs = [BridgeProcess(files)]
+    intake_ports = [files.webhook_port]
+    prefix = f"hookshot-bench-{secrets.token_hex(4)}:"
+    if args.roles:
+        # The scale-out shape: 2 webhooks + 1 bridge + 2 senders, sharing Redis.
+        queue = {"redisUri": args.redis, "prefix": prefix}
+        plan = [("bridge", "bridge", files.webhook_port)]
+        plan += [(f"webhooks-{i}", "webhooks", free_port()) for i in (1, 2)]
+        plan += [(f"sender-{i}", "sender", free_port()) for i in (1, 2)]
+        procs = [
+            BridgeProcess(
+                files,
+                root / f"{name}.log",
+                role=role,
+                config_path=write_role_config(files, name, role, port, queue),
+                port=port,
+            )
+            for name, role, port in plan
+        ]
+        intake_ports = [port for _, role, port in plan if role == "webhooks"]
     peer_proc = None
     try:
         await asyncio.to_thread(synapse.start)
-        await asyncio.to_thread(bridge.start)
+        for proc in procs:
+            await asyncio.to_thread(proc.start)
         async with httpx.AsyncClient(timeout=30) as http:
             ping = f"{synapse.base_url}/_matrix/client/v1/appservice/bench-observer/ping"
             await http.post(ping, json={}, headers={"Authorization": f"Bearer {observer.as_token}"})
@@ -438,7 +461,12 @@ async def bench(args: argparse.Namespace, root: Path) -> None:
         uid, token = await aregister(synapse, "bench")
         user = MatrixUser(synapse.base_url, uid, token)
         room_ids = await make_rooms(user, args.rooms, [peer_user] if peer_user else [])
-        urls = await make_hooks(user, room_ids)
+        # Room i posts to intake process i mod n (the notice names the configured prefix).
+        urls = [
+            f"http://127.0.0.1:{intake_ports[i % len(intake_ports)]}/webhook/"
+            + url.rsplit("/", 1)[1]
+            for i, url in enumerate(await make_hooks(user, room_ids))
+        ]
         print(f"setup: {args.rooms} rooms with a webhook each in {time.monotonic() - t0:.1f} s")
         limits = httpx.Limits(max_connections=max(args.concurrency, args.rooms) + 4)
         async with httpx.AsyncClient(timeout=120, limits=limits) as http:
@@ -447,7 +475,7 @@ async def bench(args: argparse.Namespace, root: Path) -> None:
             senders: dict[str, SendFn] = {"raw": raw, "ours": ours}
             label = {
                 "shape": f"{args.rooms} rooms",
-                "ours": f"hookshot ({args.concurrency} posters)",
+                "ours": f"hookshot{' 2w+1b+2s' if args.roles else ''} ({args.concurrency} posters)",
                 "peerseq": "matrix-webhook (1 per room)",
                 "peerpool": f"matrix-webhook ({args.concurrency} posters)",
             }
@@ -492,8 +520,14 @@ async def bench(args: argparse.Namespace, root: Path) -> None:
         if peer_proc is not None:
             peer_proc.terminate()
             peer_proc.wait()
-        bridge.stop()
+        for proc in reversed(procs):
+            proc.stop()
         synapse.stop()
+        if args.roles:
+            async with Redis.from_url(args.redis) as client:
+                keys = [k async for k in client.scan_iter(match=prefix + "*")]
+                if keys:
+                    await client.delete(*keys)
         server.should_exit = True
         await server_task
 
@@ -509,6 +543,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="latency run: events/s")
     parser.add_argument("--peer", action="store_true", help="also run matrix-webhook")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs)")
+    parser.add_argument(
+        "--roles", action="store_true", help="run hookshot as 2 webhooks + 1 bridge + 2 senders"
+    )
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="for --roles")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; Synapse, the bridge, the observer and the load share them")
     if args.keep:
