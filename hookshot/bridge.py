@@ -44,6 +44,7 @@ from hookshot.outbox import Outbox
 from hookshot.permissions import check_any_service, check_permission
 from hookshot.provisioning import Provisioner, WebhookSettings
 from hookshot.queue.base import Job, Queue
+from hookshot.queue.settling import SettlingQueue
 from hookshot.registration import Registration
 from hookshot.roles import PLANS, Role
 from hookshot.room_state import RoomStateSync
@@ -88,7 +89,7 @@ class Bridge:
         self.shared = shared
         self.registration = registration
         self.metrics = Metrics()
-        self.queue: Queue = CountingQueue(queue, self.metrics)
+        self.queue: Queue = CountingQueue(SettlingQueue(queue), self.metrics)
         queue = self.queue
         self.domain = config.bridge.domain
         self.bot_user_id = f"@{registration.sender_localpart}:{self.domain}"
@@ -507,7 +508,7 @@ class Bridge:
     async def readiness(self) -> dict[str, bool]:
         """What `/ready` reports: started, and each service this role needs reachable."""
         checks = {"started": self.ready}
-        if self.shared is not None and self.shared.coord is not None:
+        if self.shared is not None:
             checks["redis"] = await self.shared.reachable()
         if self.plan.homeserver:
             checks["homeserver"] = await self._homeserver_reachable()

@@ -33,6 +33,15 @@ def response_payload(response: WebhookResponse) -> dict[str, Any]:
     }
 
 
+# Job payload key: a request waits for this webhook's outcome (set by the intake, copied onto
+# its send jobs), so only those outcomes are announced to other processes.
+WAITING_KEY = "waiting"
+
+
+def waited_for(payload: dict[str, Any]) -> bool:
+    return payload.get(WAITING_KEY) is True
+
+
 class Completions:
     """job id -> future resolved when the job's message was sent (or failed for good)."""
 
@@ -42,7 +51,7 @@ class Completions:
         self._forward: Callable[[str, Outcome], None] | None = None
 
     def forward_to(self, forward: Callable[[str, Outcome], None]) -> None:
-        """Also hand every outcome to `forward` (other processes' waiters)."""
+        """Also hand announced outcomes to `forward` (other processes' waiters)."""
         self._forward = forward
 
     def listen(self, listener: Callable[[str, Outcome], None]) -> None:
@@ -56,12 +65,14 @@ class Completions:
             self._waiting[job_id] = future
         return future
 
-    def resolve(self, job_id: str | None, outcome: Outcome) -> None:
+    def resolve(self, job_id: str | None, outcome: Outcome, *, announce: bool = False) -> None:
+        """Settle `job_id`'s outcome; `announce` it to other processes when a request may be
+        waiting there (`waited_for` its payload)."""
         if job_id is None:
             return
         for listener in self._listeners:
             listener(job_id, outcome)
-        if self._forward is not None:
+        if announce and self._forward is not None:
             self._forward(job_id, outcome)
         self.wake(job_id, outcome)
 

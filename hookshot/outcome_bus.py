@@ -7,8 +7,8 @@
 
 Pub/sub is fire-and-forget: a message published while a subscriber is reconnecting is lost.
 That costs a waiting request its 200 (it gets 202 after its timeout) or a later note its
-thread; never a message. Publishing never blocks the caller: messages go through a bounded
-buffer, and a full buffer drops the oldest news.
+thread; never a message. Publishing never blocks the caller (`redis_buffer.WriteBuffer`),
+and only outcomes someone waits for are published (`completions.waited_for`).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ RETRY_CAP = 5.0
 
 
 class WriteBuffer:
-    """At most `limit` writes wait; beyond that the newest are dropped (and counted)."""
+    """At most `limit` writes wait; beyond that the oldest are dropped (and counted)."""
 
     def __init__(self, redis: Redis, what: str, limit: int = BUFFER) -> None:
         self._redis = redis

@@ -13,7 +13,7 @@ from typing import Any
 
 from hookshot import wire
 from hookshot.clients.github import GitHubApp
-from hookshot.completions import Completions, Outcome, response_payload
+from hookshot.completions import WAITING_KEY, Completions, Outcome, response_payload, waited_for
 from hookshot.connections.base import OutgoingMessage
 from hookshot.connections.generic_hook import GenericHook
 from hookshot.connections.github_notices import GitHubDefaults, notices
@@ -290,17 +290,24 @@ class WebhookRouter:
                     kind, str(job.payload.get("hook_id", ""))
                 ).inc()
             await self._queue.fail(job, f"{type(err).__name__}: {err}")
-            self._completions.resolve(job.id, Outcome(ok=False, error="Failed to process webhook"))
+            self._completions.resolve(
+                job.id,
+                Outcome(ok=False, error="Failed to process webhook"),
+                announce=waited_for(job.payload),
+            )
             return
         response = self._responses.pop(job.id, None)
         follow_ups = send_jobs(job.id, messages, origin=job.id)
-        if response is not None:
-            # The sender hands it to a request waiting for completion (waitForComplete).
-            for new in follow_ups:
+        for new in follow_ups:
+            # The sender answers a request waiting for completion (waitForComplete).
+            if waited_for(job.payload):
+                new.payload[WAITING_KEY] = True  # type: ignore[index]
+            if response is not None:
                 new.payload["webhook_response"] = response_payload(response)  # type: ignore[index]
         await self._queue.ack(job, {wire.TOPIC_SEND: follow_ups} if follow_ups else None)
         if not follow_ups:
             self._completions.resolve(
                 job.id,
                 Outcome(ok=True, response=response_payload(response) if response else None),
+                announce=waited_for(job.payload),
             )

@@ -21,6 +21,7 @@ from test_queue import REDIS_URL, drain, ids, new, redis_prefix
 
 from hookshot.queue import DEDUPE_WINDOW, Job, NewJob, NotInFlight, QueueError
 from hookshot.queue.redis import RedisQueue
+from hookshot.queue.settling import SettlingQueue
 from hookshot.wire import TOPIC_MATRIX, TOPIC_SEND, TOPIC_WEBHOOK
 
 LEASE = 1.0  # short, so takeovers happen within a test; renewed every LEASE / 3
@@ -272,6 +273,7 @@ _CHILD = """
 import asyncio, sys
 from hookshot.queue import NewJob
 from hookshot.queue.redis import RedisQueue
+from hookshot.queue.settling import SettlingQueue
 
 async def main(url, prefix, consumer, lease):
     queue = await RedisQueue.open(url, prefix=prefix, consumer=consumer, lease=float(lease))
@@ -381,3 +383,26 @@ async def test_acknowledged_work_survives_a_redis_kill_and_restart(own_redis: Ow
         assert ids(await drain(queue, TOPIC_SEND)) == ["j0:s1", "j0:s2"]
     finally:
         await queue.close()
+
+
+async def test_the_bridge_repeats_a_settle_whose_connection_dropped(
+    consumer: Consumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`SettlingQueue` (every bridge worker settles through it) repeats the settle instead of
+    letting the error escape and the job lapse."""
+    a = await consumer()
+    queue = SettlingQueue(a)
+    await queue.push(TOPIC_WEBHOOK, new("s1", partition="!r"))
+    (job,) = await queue.take(TOPIC_WEBHOOK, 10)
+    real_send = a._writer._send
+    drops = [RedisConnectionError("Connection reset by peer")] * 2
+
+    async def flaky(batch: Any) -> list[Any]:
+        if drops:
+            raise drops.pop()
+        return await real_send(batch)
+
+    monkeypatch.setattr(a._writer, "_send", flaky)
+    await queue.ack(job)  # no error reaches the caller
+    assert drops == [] and await a.depth(TOPIC_WEBHOOK) == 0
+    await queue.ack(job)  # settled already: nothing to repeat, nothing raised

@@ -219,13 +219,17 @@ async def test_outcomes_reach_a_waiter_in_another_process(redis: tuple[Redis, st
     try:
         await asyncio.sleep(0.2)  # subscribed
         future = here.expect("generic:7")
-        decided.resolve("generic:7", Outcome(ok=True, event_id="$sent"))
+        unwaited = here.expect("generic:8")
+        # Only outcomes a request waits for are published.
+        decided.resolve("generic:8", Outcome(ok=True, event_id="$quiet"))
+        decided.resolve("generic:7", Outcome(ok=True, event_id="$sent"), announce=True)
         deciding.publish_sent({"room_id": "!r", "discussions": ["d"], "content": {}}, "$root")
         deciding.publish_sent({"room_id": "!r", "content": {}}, "$plain")  # not news
         async with asyncio.timeout(5):
             assert await future == Outcome(ok=True, event_id="$sent")
         await _until(lambda: _true(bool(roots)))
         assert roots == [({"room_id": "!r", "discussions": ["d"]}, "$root")]
+        assert not unwaited.done()
     finally:
         deciding.stop()
         waiting.stop()

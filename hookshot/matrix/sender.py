@@ -17,17 +17,16 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import httpx
 
 from hookshot import wire
-from hookshot.completions import Completions, Outcome
+from hookshot.completions import Completions, Outcome, waited_for
 from hookshot.errors import MatrixError, RateLimited
 from hookshot.matrix.client import MatrixClient
 from hookshot.metrics import Metrics
-from hookshot.queue.base import Job, Queue, settle
+from hookshot.queue.base import Job, Queue
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +147,7 @@ class Sender:
                 )
         except RateLimited as err:
             self._count_retry("ratelimited")
-            await settle(
-                partial(self._queue.retry, job, err.retry_after_ms / 1000, str(err)),
-                f"retry {job.id}",
-            )
+            await self._queue.retry(job, err.retry_after_ms / 1000, str(err))
         except MatrixError as err:
             if not err.permanent:
                 await self._retry(job, str(err), "server")
@@ -159,15 +155,16 @@ class Sender:
                 # Maybe kicked since we last joined: rejoin on the next attempt.
                 self._users.forget_membership(sender, room_id)
                 self._count_retry("forbidden")
-                delay = backoff(job.attempts)
-                await settle(partial(self._queue.retry, job, delay, str(err)), f"retry {job.id}")
+                await self._queue.retry(job, backoff(job.attempts), str(err))
             else:
                 log.error("send job %s failed for good: %s", job.id, err)
                 self.failed += 1
                 if self._metrics is not None:
                     self._metrics.send_failures.inc()
-                await settle(partial(self._queue.fail, job, str(err)), f"fail {job.id}")
-                self._completions.resolve(origin, Outcome(ok=False, error=str(err)))
+                await self._queue.fail(job, str(err))
+                self._completions.resolve(
+                    origin, Outcome(ok=False, error=str(err)), announce=waited_for(p)
+                )
         except (httpx.HTTPError, OSError) as err:
             await self._retry(job, f"{type(err).__name__}: {err}", "network")
         except Exception as err:
@@ -178,7 +175,7 @@ class Sender:
             self.sent += 1
             if self._metrics is not None:
                 self._metrics.delivery_latency.observe(max(0.0, time.time() - job.enqueued_at))
-            await settle(partial(self._queue.ack, job), f"ack {job.id}")
+            await self._queue.ack(job)
             response = p.get("webhook_response")
             self._completions.resolve(
                 origin,
@@ -187,6 +184,7 @@ class Sender:
                     event_id=event_id,
                     response=response if isinstance(response, dict) else None,
                 ),
+                announce=waited_for(p),
             )
             if self._on_sent is not None:
                 self._on_sent(p, event_id)
@@ -216,4 +214,4 @@ class Sender:
         self._count_retry(reason)
         delay = backoff(job.attempts)
         log.warning("send job %s: %s; retry %d in %.1fs", job.id, error, job.attempts + 1, delay)
-        await settle(partial(self._queue.retry, job, delay, error), f"retry {job.id}")
+        await self._queue.retry(job, delay, error)

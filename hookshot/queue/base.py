@@ -8,15 +8,11 @@ a sorted set for retry times, and ack + follow-ups as one MULTI/Lua step.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from hookshot.errors import HookshotError
-
-log = logging.getLogger(__name__)
 
 # How long a finished job id keeps refusing a duplicate push (webhook senders retry for days).
 DEDUPE_WINDOW: Final = 7 * 24 * 3600.0
@@ -129,25 +125,3 @@ class SeenStore(Protocol):
     async def add_new(self, keys: Sequence[str], ttl: float) -> list[bool]:
         """Remember `keys` for `ttl` seconds; True for each key that was not already there."""
         ...
-
-
-async def settle(action: Callable[[], Awaitable[None]], what: str, attempts: int = 6) -> None:
-    """Run a settle (ack/retry/fail), repeating it while the backend cannot be reached: a
-    settle lost to a dropped Redis connection would otherwise leave the job to lapse and run
-    again. A job no longer ours (lease taken over) or a closed queue ends it quietly: the job
-    is redelivered, and consumers are idempotent."""
-    delay = 0.2
-    for attempt in range(attempts):
-        try:
-            await action()
-            return
-        except (NotInFlight, QueueClosed) as err:
-            log.info("%s: %s", what, err)
-            return
-        except Exception as err:
-            if attempt == attempts - 1:
-                log.warning("%s failed for good (the job will run again): %s", what, err)
-                return
-            log.warning("%s failed (%s); repeating in %.1fs", what, err, delay)
-            await asyncio.sleep(delay)
-            delay = min(5.0, delay * 2)

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hookshot import wire
-from hookshot.completions import Completions
+from hookshot.completions import WAITING_KEY, Completions
 from hookshot.delivery_log import DeliveryRecorder
 from hookshot.errors import WebhookError
 from hookshot.hook_directory import DirectoryUnavailable, HookLookup
@@ -128,6 +128,8 @@ class GenericWebhookIntake:
             "state_key": hook.state_key,
             "body": body,
         }
+        if waiter is not None:
+            payload[WAITING_KEY] = True
         try:
             fresh = await self._queue.push(
                 wire.TOPIC_WEBHOOK, [NewJob(id=job_id, partition=hook_id, payload=payload)]
