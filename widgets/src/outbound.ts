@@ -13,6 +13,9 @@ import {
   listNotices,
   sectionHead,
   showProblem,
+  checkedName,
+  NAME_MIN,
+  NAME_MAX,
 } from "./ui";
 
 type OutboundItem = ConnectionItem<
@@ -20,8 +23,6 @@ type OutboundItem = ConnectionItem<
   { token?: string }
 >;
 
-const NAME_MIN = 3;
-const NAME_MAX = 64;
 const HEADER = "X-Matrix-Hookshot-Token";
 
 export class OutboundView {
@@ -175,18 +176,8 @@ export class OutboundView {
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       error.replaceChildren();
-      const value = name.input.value.trim();
-      if (value.length < NAME_MIN || value.length > NAME_MAX) {
-        invalid(
-          error,
-          name.input,
-          "Check the name",
-          `A name must be ${NAME_MIN}–${NAME_MAX} characters long.`,
-          "NAME",
-        );
-        return;
-      }
-      name.input.removeAttribute("aria-invalid");
+      const value = checkedName(error, name.input);
+      if (value === null) return;
       const target = url.input.value.trim();
       if (!/^https?:\/\/[^/\s]+/i.test(target)) {
         invalid(

@@ -160,6 +160,27 @@ export function invalid(
   return false;
 }
 
+/** Connection names (webhooks, outbound hooks): the bridge's length rule. */
+export const NAME_MIN = 3;
+export const NAME_MAX = 64;
+
+/** The trimmed name in `input`, or null after showing why it is refused. */
+export function checkedName(where: HTMLElement, input: HTMLInputElement): string | null {
+  const value = input.value.trim();
+  if (value.length < NAME_MIN || value.length > NAME_MAX) {
+    invalid(
+      where,
+      input,
+      "Check the name",
+      `A name must be ${NAME_MIN}–${NAME_MAX} characters long.`,
+      "NAME",
+    );
+    return null;
+  }
+  input.removeAttribute("aria-invalid");
+  return value;
+}
+
 /**
  * A room's connections of one kind as a list of cards, keyed by connection id. Our own
  * changes (`remember`) win over listings for a while; unchanged cards are kept, so an open

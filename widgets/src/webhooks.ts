@@ -22,6 +22,9 @@ import {
   listNotices,
   sectionHead,
   showProblem,
+  checkedName,
+  NAME_MIN,
+  NAME_MAX,
 } from "./ui";
 
 // hookshot's v2 example (web/components/roomConfig/GenericWebhookConfig.tsx).
@@ -46,8 +49,6 @@ const DOCS = "https://matrix-org.github.io/matrix-hookshot/latest/setup/webhooks
 // docs/templates.md, built next to index.html (see vite.config.ts).
 const TEMPLATE_DOCS = "./templates.html";
 const EXPIRY_WARN_MS = 3 * 24 * 3600e3;
-const NAME_MIN = 3;
-const NAME_MAX = 64;
 
 /** Ours: the built-in formats (hookshot/transform/formats.py FORMATS). */
 export const FORMATS: Record<string, string> = {
@@ -222,18 +223,8 @@ export class WebhooksView {
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       error.replaceChildren();
-      const value = name.input.value.trim();
-      if (value.length < NAME_MIN || value.length > NAME_MAX) {
-        invalid(
-          error,
-          name.input,
-          "Check the name",
-          `A name must be ${NAME_MIN}–${NAME_MAX} characters long.`,
-          "NAME",
-        );
-        return;
-      }
-      name.input.removeAttribute("aria-invalid");
+      const value = checkedName(error, name.input);
+      if (value === null) return;
       const expires = fromLocalInput(expiry.input.value);
       if (!expiry.input.checkValidity() || (this.config.requireExpiryTime && !expires)) {
         invalid(
