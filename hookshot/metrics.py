@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from hookshot.queue.base import FailedJob, Job, NewJob, Queue
+from hookshot.queue.base import Job, NewJob, Queue, QueueWrapper
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +83,11 @@ class Metrics:
         return [Route("/metrics", metrics)]
 
 
-class CountingQueue:
+class CountingQueue(QueueWrapper):
     """A Queue that counts pushes (its own and follow-ups) into `hookshot_queue_event_pushes`."""
 
     def __init__(self, inner: Queue, metrics: Metrics) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self._metrics = metrics
 
     async def push(self, topic: str, jobs: Sequence[NewJob]) -> list[bool]:
@@ -95,28 +95,10 @@ class CountingQueue:
         self._metrics.queue_pushes.labels(topic).inc(sum(fresh))
         return fresh
 
-    async def take(self, topic: str, limit: int, timeout: float | None = None) -> list[Job]:
-        return await self.inner.take(topic, limit, timeout)
-
     async def ack(self, job: Job, follow_ups: Mapping[str, Sequence[NewJob]] | None = None) -> None:
         await self.inner.ack(job, follow_ups)
         for topic, jobs in (follow_ups or {}).items():
             self._metrics.queue_pushes.labels(topic).inc(len(jobs))
-
-    async def retry(self, job: Job, delay: float, error: str) -> None:
-        await self.inner.retry(job, delay, error)
-
-    async def fail(self, job: Job, error: str) -> None:
-        await self.inner.fail(job, error)
-
-    async def failed(self, topic: str, limit: int = 100) -> list[FailedJob]:
-        return await self.inner.failed(topic, limit)
-
-    async def depth(self, topic: str) -> int:
-        return await self.inner.depth(topic)
-
-    async def close(self) -> None:
-        await self.inner.close()
 
 
 async def refresh_gauges(

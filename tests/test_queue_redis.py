@@ -273,7 +273,6 @@ _CHILD = """
 import asyncio, sys
 from hookshot.queue import NewJob
 from hookshot.queue.redis import RedisQueue
-from hookshot.queue.settling import SettlingQueue
 
 async def main(url, prefix, consumer, lease):
     queue = await RedisQueue.open(url, prefix=prefix, consumer=consumer, lease=float(lease))

@@ -125,3 +125,34 @@ class SeenStore(Protocol):
     async def add_new(self, keys: Sequence[str], ttl: float) -> list[bool]:
         """Remember `keys` for `ttl` seconds; True for each key that was not already there."""
         ...
+
+
+class QueueWrapper:
+    """A Queue that hands every call to `inner`; wrappers override only what they change."""
+
+    def __init__(self, inner: Queue) -> None:
+        self.inner = inner
+
+    async def push(self, topic: str, jobs: Sequence[NewJob]) -> list[bool]:
+        return await self.inner.push(topic, jobs)
+
+    async def take(self, topic: str, limit: int, timeout: float | None = None) -> list[Job]:
+        return await self.inner.take(topic, limit, timeout)
+
+    async def ack(self, job: Job, follow_ups: Mapping[str, Sequence[NewJob]] | None = None) -> None:
+        await self.inner.ack(job, follow_ups)
+
+    async def retry(self, job: Job, delay: float, error: str) -> None:
+        await self.inner.retry(job, delay, error)
+
+    async def fail(self, job: Job, error: str) -> None:
+        await self.inner.fail(job, error)
+
+    async def failed(self, topic: str, limit: int = 100) -> list[FailedJob]:
+        return await self.inner.failed(topic, limit)
+
+    async def depth(self, topic: str) -> int:
+        return await self.inner.depth(topic)
+
+    async def close(self) -> None:
+        await self.inner.close()

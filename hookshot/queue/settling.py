@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 
-from hookshot.queue.base import FailedJob, Job, NewJob, NotInFlight, Queue, QueueClosed
+from hookshot.queue.base import Job, NewJob, NotInFlight, QueueClosed, QueueWrapper
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +40,7 @@ async def settle(action: Callable[[], Awaitable[None]], what: str) -> None:
             delay = min(5.0, delay * 2)
 
 
-class SettlingQueue:
-    def __init__(self, inner: Queue) -> None:
-        self.inner = inner
-
-    async def push(self, topic: str, jobs: Sequence[NewJob]) -> list[bool]:
-        return await self.inner.push(topic, jobs)
-
-    async def take(self, topic: str, limit: int, timeout: float | None = None) -> list[Job]:
-        return await self.inner.take(topic, limit, timeout)
-
+class SettlingQueue(QueueWrapper):
     async def ack(self, job: Job, follow_ups: Mapping[str, Sequence[NewJob]] | None = None) -> None:
         await settle(partial(self.inner.ack, job, follow_ups), f"ack {job.id}")
 
@@ -58,12 +49,3 @@ class SettlingQueue:
 
     async def fail(self, job: Job, error: str) -> None:
         await settle(partial(self.inner.fail, job, error), f"fail {job.id}")
-
-    async def failed(self, topic: str, limit: int = 100) -> list[FailedJob]:
-        return await self.inner.failed(topic, limit)
-
-    async def depth(self, topic: str) -> int:
-        return await self.inner.depth(topic)
-
-    async def close(self) -> None:
-        await self.inner.close()
