@@ -22,13 +22,14 @@ from redis.asyncio.client import Pipeline
 
 from hookshot import wire
 from hookshot.delivery_log import Delivery
-from hookshot.redis_buffer import Write, WriteBuffer
+from hookshot.redis_buffer import WriteBuffer
+from hookshot.webhooks.generic import JOB_PREFIX
 
 log = logging.getLogger(__name__)
 
 RETENTION = 7 * 24 * 3600
-# Only an entry that exists is settled: a settle for a GitHub/GitLab job (no entry) or for an
-# entry trimmed away must not create a stray hash.
+# Only an entry that exists is settled: a settle for an entry trimmed away must not create a
+# stray hash.
 _SETTLE = (
     "if redis.call('exists', KEYS[1]) == 1 then redis.call('hset', KEYS[1], 'result', ARGV[1]) end"
 )
@@ -50,9 +51,6 @@ class RedisDeliveryLog:
     def _notes_key(self, entry_id: str) -> str:
         return f"{self._base}:n:{entry_id}"
 
-    def _post(self, write: Write) -> None:
-        self._writes.post(write)
-
     def record(
         self, hook_id: str, method: str, status: int, size: int, result: str, job_id: str | None
     ) -> None:
@@ -73,7 +71,7 @@ class RedisDeliveryLog:
             pipe.ltrim(hook_key, 0, self._per_hook - 1)
             pipe.expire(hook_key, RETENTION)
 
-        self._post(write)
+        self._writes.post(write)
 
     def note(self, job_id: str, text: str) -> None:
         key = self._notes_key(job_id)
@@ -82,15 +80,17 @@ class RedisDeliveryLog:
             pipe.rpush(key, text)
             pipe.expire(key, RETENTION)
 
-        self._post(write)
+        self._writes.post(write)
 
     def settle(self, job_id: str, result: str) -> None:
+        if not job_id.startswith(JOB_PREFIX):
+            return  # GitHub/GitLab jobs and bot notices have no entry: no write per message
         key = self._entry_key(job_id)
 
         def write(pipe: Pipeline) -> None:
             pipe.eval(_SETTLE, 1, key, result)
 
-        self._post(write)
+        self._writes.post(write)
 
     async def entries(self, hook_id: str) -> list[Delivery]:
         ids = cast("list[str]", await self._redis.lrange(self._hook_key(hook_id), 0, -1))

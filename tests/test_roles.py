@@ -243,15 +243,16 @@ async def test_the_delivery_log_is_shared_through_redis(redis: tuple[Redis, str]
     try:
         intake.record("h", "POST", 401, 10, "refused: Missing or invalid secret", None)
         for n in range(3):
-            intake.record("h", "POST", 202, 20 + n, "queued", f"job{n}")
+            intake.record("h", "POST", 202, 20 + n, "queued", f"generic:job{n}")
 
         async def recorded() -> bool:
             return len(await sender.entries("h")) == 3
 
         await _until(recorded)
         sender.settle("github:1", "sent $x")  # no entry: creates nothing
-        sender.note("job2", "transformation failed: boom")
-        sender.settle("job2", "sent $e")
+        sender.settle("generic:gone", "sent $y")  # trimmed or never recorded: nothing either
+        sender.note("generic:job2", "transformation failed: boom")
+        sender.settle("generic:job2", "sent $e")
 
         async def settled() -> bool:
             return (await sender.entries("h"))[-1].result == "sent $e"
@@ -264,6 +265,7 @@ async def test_the_delivery_log_is_shared_through_redis(redis: tuple[Redis, str]
             (202, 22, "sent $e", ["transformation failed: boom"]),
         ]  # oldest first, trimmed to 3
         assert not await client.exists(f"{prefix}deliveries:e:github:1")
+        assert not await client.exists(f"{prefix}deliveries:e:generic:gone")
     finally:
         intake.stop()
         sender.stop()

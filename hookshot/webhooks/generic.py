@@ -28,6 +28,9 @@ from hookshot.webhooks.verify import hook_secret_valid
 
 log = logging.getLogger(__name__)
 
+# Ids of the jobs this intake queues (the delivery log has entries only for these).
+JOB_PREFIX = "generic:"
+
 
 @dataclass(frozen=True)
 class GenericIntakeSettings:
@@ -116,7 +119,7 @@ class GenericWebhookIntake:
 
         # A sender's retry with the same Idempotency-Key is the same delivery.
         key = request.headers.get("idempotency-key")
-        job_id = f"generic:{hook_id}:{key}" if key else f"generic:{uuid.uuid4()}"
+        job_id = f"{JOB_PREFIX}{hook_id}:{key}" if key else f"{JOB_PREFIX}{uuid.uuid4()}"
         wait = hook.wait_for_complete
         if wait is None:
             wait = self._settings.wait_for_complete
