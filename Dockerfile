@@ -11,14 +11,18 @@ COPY widgets/ ./
 # vite writes to ../hookshot/widget_static (see widgets/vite.config.ts)
 RUN mkdir -p /src/hookshot && npm run build
 
-# --- 2: the Python package in a venv ------------------------------------------------------
+# --- 2: the Python package in a venv, every dependency at its uv.lock version ---------------
 FROM python:3.11-slim-bookworm AS build
-ENV PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
-RUN python -m venv /opt/hookshot
-COPY pyproject.toml README.md /src/
+ENV PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1 UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/opt/hookshot UV_COMPILE_BYTECODE=1
+# The same uv as the Makefile's UV_VERSION.
+RUN pip install uv==0.13.9
+WORKDIR /src
+COPY pyproject.toml uv.lock README.md /src/
 COPY hookshot/ /src/hookshot/
 COPY --from=widget /src/hookshot/widget_static/ /src/hookshot/widget_static/
-RUN /opt/hookshot/bin/pip install /src
+# --locked fails the build if uv.lock is stale; no dev extra, the package itself not editable.
+RUN uv sync --locked --no-editable --python /usr/local/bin/python
 
 # --- 3: the runtime ---------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm

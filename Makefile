@@ -1,17 +1,39 @@
 # Two commands: `make demo` runs the bridge with a local homeserver; `make test` runs every test.
+# Python dependencies come from uv.lock (`make lock` refreshes it on purpose); the widget's
+# from widgets/package-lock.json.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
+# uv itself is pinned here and installed into a venv of its own (.uv/), so installs are the
+# same on every machine; uv is also a locked dev dependency (the test harness uses it).
+UV_VERSION := 0.13.9
+UV_HOME := .uv
+UV := $(UV_HOME)/bin/uv
+# Never download an interpreter: use the machine's Python (>= 3.11).
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test lint unit e2e clean widget widget-check
+.PHONY: install demo test lint clean widget widget-check lock
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade uv
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev]'
+$(UV):
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/pip install --quiet uv==$(UV_VERSION)
+
+# --locked: fail loudly if uv.lock does not match pyproject.toml (run `make lock`).
+$(VENV)/.installed: pyproject.toml uv.lock $(UV)
+	$(UV) sync --quiet --locked --extra dev --python $(PYTHON)
 	touch $@
+
+# Refresh every pinned version to the newest the floors in pyproject.toml allow, and the test
+# homeserver's packages (its version is SYNAPSE_VERSION in hookshot/devhomeserver.py).
+SYNAPSE_VERSION = $(shell sed -n 's/^SYNAPSE_VERSION: Final = "\(.*\)"/\1/p' hookshot/devhomeserver.py)
+lock: $(UV)
+	$(UV) lock --upgrade --python $(PYTHON)
+	echo "matrix-synapse==$(SYNAPSE_VERSION)" | $(UV) pip compile - --quiet --upgrade --universal \
+	  --python-version 3.11 --no-annotate --custom-compile-command "make lock" \
+	  -o hookshot/synapse-requirements.txt
 
 demo: install
 	$(PY) -m hookshot demo
@@ -35,4 +57,4 @@ widget-check: widget
 	  echo "hookshot/widget_static is stale: run 'make widget' and commit it"; exit 1; fi
 
 clean:
-	rm -rf $(VENV) demo-data test-artifacts .mypy_cache .ruff_cache .pytest_cache widgets/node_modules
+	rm -rf $(VENV) $(UV_HOME) demo-data test-artifacts .mypy_cache .ruff_cache .pytest_cache widgets/node_modules

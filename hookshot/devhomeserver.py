@@ -31,6 +31,9 @@ import yaml
 from hookshot.errors import HookshotError
 
 SYNAPSE_VERSION: Final = "1.163.2"
+# Every package of that Synapse pinned (`make lock` rewrites it), so a test homeserver
+# installed next year is the one installed today.
+SYNAPSE_REQUIREMENTS: Final = Path(__file__).with_name("synapse-requirements.txt")
 SERVER_NAME: Final = "localhost"
 CACHE_ENV: Final = "HOOKSHOT_SYNAPSE_CACHE"
 
@@ -122,31 +125,40 @@ def ensure_synapse(version: str = SYNAPSE_VERSION, cache_dir: Path | None = None
     else `~/.cache/hookshot-test`.
     """
     root = cache_dir or Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache/hookshot-test")
-    venv = root / f"synapse-{version}"
+    requirements = _requirements(version)
+    # The venv is named after the pinned set, so a changed lock gets a venv of its own.
+    digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
+    name = f"synapse-{version}-{digest}"
+    venv = root / name
     python = venv / "bin" / "python"
     marker = venv / _MARKER
-    if marker.is_file() and marker.read_text().strip() == version and python.exists():
+    if marker.is_file() and marker.read_text().strip() == digest and python.exists():
         return python
     root.mkdir(parents=True, exist_ok=True)
-    with _file_lock(root / f"synapse-{version}.lock"):
+    with _file_lock(root / f"{name}.lock"):
         # Another process may have finished the install while we waited for the lock.
-        if marker.is_file() and marker.read_text().strip() == version and python.exists():
+        if marker.is_file() and marker.read_text().strip() == digest and python.exists():
             return python
-        # A complete venv made by someone else (or by an older run) only lacks the marker.
+        _install(venv, python, requirements, root / f"{name}.install.log")
         if not _synapse_works(python, version):
-            _install(venv, python, version, root / f"synapse-{version}.install.log")
-            if not _synapse_works(python, version):
-                raise HomeserverError(f"matrix-synapse=={version} installed in {venv} but fails")
-        marker.write_text(version + "\n")
+            raise HomeserverError(f"matrix-synapse=={version} installed in {venv} but fails")
+        marker.write_text(digest + "\n")
     return python
 
 
-def _install(venv: Path, python: Path, version: str, log_path: Path) -> None:
-    """Create the venv afresh and install Synapse into it."""
+def _requirements(version: str) -> list[str]:
+    """The pinned packages for `version`: the lock file's for ours, else Synapse alone."""
+    if version != SYNAPSE_VERSION:
+        return [f"matrix-synapse=={version}"]
+    lines = SYNAPSE_REQUIREMENTS.read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _install(venv: Path, python: Path, requirements: list[str], log_path: Path) -> None:
+    """Create the venv afresh and install the pinned Synapse into it."""
     # Installers trust their metadata and won't notice files missing after an interruption.
     shutil.rmtree(venv, ignore_errors=True)
     uv = _find_uv()
-    requirement = f"matrix-synapse=={version}"
     with log_path.open("a") as log:
         create = [sys.executable, "-m", "venv", str(venv)]
         if uv is not None:
@@ -157,7 +169,7 @@ def _install(venv: Path, python: Path, version: str, log_path: Path) -> None:
             install = [uv, "pip", "install", "--python", str(python), "--compile-bytecode"]
         else:
             install = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
-        _run_logged([*install, requirement], log, f"installing {requirement}", log_path)
+        _run_logged([*install, *requirements], log, "installing Synapse", log_path)
 
 
 def free_port() -> int:

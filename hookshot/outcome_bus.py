@@ -148,7 +148,7 @@ class OutcomeBus:
                 await asyncio.sleep(min(RECONNECT_CAP, 0.1 * 2**attempt))
             finally:
                 with contextlib.suppress(RedisError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
 
     def _receive(
         self,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import re
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from hookshot.devclient import MatrixUser
 from hookshot.devhomeserver import (
+    SYNAPSE_REQUIREMENTS,
     HomeserverError,
     LocalSynapse,
     ensure_synapse,
@@ -39,13 +41,35 @@ async def bob(synapse: LocalSynapse) -> AsyncIterator[MatrixUser]:
     await user.aclose()
 
 
-def test_ensure_synapse_is_cached() -> None:
-    started = time.monotonic()
+def test_ensure_synapse_is_cached_and_locked() -> None:
     python = ensure_synapse()
-    assert python.exists()
+    marker = python.parent.parent / ".hookshot-installed"
+    installed_at = marker.stat().st_mtime_ns
+    # A marked venv is returned as it is, not installed again.
     assert ensure_synapse() == python
-    # A marked venv is returned without running anything.
-    assert time.monotonic() - started < 5
+    assert marker.stat().st_mtime_ns == installed_at
+    # Every package in the venv is the version the lock file pins, and nothing is missing.
+    listing = subprocess.run(
+        [str(python), "-c", _LIST_DISTRIBUTIONS], capture_output=True, text=True, check=True
+    ).stdout
+    installed = {_normal(n): v for n, v in (line.split("==") for line in listing.split())}
+    pinned = {}
+    for line in SYNAPSE_REQUIREMENTS.read_text().splitlines():
+        requirement = line.split(";")[0].strip()
+        if requirement and not requirement.startswith("#"):
+            name, version = requirement.split("==")
+            pinned[_normal(name)] = version
+    assert {name: installed.get(name) for name in pinned} == pinned
+
+
+_LIST_DISTRIBUTIONS = (
+    "import importlib.metadata as m\n"
+    "for d in m.distributions(): print(d.metadata['Name'] + '==' + d.version)"
+)
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 async def test_invite_join_and_read_back(alice: MatrixUser, bob: MatrixUser) -> None:

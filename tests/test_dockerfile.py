@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -64,3 +65,54 @@ def test_compose_file_parses() -> None:
         [sys.executable, "-m", "hookshot", "run", "--help"], capture_output=True, text=True
     )
     assert "--role" in out.stdout and "webhooks" in out.stdout
+
+
+def test_image_installs_the_locked_versions(tmp_path: Path) -> None:
+    """The image's install step, run here: the locked set, the package not editable."""
+    text = (ROOT / "Dockerfile").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    pinned = re.search(r"^UV_VERSION := (\S+)$", makefile, re.MULTILINE)
+    assert pinned is not None
+    assert f"pip install uv=={pinned.group(1)}" in text
+    assert "uv sync --locked --no-editable" in text
+    uv = Path(sys.executable).parent / "uv"
+    env = {
+        **os.environ,
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_PROJECT_ENVIRONMENT": str(tmp_path / "image"),
+    }
+    env.pop("VIRTUAL_ENV", None)
+    base_python = str(Path(sys.base_prefix) / "bin" / "python3")
+    subprocess.run(
+        [str(uv), "sync", "--quiet", "--locked", "--no-editable", "--python", base_python],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    python = tmp_path / "image" / "bin" / "python"
+    found = subprocess.run(
+        [str(python), "-c", "import hookshot, pytest"],
+        cwd=tmp_path,  # not the checkout, which would shadow the installed package
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # The runtime has the package from site-packages and none of the dev tools.
+    assert "No module named 'pytest'" in found.stderr
+    where = subprocess.run(
+        [str(python), "-c", _WHERE],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert where.split() == ["site-packages", "True"]
+
+
+# Where the package was imported from, and whether its data files (`make demo`'s pinned
+# homeserver) came with it.
+_WHERE = (
+    "import hookshot, hookshot.devhomeserver as d\n"
+    "print('site-packages' if 'site-packages' in hookshot.__file__ else hookshot.__file__)\n"
+    "print(d.SYNAPSE_REQUIREMENTS.is_file())"
+)
