@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookshot.bridge import Bridge
-from hookshot.http import unavailable
+from hookshot.http import stopping, unavailable
 from hookshot.matrix.appservice import AppserviceApi
 from hookshot.metrics import Metrics
 from hookshot.queue.base import QueueError
@@ -166,8 +166,27 @@ def create_site_app(bridge: Bridge, site: Site) -> ASGIApp:
         handlers[RedisError] = _queue_down
     app = Starlette(routes=routes, exception_handlers=handlers)
     if any(resource == "webhooks" for _, resource in site.mounts):
-        return CountRequests(app, bridge.metrics)
+        return CountRequests(RefuseWhileStopping(app, bridge), bridge.metrics)
     return app
+
+
+class RefuseWhileStopping:
+    """Once a stop began, webhooks get 503 + Retry-After (the listener closes a moment
+    later): a 2xx now would promise a delivery the stopping workers no longer take."""
+
+    def __init__(self, app: ASGIApp, bridge: Bridge) -> None:
+        self.app = app
+        self._bridge = bridge
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self._bridge.stopping
+            and scope["type"] == "http"
+            and scope["path"] not in ("/live", "/ready", "/metrics")
+        ):
+            await stopping()(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class CountRequests:

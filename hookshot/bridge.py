@@ -8,6 +8,7 @@ the parts exposed here.
 from __future__ import annotations
 
 import asyncio
+import enum
 import functools
 import logging
 import os
@@ -45,6 +46,7 @@ from hookshot.permissions import check_any_service, check_permission
 from hookshot.provisioning import Provisioner, WebhookSettings
 from hookshot.queue.base import Job, Queue
 from hookshot.queue.settling import SettlingQueue
+from hookshot.queue.stopping import StoppingQueue
 from hookshot.registration import Registration
 from hookshot.roles import PLANS, Role
 from hookshot.room_state import RoomStateSync
@@ -70,6 +72,15 @@ MATRIX_EVENT_ATTEMPTS = 5
 ROOM_LOAD_CONCURRENCY = 8
 
 
+class Stage(enum.Enum):
+    """How a worker stops, in the order `Bridge.stop` handles them."""
+
+    IDLE = "idle"  # holds no job (its work is redone at start): cancelled at once
+    WORK = "work"  # takes jobs: finishes those it holds, within the grace
+    LISTEN = "listen"  # waits for news/renews a lock while the workers drain: then cancelled
+    FLUSH = "flush"  # writes what the others reported (logs, pub/sub): drained last
+
+
 class Bridge:
     """Everything but HTTP: start() brings it up, stop() takes it down in reverse."""
 
@@ -89,7 +100,8 @@ class Bridge:
         self.shared = shared
         self.registration = registration
         self.metrics = Metrics()
-        self.queue: Queue = CountingQueue(SettlingQueue(queue), self.metrics)
+        self._takes = StoppingQueue(CountingQueue(SettlingQueue(queue), self.metrics))
+        self.queue: Queue = self._takes
         queue = self.queue
         self.domain = config.bridge.domain
         self.bot_user_id = f"@{registration.sender_localpart}:{self.domain}"
@@ -266,8 +278,10 @@ class Bridge:
             queue, self.store, self.outbound_client, download=self.client.download
         )
         self._user_patterns = [re.compile(ns.regex) for ns in registration.namespaces.users]
-        self._tasks: list[asyncio.Task[None]] = []
-        self._news_tasks: list[asyncio.Task[None]] = []
+        # Worker tasks by how they stop (see `_spawn` and `stop`).
+        self._stages: dict[Stage, list[asyncio.Task[None]]] = {stage: [] for stage in Stage}
+        # Set by the runner on the first signal, before the listeners close.
+        self.stopping = False
         self._homeserver_seen: tuple[float, bool] = (0.0, False)
         self._refused = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -340,16 +354,17 @@ class Bridge:
         """Start what this process's role runs (see `roles.py`), then report ready."""
         plan = self.plan
         if self._redis_log is not None:
-            self._spawn(self._redis_log.run, "delivery-log", news=True)
+            self._spawn(self._redis_log.run, "delivery-log", Stage.FLUSH)
         if self.bus is not None:
-            self._spawn(self.bus.run_publisher, "news-publisher", news=True)
+            self._spawn(self.bus.run_publisher, "news-publisher", Stage.FLUSH)
             waiting = self.completions if plan.intake else None
             threads = self.router.threads.on_sent if plan.room_state else None
             subscribe = functools.partial(self.bus.run_subscriber, waiting, threads)
-            self._spawn(subscribe, "news-subscriber", news=True)
+            self._spawn(subscribe, "news-subscriber", Stage.LISTEN)
         if self.lock is not None:
             await self.lock.acquire()  # a second bridge stands by here
-            self._spawn(functools.partial(self.lock.keep, self._fail), "bridge-lock", news=True)
+            keep = functools.partial(self.lock.keep, self._fail)
+            self._spawn(keep, "bridge-lock", Stage.LISTEN)
         if plan.homeserver:
             await self._wait_for_homeserver(homeserver_timeout)
         if plan.room_state:
@@ -432,8 +447,8 @@ class Bridge:
         if generic is not None and generic.outbound:
             self._spawn(self.outbound.run, "outbound-hooks")
         if generic is not None and generic.send_expiry_notice:
-            self._spawn(self.expiry.run, "expiry-notices")
-        self._spawn(self._ping_when_queue_back, "appservice-replay")
+            self._spawn(self.expiry.run, "expiry-notices", Stage.IDLE)
+        self._spawn(self._ping_when_queue_back, "appservice-replay", Stage.IDLE)
 
     def _apply_static_connections(self) -> None:
         """`connections:` from the config: read-only generic hooks whose hookId is the
@@ -453,11 +468,10 @@ class Bridge:
             self.store.apply(key, hook)
 
     def _spawn(
-        self, start: Callable[[], Awaitable[None]], name: str, *, news: bool = False
+        self, start: Callable[[], Awaitable[None]], name: str, stage: Stage = Stage.WORK
     ) -> None:
         """Run a worker, restarting it if it crashes (a Redis restart, a bug): a dead worker
-        would leave the process up but doing nothing. `news` ones (logs, pub/sub) stop after
-        the others, so what the last sends report still goes out."""
+        would leave the process up but doing nothing. `stage` says how it stops."""
 
         async def supervised() -> None:
             delay = 0.5
@@ -475,7 +489,7 @@ class Bridge:
                 delay = min(10.0, delay * 2)
 
         task = asyncio.create_task(supervised(), name=name)
-        (self._news_tasks if news else self._tasks).append(task)
+        self._stages[stage].append(task)
 
     async def _guard(self, coro: Awaitable[Any]) -> None:
         try:
@@ -484,22 +498,33 @@ class Bridge:
             log.warning("startup step failed: %s", err)
 
     async def stop(self, timeout: float = 10.0) -> None:
-        """Stop taking work, let in-flight work finish (up to `timeout`), close the client."""
+        """Stop taking work, let in-flight work finish (up to `timeout`: what is still running
+        then is cancelled and its jobs stay queued for the next start), close the clients."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         self.ready = False
+        self.stopping = True
         self._stopping.set()
+        self._takes.stop_taking()
         self.router.stop()
         self.sender.stop()
         self.expiry.stop()
         self.outbound.stop()
         if self.publisher is not None:
             self.publisher.stop()
-        await _finish(self._tasks, timeout)
+        await _finish(self._stages[Stage.IDLE], 0.0)
+        if not await _finish(self._stages[Stage.WORK], timeout):
+            log.warning(
+                "shutdown grace (%.0fs) ended with work in flight; its jobs stay queued",
+                timeout,
+            )
         for part in (self.bus, self._redis_log):
             if part is not None:
                 part.stop()
         if self.lock is not None:
             await self.lock.release()
-        await _finish(self._news_tasks, 2.0)
+        await _finish(self._stages[Stage.LISTEN], 0.0)
+        await _finish(self._stages[Stage.FLUSH], max(1.0, deadline - loop.time()))
         if self.github_app is not None:
             self.github_app.close()
         await self.outbound_client.aclose()
@@ -588,11 +613,14 @@ class Bridge:
         await self.queue.ack(job)
 
 
-async def _finish(tasks: list[asyncio.Task[None]], timeout: float) -> None:
-    """Wait up to `timeout` for `tasks`, then cancel what is left."""
+async def _finish(tasks: list[asyncio.Task[None]], timeout: float) -> bool:
+    """Wait up to `timeout` for `tasks`, then cancel what is left; False if any was."""
     if not tasks:
-        return
-    _done, pending = await asyncio.wait(tasks, timeout=timeout)
+        return True
+    pending: set[asyncio.Task[None]] = {t for t in tasks if not t.done()}
+    if pending and timeout > 0:
+        _done, pending = await asyncio.wait(pending, timeout=timeout)
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
+    return not pending

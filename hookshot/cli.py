@@ -81,7 +81,11 @@ def _run(config_path: str, registration_path: str, role: Role) -> int:
     config = load_config(config_path)
     registration = load_registration(registration_path)
     check_role(role, config)
-    setup_logging(config.logging.level, json_lines=config.logging.json)
+    setup_logging(
+        config.logging.level,
+        json_lines=config.logging.json,
+        access_log=config.logging.access_log,
+    )
     import logging
 
     log = logging.getLogger("hookshot")

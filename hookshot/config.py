@@ -65,6 +65,8 @@ REMOVED_SECTIONS: Final[dict[str, str]] = {
 DEFAULT_BIND_ADDRESS: Final = "127.0.0.1"
 DEFAULT_PASS_FILE: Final = "./passkey.pem"
 DEFAULT_STORAGE_PATH: Final = "./data/hookshot.db"
+# Seconds SIGTERM waits for in-flight requests and sends (`shutdown.graceSeconds`).
+DEFAULT_SHUTDOWN_GRACE: Final = 10.0
 DEFAULT_PAYLOAD_SIZE_LIMIT: Final = "1mb"
 LOG_LEVELS: Final[tuple[str, ...]] = ("error", "warn", "info", "debug", "trace")
 
@@ -127,6 +129,8 @@ class LoggingConfig:
     colorize: bool | None = None
     # Hookshot's fecha tokens (e.g. `HH:mm:ss:SSS`); kept for the log formatter to translate.
     timestamp_format: str | None = None
+    # Ours: one line per HTTP request (uvicorn's access log); off, as hookshot logs none.
+    access_log: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +260,14 @@ class StorageConfig:
     path: str = DEFAULT_STORAGE_PATH
 
 
+@dataclass(frozen=True, slots=True)
+class ShutdownConfig:
+    """`shutdown` (ours): how long SIGTERM/SIGINT waits for requests and sends in flight;
+    what is still running then stays queued for the next start."""
+
+    grace_seconds: float = DEFAULT_SHUTDOWN_GRACE
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole validated config. Build it with `parse_config` or `load_config`."""
@@ -275,6 +287,7 @@ class Config:
     queue: QueueConfig | None = None
     cache: CacheConfig | None = None
     storage: StorageConfig = field(default_factory=StorageConfig)
+    shutdown: ShutdownConfig = field(default_factory=ShutdownConfig)
     # Raw hookshot sections we accept but do not act on yet, by top-level key.
     unsupported: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     warnings: tuple[str, ...] = ()
@@ -517,11 +530,22 @@ def _parse_logging(root: _Reader) -> LoggingConfig:
         sec.problem("level", f"must be one of {', '.join(LOG_LEVELS)}")
         level = "info"
     colorize = sec.flag("colorize", True) if sec.raw.get("colorize") is not None else None
+    json_lines = sec.flag("json", False)
+    # `format: json|text` is accepted too (ours); when both are given they must agree.
+    form = sec.text("format")
+    if form is not None:
+        if form.lower() not in ("json", "text"):
+            sec.problem("format", "must be json or text")
+        elif sec.raw.get("json") is not None and json_lines != (form.lower() == "json"):
+            sec.problem("format", f"says {form} but logging.json says {json_lines}")
+        else:
+            json_lines = form.lower() == "json"
     config = LoggingConfig(
         level=level,
-        json=sec.flag("json", False),
+        json=json_lines,
         colorize=colorize,
         timestamp_format=sec.text("timestampFormat"),
+        access_log=sec.flag("accessLog", False),
     )
     sec.warn_unknown()
     return config
@@ -986,6 +1010,20 @@ def _parse_storage(root: _Reader) -> StorageConfig:
     return StorageConfig(path=path)
 
 
+def _parse_shutdown(root: _Reader) -> ShutdownConfig:
+    sec = root.section("shutdown")
+    if sec is None:
+        return ShutdownConfig()
+    grace = sec.get("graceSeconds")
+    if grace is None:
+        grace = DEFAULT_SHUTDOWN_GRACE
+    elif isinstance(grace, bool) or not isinstance(grace, int | float) or not 0 <= grace <= 3600:
+        sec.problem("graceSeconds", "must be a number of seconds from 0 to 3600")
+        grace = DEFAULT_SHUTDOWN_GRACE
+    sec.warn_unknown()
+    return ShutdownConfig(grace_seconds=float(grace))
+
+
 def _enabled_services(
     generic: GenericConfig | None,
     unsupported: Mapping[str, object],
@@ -1030,6 +1068,7 @@ _OURS: Final = frozenset(
         "cache",
         "webhook",
         "storage",
+        "shutdown",
         "github",
         "gitlab",
         "widgets",
@@ -1069,6 +1108,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     connections = _parse_connections(root)
     queue, cache = _parse_queue_and_cache(root, env or {})
     storage = _parse_storage(root)
+    shutdown = _parse_shutdown(root)
 
     unsupported: dict[str, object] = {}
     for name, value in raw.items():
@@ -1117,6 +1157,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
         queue=queue,
         cache=cache,
         storage=storage,
+        shutdown=shutdown,
         unsupported=MappingProxyType(unsupported),
         warnings=tuple(sink.warnings),
     )

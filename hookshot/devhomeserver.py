@@ -229,6 +229,11 @@ class LocalSynapse:
         return self._shared_secret
 
     @property
+    def pid(self) -> int | None:
+        """The Synapse process id while it runs (tests pause it with SIGSTOP)."""
+        return self._process.pid if self.running and self._process is not None else None
+
+    @property
     def running(self) -> bool:
         """Whether the Synapse process is alive."""
         return self._process is not None and self._process.poll() is None

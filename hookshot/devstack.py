@@ -212,6 +212,18 @@ class BridgeProcess:
             time.sleep(0.1)
         raise HomeserverError(f"bridge not ready after {timeout}s:\n{self.tail()}")
 
+    def send_signal(self, sig: int) -> None:
+        """Signal the running process (it stays ours: `wait` or `stop` it afterwards)."""
+        assert self._proc is not None, "not started"
+        self._proc.send_signal(sig)
+
+    def wait(self, timeout: float) -> int:
+        """Its exit code once it exits; raises subprocess.TimeoutExpired after `timeout`."""
+        assert self._proc is not None, "not started"
+        code = self._proc.wait(timeout)
+        self._proc = None
+        return code
+
     def stop(self, timeout: float = 20.0) -> int | None:
         """SIGTERM (graceful), then SIGKILL if it does not exit in time."""
         return self._end(signal.SIGTERM, timeout)

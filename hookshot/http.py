@@ -39,6 +39,15 @@ def starting() -> JSONResponse:
     )
 
 
+def stopping() -> JSONResponse:
+    """503 while the process stops: another process (or this one, restarted) takes it."""
+    return JSONResponse(
+        {"ok": False, "error": "The bridge is stopping; try again shortly"},
+        status_code=503,
+        headers={"Retry-After": "5", "Connection": "close"},
+    )
+
+
 def unavailable(reason: str) -> JSONResponse:
     """503 when what makes a 2xx true (the queue) cannot be reached: the sender retries."""
     return JSONResponse(

@@ -34,7 +34,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup_logging(level: str = "info", *, json_lines: bool = False) -> None:
+def setup_logging(
+    level: str = "info", *, json_lines: bool = False, access_log: bool = False
+) -> None:
     """Configure the root logger once for the process."""
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
@@ -44,6 +46,12 @@ def setup_logging(level: str = "info", *, json_lines: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS.get(level.lower(), logging.INFO))
-    # Request lines from uvicorn and httpx drown the bridge's own story at info level.
-    for noisy in ("httpx", "httpcore", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # Request lines from uvicorn and httpx drown the bridge's own story at info level, and
+    # each of our uvicorn servers (one per listener) would repeat the same startup and
+    # shutdown lines: the runner logs one line per listener instead.
+    noisy = ["httpx", "httpcore", "uvicorn.error"]
+    if not access_log:
+        noisy.append("uvicorn.access")
+    for name in noisy:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("uvicorn.access").disabled = not access_log

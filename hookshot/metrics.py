@@ -64,6 +64,12 @@ class Metrics:
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
             registry=r,
         )
+        self.queue_in_flight = Gauge(
+            "hookshot_queue_in_flight",
+            "Jobs this process has taken and not yet settled, by topic",
+            ["topic"],
+            registry=r,
+        )
         self.send_retries = Counter(
             "hookshot_send_retries", "Sends retried, by reason", ["reason"], registry=r
         )
@@ -84,7 +90,8 @@ class Metrics:
 
 
 class CountingQueue(QueueWrapper):
-    """A Queue that counts pushes (its own and follow-ups) into `hookshot_queue_event_pushes`."""
+    """A Queue that counts pushes (its own and follow-ups) into `hookshot_queue_event_pushes`
+    and the jobs it holds into `hookshot_queue_in_flight`."""
 
     def __init__(self, inner: Queue, metrics: Metrics) -> None:
         super().__init__(inner)
@@ -95,10 +102,31 @@ class CountingQueue(QueueWrapper):
         self._metrics.queue_pushes.labels(topic).inc(sum(fresh))
         return fresh
 
+    async def take(self, topic: str, limit: int, timeout: float | None = None) -> list[Job]:
+        jobs = await self.inner.take(topic, limit, timeout)
+        if jobs:
+            self._metrics.queue_in_flight.labels(topic).inc(len(jobs))
+        return jobs
+
     async def ack(self, job: Job, follow_ups: Mapping[str, Sequence[NewJob]] | None = None) -> None:
-        await self.inner.ack(job, follow_ups)
+        try:
+            await self.inner.ack(job, follow_ups)
+        finally:
+            self._metrics.queue_in_flight.labels(job.topic).dec()
         for topic, jobs in (follow_ups or {}).items():
             self._metrics.queue_pushes.labels(topic).inc(len(jobs))
+
+    async def retry(self, job: Job, delay: float, error: str) -> None:
+        try:
+            await self.inner.retry(job, delay, error)
+        finally:
+            self._metrics.queue_in_flight.labels(job.topic).dec()
+
+    async def fail(self, job: Job, error: str) -> None:
+        try:
+            await self.inner.fail(job, error)
+        finally:
+            self._metrics.queue_in_flight.labels(job.topic).dec()
 
 
 async def refresh_gauges(

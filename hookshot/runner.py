@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +48,13 @@ async def open_queue(config: Config) -> Queue:
 
 
 async def serve(config: Config, registration: Registration, role: Role = Role.ALL) -> int:
-    """Run until SIGTERM/SIGINT (exit code 0) or until the bridge must stop (1)."""
+    """Run until SIGTERM/SIGINT (exit code 0) or until the bridge must stop (1).
+
+    On the first signal the listeners close (requests in progress are answered), then the
+    workers finish the jobs they hold; both within `shutdown.graceSeconds`, after which what
+    is still running is cancelled and its jobs stay queued. A second signal exits at once.
+    """
+    grace = config.shutdown.grace_seconds
     queue = await open_queue(config)
     shared = None
     if config.queue or config.cache:
@@ -62,17 +70,29 @@ async def serve(config: Config, registration: Registration, role: Role = Role.AL
                 port=site.port,
                 lifespan="off",
                 log_config=None,
-                access_log=False,
-                timeout_graceful_shutdown=10,
+                access_log=config.logging.access_log,
+                timeout_graceful_shutdown=max(1, math.ceil(grace)),
             )
         )
         for site in plan_sites(bridge)
     ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set():
+            # Nothing acknowledged is lost: unsettled jobs are redelivered at the next start.
+            log.warning("second %s: exiting at once", sig.name)
+            logging.shutdown()
+            os._exit(1)
+        bridge.stopping = True  # webhooks get 503 from now on
+        log.info("%s: stopping (grace %.0fs; a second signal exits at once)", sig.name, grace)
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     serving = [asyncio.create_task(s.serve()) for s in servers]
+    stopping_at: float | None = None
     try:
         # Listen first: the homeserver must reach us while we start (ping, replays).
         while not all(s.started for s in servers):
@@ -98,16 +118,19 @@ async def serve(config: Config, registration: Registration, role: Role = Role.AL
             await asyncio.wait({stopped, fatal}, return_when=asyncio.FIRST_COMPLETED)
         else:
             starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
         stopped.cancel()
         fatal.cancel()
-        log.info("shutting down")
     finally:
+        bridge.stopping = True
+        stopping_at = loop.time()
         for s in servers:
             s.should_exit = True
         await asyncio.gather(*serving, return_exceptions=True)
-        await bridge.stop()
+        left = max(0.0, grace - (loop.time() - stopping_at))
+        await bridge.stop(left)
         await queue.close()
         if shared is not None:
             await shared.close()
-        log.info("stopped")
+        log.info("stopped in %.2fs", loop.time() - stopping_at)
     return 1 if bridge.failure else 0

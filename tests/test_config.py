@@ -693,3 +693,42 @@ def test_gitlab_section_problems(gitlab: dict[str, Any], key: str, message: str)
     found = problems_of(minimal(gitlab=gitlab))
     assert key in found, found
     assert message in found[key]
+
+
+# --- shutdown and logging (ours) ---------------------------------------------------------------
+
+
+def test_shutdown_grace_defaults_to_ten_seconds_and_is_checked() -> None:
+    assert parse_config(minimal()).shutdown.grace_seconds == 10.0
+    assert parse_config(minimal(shutdown={"graceSeconds": 2.5})).shutdown.grace_seconds == 2.5
+    for bad in (-1, "10", True, 4000):
+        assert problems_of(minimal(shutdown={"graceSeconds": bad})) == {
+            "shutdown.graceSeconds": "must be a number of seconds from 0 to 3600"
+        }
+
+
+@pytest.mark.parametrize(
+    ("logging", "json_lines", "access"),
+    [
+        ({}, False, False),
+        ({"json": True}, True, False),
+        ({"format": "json"}, True, False),
+        ({"format": "JSON", "json": True}, True, False),
+        ({"format": "text"}, False, False),
+        ({"accessLog": True}, False, True),
+    ],
+)
+def test_logging_json_and_access_log(
+    logging: dict[str, Any], json_lines: bool, access: bool
+) -> None:
+    config = parse_config(minimal(logging=logging))
+    assert (config.logging.json, config.logging.access_log) == (json_lines, access)
+
+
+def test_logging_format_must_be_known_and_agree_with_json() -> None:
+    assert problems_of(minimal(logging={"format": "xml"})) == {
+        "logging.format": "must be json or text"
+    }
+    assert problems_of(minimal(logging={"format": "text", "json": True})) == {
+        "logging.format": "says text but logging.json says True"
+    }
