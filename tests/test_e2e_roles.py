@@ -30,6 +30,8 @@ from hookshot.devclient import MatrixUser
 from hookshot.devhomeserver import LocalSynapse, free_port
 from hookshot.devstack import BridgeProcess, write_role_config
 
+SENT_METRIC = "hookshot_delivery_latency_seconds_count"
+
 
 def _hook_id(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[1]
@@ -148,22 +150,38 @@ async def test_the_pipeline_runs_as_five_processes(
     user = await new_user()
     hooks = await _hooked_rooms(user, 2, "five")
     markers = _markers(hooks, 30, "five")
+    senders = [name for name in cluster.procs if name.startswith("sender")]
     async with httpx.AsyncClient() as http:
-        before = {
-            name: await _metric(http, f"http://127.0.0.1:{port}", metric)
-            for name, port in cluster.ports.items()
-            for metric in ["hookshot_delivery_latency_seconds_count"]
-            if name.startswith("sender")
-        }
+
+        async def sent(names: Sequence[str] = senders) -> dict[str, float]:
+            return {
+                name: await _metric(http, cluster.procs[name].base_url, SENT_METRIC)
+                for name in names
+            }
+
+        before = await sent()
         assert await _stream(http, cluster, hooks, markers, pace=0.0) == 0
         await _assert_exactly_once(synapse, user, markers, timeout=90)
+        # The senders delivered them (which one took which job is up to the queue: with two
+        # rooms one sender may take all, so only their sum is known).
+        after = await sent()
+        assert sum(after.values()) - sum(before.values()) >= 60
 
-        # Both senders delivered, both intakes accepted.
+        # Each sender delivers on its own: stop the others (gracefully), post, see it count.
+        for name in senders:
+            others = [cluster.procs[n] for n in senders if n != name]
+            for other in others:
+                assert other.stop() == 0, other.tail()
+            alone = {hooks[0][0]: [f"{m} alone {name}" for m in markers[hooks[0][0]][:3]]}
+            before = await sent([name])
+            assert await _stream(http, cluster, hooks[:1], alone, pace=0.0) == 0
+            await _assert_exactly_once(synapse, user, alone, timeout=60)
+            assert (await sent([name]))[name] - before[name] >= 3, f"{name} sent nothing"
+            for other in others:
+                other.start()
+
         for name, port in cluster.ports.items():
             base = f"http://127.0.0.1:{port}"
-            if name.startswith("sender"):
-                sent = await _metric(http, base, "hookshot_delivery_latency_seconds_count")
-                assert sent > before[name], f"{name} sent nothing"
             if name.startswith("webhooks"):
                 assert await _metric(http, base, "hookshot_webhooks_http_request_total") >= 30
             ready = await http.get(f"{base}/ready")
