@@ -13,20 +13,35 @@ from hookshot.devstack import BridgeProcess
 BOT = "@hookshot:localhost"
 
 CASES = [
-    # (method, content type, body, status, error)
-    ("POST", "application/json", b"{not json", 400, None),
-    ("POST", "application/json", b"\xff\xfe not utf-8 \xc3\x28", 400, None),
-    ("POST", "application/json", b"[" * 10_000 + b"]" * 10_000, 400, None),
-    ("POST", "application/json", b'{"a": NaN}', 400, None),
+    # (method, content type, body, status, error); an error given is the whole refusal text.
+    ("POST", "application/json", b"not json", 400, "Invalid JSON"),
+    ("POST", "application/json", b"{not json", 400, "Invalid JSON"),
+    ("POST", "application/json", b"42", 400, "JSON body must be an object or an array"),
+    ("POST", "application/json", b"\xff\xfe not utf-8 \xc3\x28", 400, "Body is not valid UTF-8"),
+    (
+        "POST",
+        "application/json",
+        b"[" * 10_000 + b"]" * 10_000,
+        400,
+        "JSON nested too deeply (limit 64 levels)",
+    ),
+    ("POST", "application/json", b'{"a": NaN}', 400, "Invalid JSON: NaN is not valid JSON"),
+    ("POST", "application/xml", b"<a><b></a>", 400, "Invalid XML"),
     (
         "POST",
         "application/xml",
         b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><lolz>&lol;</lolz>',
         400,
-        None,
+        "XML with a DOCTYPE is refused",
     ),
-    ("POST", "application/octet-stream", b"\x00\x01binary", 415, None),
-    ("POST", None, b"no content type", 415, None),
+    (
+        "POST",
+        "application/octet-stream",
+        b"\x00\x01binary",
+        415,
+        "Unsupported Content-Type: application/octet-stream",
+    ),
+    ("POST", None, b"no content type", 415, "Missing Content-Type header"),
     (
         "POST",
         "application/json",
@@ -52,9 +67,10 @@ async def test_bad_requests_are_refused_and_nothing_is_posted(
             resp = await http.request(method, url, content=body, headers=headers)
             assert resp.status_code == status, (method, ctype, body[:40], resp.text)
             data = resp.json()
-            assert data["ok"] is False and isinstance(data["error"], str) and data["error"]
             if error:
-                assert data["error"] == error
+                assert data == {"ok": False, "error": error}, (method, ctype, body[:40])
+            else:
+                assert data["ok"] is False and isinstance(data["error"], str) and data["error"]
         ok = await http.post(url, json={"text": "the only message"})
         assert ok.status_code == 202
     hook_user = "@_webhooks_hostile:localhost"

@@ -48,6 +48,7 @@ GITHUB_PUSH = (CORPORA / "github" / "push.none.1.json").read_text()
         ("application/json", b'{"a": 1, "a": 2}', {"a": 2}),
         ("application/json", b'{"e": "\\ud83d\\ude00"}', {"e": "😀"}),
         ("application/json", b"", {}),
+        ("application/json", b"\xef\xbb\xbf", {}),
         ("application/json", _nested(64), json.loads(_nested(64))),
         # +json types are parsed too (hookshot hands them to the hook as {}).
         ("application/vnd.api+json", b'{"data": []}', {"data": []}),
@@ -127,47 +128,106 @@ def test_parse_body(content_type: str | None, raw: bytes, expected: object) -> N
     assert parse_body(content_type, raw) == expected
 
 
+INVALID_JSON = "Invalid JSON"
+NOT_CONTAINER = "JSON body must be an object or an array"
+NOT_UTF8 = "Body is not valid UTF-8"
+TOO_DEEP = "JSON nested too deeply (limit 64 levels)"
+SURROGATE = "JSON contains an unpaired UTF-16 surrogate"
+INVALID_XML = "Invalid XML"
+DOCTYPE = "XML with a DOCTYPE is refused"
+
+
+# Every refusal parse_body makes, with its exact status and text (the sender's delivery log
+# shows it verbatim).
 @pytest.mark.parametrize(
     ("content_type", "raw", "status", "message"),
     [
         # Malformed JSON: hookshot answers 500, we answer 400.
-        ("application/json", b'{"a": 1,}', 400, "Invalid JSON: Expecting property name"),
-        ("application/json", b'{"a": ', 400, "Invalid JSON: Expecting value"),
-        ("application/json", b'{"a": 1} x', 400, "Invalid JSON: Extra data"),
-        ("application/json", b'{"a": NaN}', 400, "Invalid JSON"),
-        ("application/json", b'{"a": -Infinity}', 400, "Invalid JSON"),
-        ("application/json", b'{"n": ' + b"9" * 5000 + b"}", 400, "Invalid JSON"),
-        ("application/json", b'"just a string"', 400, "JSON body must be an object or an array"),
-        ("application/json", b"42", 400, "JSON body must be an object or an array"),
-        ("application/json", b" \n ", 400, "JSON body must be an object or an array"),
-        ("application/json", b'{"a": "\xff"}', 400, "Body is not valid UTF-8"),
-        ("application/json", b'{"a": "\xed\xa0\x80"}', 400, "Body is not valid UTF-8"),
-        ("application/json", b'{"a": "\\ud800"}', 400, "unpaired UTF-16 surrogate"),
-        ("application/json", b'{"\\udfff": 1}', 400, "unpaired UTF-16 surrogate"),
-        ("application/json", _nested(65), 400, "JSON nested deeper than 64 levels"),
-        ("application/json", _nested(10_000), 400, "JSON nested deeper than 64 levels"),
-        ("application/json", _nested(200_000), 400, "JSON nested deeper than 64 levels"),
-        ("application/json; charset=iso-8859-1", b"{}", 415, 'Unsupported charset "iso-8859-1"'),
-        ("application/json; charset=utf-99", b"{}", 415, 'Unsupported charset "utf-99"'),
+        ("application/json", b"not json", 400, INVALID_JSON),
+        ("application/json", b"{not json", 400, INVALID_JSON),
+        ("application/json", b'{"a": 1,}', 400, INVALID_JSON),
+        ("application/json", b'{"a": ', 400, INVALID_JSON),
+        ("application/json", b'{"a": 1} x', 400, INVALID_JSON),
+        ("application/json", b"{'a': 1}", 400, INVALID_JSON),
+        ("application/json", b'{"a": "tab\there"}', 400, INVALID_JSON),
+        ("application/json", b'{"a": "\\x41"}', 400, INVALID_JSON),
+        ("application/json", b"42 43", 400, INVALID_JSON),
+        ("application/json", b"nul", 400, INVALID_JSON),
+        ("application/json", b" \n ", 400, INVALID_JSON),
+        ("application/json", b'{"a": NaN}', 400, "Invalid JSON: NaN is not valid JSON"),
+        ("application/json", b"[Infinity]", 400, "Invalid JSON: Infinity is not valid JSON"),
+        (
+            "application/json",
+            b'{"a": -Infinity}',
+            400,
+            "Invalid JSON: -Infinity is not valid JSON",
+        ),
+        # Valid JSON that is refused.
+        ("application/json", b'"just a string"', 400, NOT_CONTAINER),
+        ("application/json", b"42", 400, NOT_CONTAINER),
+        ("application/json", b" -1.5e3 ", 400, NOT_CONTAINER),
+        ("application/json", b"true", 400, NOT_CONTAINER),
+        ("application/json", b"null", 400, NOT_CONTAINER),
+        (
+            "application/json",
+            b'{"n": ' + b"9" * 5000 + b"}",
+            400,
+            "JSON integer too long (limit 4300 digits)",
+        ),
+        ("application/json", b'{"a": "\\ud800"}', 400, SURROGATE),
+        ("application/json", b'{"\\udfff": 1}', 400, SURROGATE),
+        ("application/json", b'[["\\ude00\\ud83d"]]', 400, SURROGATE),
+        ("application/json", _nested(65), 400, TOO_DEEP),
+        ("application/json", _nested(10_000), 400, TOO_DEEP),
+        ("application/json", _nested(200_000), 400, TOO_DEEP),
+        ("application/json", b'{"a": ' * 65 + b"1" + b"}" * 65, 400, TOO_DEEP),
+        # JSON bytes and charsets
+        ("application/json", b'{"a": "\xff"}', 400, NOT_UTF8),
+        ("application/json", b'{"a": "\xed\xa0\x80"}', 400, NOT_UTF8),
+        ("application/json", b"\xff\xfe not utf-8 \xc3\x28", 400, NOT_UTF8),
+        ("application/json; charset=utf-16", b"{\x00\x00\xd8", 400, "Body is not valid UTF-16"),
+        (
+            "application/json; charset=iso-8859-1",
+            b"{}",
+            415,
+            "Unsupported charset for JSON: iso-8859-1",
+        ),
+        ("application/json; charset=utf-99", b"{}", 415, "Unsupported charset: utf-99"),
         # Form data
-        ("application/x-www-form-urlencoded", b"&".join([b"k=v"] * 1001), 413, "Too many"),
-        ("application/x-www-form-urlencoded; charset=latin1", b"a=b", 415, "charset"),
-        ("application/x-www-form-urlencoded", b"a=\xff", 400, "Body is not valid UTF-8"),
+        (
+            "application/x-www-form-urlencoded",
+            b"&".join([b"k=v"] * 1001),
+            413,
+            "Too many form parameters (limit 1000)",
+        ),
+        (
+            "application/x-www-form-urlencoded; charset=latin1",
+            b"a=b",
+            415,
+            "Unsupported charset for form data: latin1",
+        ),
+        ("application/x-www-form-urlencoded", b"a=\xff", 400, NOT_UTF8),
         # Text
-        ("text/plain", b"caf\xe9", 400, "Body is not valid UTF-8"),
-        ("text/plain; charset=klingon", b"x", 415, 'Unsupported charset "klingon"'),
+        ("text/plain", b"caf\xe9", 400, NOT_UTF8),
+        ("text/plain; charset=klingon", b"x", 415, "Unsupported charset: klingon"),
         # XML
-        ("application/xml", b"<a><b></a>", 400, "Invalid XML: mismatched tag"),
-        ("application/xml", b"<a>", 400, "Invalid XML: no element found"),
-        ("application/xml", b"<a/><b/>", 400, "Invalid XML: junk after document element"),
-        ("application/xml", b"text", 400, "Invalid XML: syntax error"),
-        ("application/xml", b"<a>&nbsp;</a>", 400, "Invalid XML: undefined entity"),
-        ("application/xml", b"<a>\xff</a>", 400, "Body is not valid UTF-8"),
-        ("application/xml", b"<a><_>x</_></a>", 400, "element name '_'"),
-        ("application/xml", BILLION_LAUGHS, 400, "XML DOCTYPE declarations are not allowed"),
-        ("application/xml", XXE, 400, "XML DOCTYPE declarations are not allowed"),
-        ("text/xml", b"<!DOCTYPE a><a/>", 400, "XML DOCTYPE declarations are not allowed"),
-        ("application/xml", b"<a>" * 10_000, 400, "XML nested deeper than 31 elements"),
+        ("application/xml", b"<a><b></a>", 400, INVALID_XML),
+        ("application/xml", b"<a>", 400, INVALID_XML),
+        ("application/xml", b"<a/><b/>", 400, INVALID_XML),
+        ("application/xml", b"text", 400, INVALID_XML),
+        ("application/xml", b"<a>&nbsp;</a>", 400, INVALID_XML),
+        ("application/xml", b"<a>\xff</a>", 400, NOT_UTF8),
+        ("application/xml; charset=klingon", b"<a/>", 415, "Unsupported charset: klingon"),
+        ("application/xml", b"<a><_>x</_></a>", 400, "XML element name '_' is not supported"),
+        ("application/xml", BILLION_LAUGHS, 400, DOCTYPE),
+        ("application/xml", XXE, 400, DOCTYPE),
+        ("text/xml", b"<!DOCTYPE a><a/>", 400, DOCTYPE),
+        (
+            "application/xml",
+            b"<a>" * 10_000,
+            400,
+            "XML nested too deeply (limit 31 elements)",
+        ),
         # Content types no parser takes (hookshot silently hands the hook {}).
         (None, b'{"a": 1}', 415, "Missing Content-Type header"),
         ("  ", b"x", 415, "Missing Content-Type header"),
@@ -191,14 +251,16 @@ def test_parse_body_refused(
 ) -> None:
     with pytest.raises(WebhookError) as caught:
         parse_body(content_type, raw)
-    assert caught.value.status == status
-    assert message in caught.value.message
+    assert (caught.value.status, caught.value.message) == (status, message)
 
 
 def test_max_depth_is_configurable() -> None:
     assert parse_body("application/json", _nested(3), max_depth=3) == [[[]]]
-    with pytest.raises(WebhookError, match="deeper than 2 levels"):
+    with pytest.raises(WebhookError, match=r"^JSON nested too deeply \(limit 2 levels\)$"):
         parse_body("application/json", _nested(3), max_depth=2)
+    assert parse_body("application/xml", b"<a><b/></a>", max_depth=5) == {"a": {"b": [""]}}
+    with pytest.raises(WebhookError, match=r"^XML nested too deeply \(limit 2 elements\)$"):
+        parse_body("application/xml", b"<a><b><c/></b></a>", max_depth=5)
 
 
 @pytest.mark.parametrize(

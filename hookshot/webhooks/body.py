@@ -22,6 +22,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Final, Literal
 from urllib.parse import unquote_plus
@@ -40,6 +41,8 @@ _Kind = Literal["json", "form", "text", "xml"]
 # JSON escapes that decode to UTF-16 surrogates; only then can a string hold a lone one.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Valid JSON grammar, but no UTF-8 (so no homeserver) can carry it.
+_LONE_SURROGATE: Final = "JSON contains an unpaired UTF-16 surrogate"
 _MEDIA_TYPE = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]+/[a-z0-9!#$%&'*+.^_`|~-]+")
 # JavaScript's `\s` (xml2js drops blank text with /^\s*$/).
 _JS_SPACE = (
@@ -63,11 +66,11 @@ def parse_body(content_type: str | None, raw: bytes, *, max_depth: int = 64) -> 
         return {}
     if kind == "json":
         if charset is not None and not charset.startswith("utf-"):
-            raise WebhookError(415, f'Unsupported charset "{charset}" for JSON')
+            raise WebhookError(415, f"Unsupported charset for JSON: {charset}")
         return _parse_json(_decode(raw, charset), max_depth)
     if kind == "form":
         if charset not in (None, "utf-8"):
-            raise WebhookError(415, f'Unsupported charset "{charset}" for form data')
+            raise WebhookError(415, f"Unsupported charset for form data: {charset}")
         return _parse_form(_decode(raw, charset))
     if kind == "xml":
         return _parse_xml(_decode(raw, charset), max_depth)
@@ -128,7 +131,7 @@ def _decode(raw: bytes, charset: str | None) -> str:
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise WebhookError(415, f'Unsupported charset "{encoding}"') from None
+        raise WebhookError(415, f"Unsupported charset: {encoding}") from None
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError:
@@ -142,26 +145,39 @@ def _parse_json(text: str, max_depth: int) -> object:
     if text == "":
         # body-parser's json parser answers an empty body with `{}`.
         return {}
-    first = text.lstrip(" \t\n\r")[:1]
-    if first not in ("{", "["):
-        # body-parser runs in `strict` mode: only objects and arrays are accepted.
-        raise WebhookError(400, "JSON body must be an object or an array")
     try:
         value = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:
-        raise WebhookError(400, f"JSON nested deeper than {max_depth} levels") from None
-    except json.JSONDecodeError as err:
-        raise WebhookError(400, f"Invalid JSON: {err}") from None
+        raise WebhookError(400, _json_too_deep(max_depth)) from None
+    except _JsonConstant as err:
+        raise WebhookError(400, f"Invalid JSON: {err} is not valid JSON") from None
+    except json.JSONDecodeError:
+        # No position: Python's wording is not JSON.parse's, and the exact text is a contract.
+        raise WebhookError(400, "Invalid JSON") from None
     except ValueError as err:
-        # Python's own limits, e.g. integers longer than 4300 digits.
-        raise WebhookError(400, f"Invalid JSON: {err}") from None
+        # Valid JSON past Python's int limit (JSON.parse would take it as a double).
+        if "integer string conversion" not in str(err):
+            raise WebhookError(400, "Invalid JSON") from None
+        limit = sys.get_int_max_str_digits()
+        raise WebhookError(400, f"JSON integer too long (limit {limit} digits)") from None
+    if not isinstance(value, dict | list):
+        # body-parser runs in `strict` mode: only objects and arrays are accepted.
+        raise WebhookError(400, "JSON body must be an object or an array")
     _check_json(value, max_depth, check_surrogates=_SURROGATE_ESCAPE.search(text) is not None)
     return value
 
 
+class _JsonConstant(Exception):
+    """NaN, Infinity or -Infinity, which json.loads would accept."""
+
+
 def _refuse_constant(name: str) -> object:
     # json.loads accepts NaN and Infinity; JSON (and JSON.parse) does not.
-    raise ValueError(f"{name} is not valid JSON")
+    raise _JsonConstant(name)
+
+
+def _json_too_deep(max_depth: int) -> str:
+    return f"JSON nested too deeply (limit {max_depth} levels)"
 
 
 def _check_json(value: object, max_depth: int, *, check_surrogates: bool) -> None:
@@ -170,12 +186,12 @@ def _check_json(value: object, max_depth: int, *, check_surrogates: bool) -> Non
     while stack:
         node, depth = stack.pop()
         if depth > max_depth:
-            raise WebhookError(400, f"JSON nested deeper than {max_depth} levels")
+            raise WebhookError(400, _json_too_deep(max_depth))
         children: Iterable[object]
         if isinstance(node, dict):
             children = node.values()
             if check_surrogates and any(_SURROGATE.search(key) for key in node):
-                raise WebhookError(400, "Invalid JSON: unpaired UTF-16 surrogate")
+                raise WebhookError(400, _LONE_SURROGATE)
         elif isinstance(node, list):
             children = node
         else:
@@ -185,7 +201,7 @@ def _check_json(value: object, max_depth: int, *, check_surrogates: bool) -> Non
                 stack.append((child, depth + 1))
             elif check_surrogates and isinstance(child, str) and _SURROGATE.search(child):
                 # A lone surrogate cannot be encoded as UTF-8, so no homeserver would take it.
-                raise WebhookError(400, "Invalid JSON: unpaired UTF-16 surrogate")
+                raise WebhookError(400, _LONE_SURROGATE)
 
 
 def _parse_form(text: str) -> dict[str, object]:
@@ -233,10 +249,10 @@ class _XmlToObject:
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
         if len(self.stack) >= self.max_elements:
-            raise _XmlRefused(f"XML nested deeper than {self.max_elements} elements")
+            raise _XmlRefused(f"XML nested too deeply (limit {self.max_elements} elements)")
         if self.stack and name == "_":
             # xml2js fails on a child named like its text key; refuse it plainly instead.
-            raise _XmlRefused("Invalid XML: element name '_' is not supported")
+            raise _XmlRefused("XML element name '_' is not supported")
         self.stack.append(_XmlElement(name, attributes))
 
     def characters(self, data: str) -> None:
@@ -276,7 +292,7 @@ class _XmlToObject:
 
 def _refuse_doctype(*_args: object) -> None:
     # A DTD is how entity expansion (billion laughs) and external entities (XXE) get in.
-    raise _XmlRefused("XML DOCTYPE declarations are not allowed")
+    raise _XmlRefused("XML with a DOCTYPE is refused")
 
 
 def _parse_xml(text: str, max_depth: int) -> object:
@@ -298,8 +314,9 @@ def _parse_xml(text: str, max_depth: int) -> object:
         parser.Parse(text.encode("utf-8"), True)
     except _XmlRefused as err:
         raise WebhookError(400, str(err)) from None
-    except expat.ExpatError as err:
-        raise WebhookError(400, f"Invalid XML: {err}") from None
+    except expat.ExpatError:
+        # Bare, like "Invalid JSON": any local parser shows the sender where it breaks.
+        raise WebhookError(400, "Invalid XML") from None
     return builder.result
 
 
