@@ -336,8 +336,11 @@ class LocalSynapse:
             **_RATE_LIMITS,
         }
 
-    def start(self, timeout: float = 60.0) -> None:
-        """Start Synapse and return once `/versions` answers; raise with its log if it dies."""
+    def start(self, timeout: float = 60.0, *, own_session: bool = False) -> None:
+        """Start Synapse and return once `/versions` answers; raise with its log if it dies.
+
+        `own_session` keeps a terminal's Ctrl-C from reaching Synapse: the caller stops it.
+        """
         if self.running:
             return
         # Another homeserver on this port would answer our readiness poll and fool us.
@@ -357,7 +360,11 @@ class LocalSynapse:
             str(self.test_config_path),
         ]
         self._process = subprocess.Popen(
-            command, cwd=self.data_dir, stdout=self._output, stderr=subprocess.STDOUT
+            command,
+            cwd=self.data_dir,
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+            start_new_session=own_session,
         )
         atexit.register(self.stop)
         try:

@@ -179,8 +179,12 @@ class BridgeProcess:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self, timeout: float = 60.0, *, wait: bool = True) -> None:
-        """Start and (unless `wait` is false) wait until /ready answers 200."""
+    def start(self, timeout: float = 60.0, *, wait: bool = True, own_session: bool = False) -> None:
+        """Start and (unless `wait` is false) wait until /ready answers 200.
+
+        `own_session` keeps a terminal's Ctrl-C from reaching the bridge: the caller stops it
+        (one signal, so the bridge's second-signal exit does not cut its stop short).
+        """
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         argv = [
             sys.executable,
@@ -193,7 +197,13 @@ class BridgeProcess:
         ]
         # The child keeps its own copy of the log descriptor; ours closes at once.
         with self.log_path.open("ab") as log:
-            self._proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+            self._proc = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=own_session,
+            )
         if wait:
             self.wait_ready(timeout)
 
