@@ -27,13 +27,13 @@ $(VENV)/.installed: pyproject.toml uv.lock $(UV)
 	touch $@
 
 # Refresh every pinned version to the newest the floors in pyproject.toml allow, and the test
-# homeserver's packages (its version is SYNAPSE_VERSION in hookshot/devhomeserver.py).
-SYNAPSE_VERSION = $(shell sed -n 's/^SYNAPSE_VERSION: Final = "\(.*\)"/\1/p' hookshot/devhomeserver.py)
+# homeserver's packages (its version is SYNAPSE_VERSION in hookshot/dev/homeserver.py).
+SYNAPSE_VERSION = $(shell sed -n 's/^SYNAPSE_VERSION: Final = "\(.*\)"/\1/p' hookshot/dev/homeserver.py)
 lock: $(UV)
 	$(UV) lock --upgrade --python $(PYTHON)
 	echo "matrix-synapse==$(SYNAPSE_VERSION)" | $(UV) pip compile - --quiet --upgrade --universal \
 	  --python-version 3.11 --no-annotate --custom-compile-command "make lock" \
-	  -o hookshot/synapse-requirements.txt
+	  -o hookshot/dev/synapse-requirements.txt
 
 demo: install
 	$(PY) -m hookshot demo

@@ -49,9 +49,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hookshot.devclient import MatrixUser
-from hookshot.devhomeserver import LocalSynapse, aregister_user, free_port
-from hookshot.devstack import BridgeFiles, BridgeProcess, write_role_config
+from hookshot.dev.client import MatrixUser
+from hookshot.dev.homeserver import LocalSynapse, aregister_user, free_port
+from hookshot.dev.stack import BridgeFiles, BridgeProcess, write_role_config
 
 BOT = "@hookshot:localhost"
 PEER_VERSION = "3.9.1"

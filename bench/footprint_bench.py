@@ -37,9 +37,9 @@ from typing import Any
 
 import httpx
 
-from hookshot.devclient import MatrixUser
-from hookshot.devhomeserver import LocalSynapse, aregister_user, free_port
-from hookshot.devstack import BridgeFiles
+from hookshot.dev.client import MatrixUser
+from hookshot.dev.homeserver import LocalSynapse, aregister_user, free_port
+from hookshot.dev.stack import BridgeFiles
 
 BOT = "@hookshot:localhost"
 HOOK_TYPE = "uk.half-shot.matrix-hookshot.generic.hook"

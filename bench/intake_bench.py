@@ -28,9 +28,9 @@ from pathlib import Path
 import httpx
 from redis.asyncio import Redis
 
-from hookshot.devclient import MatrixUser
-from hookshot.devhomeserver import LocalSynapse, aregister_user, free_port
-from hookshot.devstack import BridgeFiles, BridgeProcess, write_role_config
+from hookshot.dev.client import MatrixUser
+from hookshot.dev.homeserver import LocalSynapse, aregister_user, free_port
+from hookshot.dev.stack import BridgeFiles, BridgeProcess, write_role_config
 
 BARE_APP = textwrap.dedent(
     """

@@ -27,8 +27,8 @@ from pathlib import Path
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from hookshot.queue import NewJob, SqliteQueue
-from hookshot.queue.redis import RedisQueue
+from hookshot.core.queue import NewJob, SqliteQueue
+from hookshot.core.queue.redis import RedisQueue
 from hookshot.wire import TOPIC_WEBHOOK
 
 # About the size of a small GitHub push payload.
@@ -186,7 +186,7 @@ async def redis_drain(url: str, prefix: str, n: int, concurrency: int) -> float:
 
 async def redis_bench(url: str, n: int, c: int, rounds: int) -> None:
     # Once per open otherwise; a bench Redis without AOF is fine (and named by the caller).
-    logging.getLogger("hookshot.queue.redis").setLevel(logging.ERROR)
+    logging.getLogger("hookshot.core.queue.redis").setLevel(logging.ERROR)
     root = f"hookshot-bench:{secrets.token_hex(4)}:"
     try:
         per_call = max([await redis_raw_per_call(url, f"{root}{r}:", n) for r in range(rounds)])

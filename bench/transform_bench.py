@@ -18,8 +18,8 @@ from pathlib import Path
 
 import _quickjs  # type: ignore[import-not-found]
 
-from hookshot.formatting.generic import render_generic
-from hookshot.transform import compile_template, render_format, run_transformation
+from hookshot.services.generic.format import render_generic
+from hookshot.services.generic.transform import compile_template, render_format, run_transformation
 
 SAMPLES = Path(__file__).parent.parent / "tests" / "corpora" / "formats"
 ALERTS = json.loads((SAMPLES / "alertmanager.firing.json").read_text())

@@ -18,15 +18,15 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookshot.bridge import Bridge
-from hookshot.http import stopping, unavailable
+from hookshot.core.http import stopping, unavailable
+from hookshot.core.queue.base import QueueError
 from hookshot.matrix.appservice import AppserviceApi
-from hookshot.metrics import Metrics
-from hookshot.queue.base import QueueError
-from hookshot.roles import APPSERVICE
-from hookshot.webhooks.generic import GenericIntakeSettings, GenericWebhookIntake
-from hookshot.webhooks.github import GitHubWebhookIntake, is_github_delivery
-from hookshot.webhooks.gitlab import GitLabWebhookIntake, is_gitlab_delivery
-from hookshot.widgetapi.static import static_mount
+from hookshot.ops.metrics import Metrics
+from hookshot.ops.roles import APPSERVICE
+from hookshot.services.generic.intake import GenericIntakeSettings, GenericWebhookIntake
+from hookshot.services.github.intake import GitHubWebhookIntake, is_github_delivery
+from hookshot.services.gitlab.intake import GitLabWebhookIntake, is_gitlab_delivery
+from hookshot.widget.static import static_mount
 
 log = logging.getLogger(__name__)
 

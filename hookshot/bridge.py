@@ -21,50 +21,57 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from hookshot import wire
-from hookshot.admin_rooms import AdminRooms
-from hookshot.clients.github import GitHubApp
-from hookshot.completions import Completions, Outcome
+from hookshot.commands.user_tokens import GitHubAccess, GitLabAccess, UserTokens
 from hookshot.config import Config
-from hookshot.connections import generic_hook
-from hookshot.connections.base import OutgoingMessage
-from hookshot.connections.github_notices import GitHubDefaults
-from hookshot.connections.registry import kind_for
-from hookshot.delivery_log import DeliveryLog, DeliveryRecorder
+from hookshot.core.completions import Completions, Outcome
+from hookshot.core.connections import OutgoingMessage
+from hookshot.core.hook_ids import HookIds, HookSecrets
+from hookshot.core.outbox import Outbox
+from hookshot.core.permissions import check_any_service, check_permission
+from hookshot.core.queue.base import Job, Queue
+from hookshot.core.queue.settling import SettlingQueue
+from hookshot.core.queue.stopping import StoppingQueue
+from hookshot.core.room_state import RoomStateSync
+from hookshot.core.router import WebhookRouter
+from hookshot.core.sender import Sender, backoff
+from hookshot.core.store import ConnectionStore
 from hookshot.errors import HookshotError, MatrixError, StateError
-from hookshot.expiry import ExpiryNotifier
-from hookshot.github_oauth import GitHubLogin, OAuthApp
-from hookshot.hook_directory import HookLookup, StoreLookup
-from hookshot.hook_ids import HookIds, HookSecrets
+from hookshot.matrix.admin_rooms import AdminRooms
 from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.dispatch import Dispatcher
-from hookshot.matrix.sender import Sender, backoff
-from hookshot.metrics import CountingQueue, Metrics, refresh_gauges
-from hookshot.outbound import guarded_client
-from hookshot.outbound_worker import OutboundSender
-from hookshot.outbox import Outbox
-from hookshot.permissions import check_any_service, check_permission
-from hookshot.provisioning import Provisioner, WebhookSettings
-from hookshot.queue.base import Job, Queue
-from hookshot.queue.settling import SettlingQueue
-from hookshot.queue.stopping import StoppingQueue
-from hookshot.registration import Registration
-from hookshot.roles import PLANS, Role
-from hookshot.room_state import RoomStateSync
-from hookshot.router import RouterSettings, WebhookRouter
-from hookshot.store import ConnectionStore
-from hookshot.user_tokens import GitHubAccess, GitLabAccess, UserTokens
-from hookshot.widget_backend import BridgeWidgetBackend
-from hookshot.widgetapi.openid import OpenIdVerifier
-from hookshot.widgetapi.routes import WidgetApi
-from hookshot.widgetapi.sessions import MemorySessionStore, SessionStore
+from hookshot.matrix.registration import Registration
+from hookshot.ops.delivery_log import DeliveryLog, DeliveryRecorder
+from hookshot.ops.metrics import CountingQueue, Metrics, refresh_gauges
+from hookshot.ops.roles import PLANS, Role
+from hookshot.services.generic import hook as generic_hook
+from hookshot.services.generic.expiry import ExpiryNotifier
+from hookshot.services.generic.hook_directory import HookLookup, StoreLookup
+from hookshot.services.generic.outbound import guarded_client
+from hookshot.services.generic.outbound_worker import OutboundSender
+from hookshot.services.generic.provisioning import Provisioner, WebhookSettings
+from hookshot.services.generic.render import GenericRenderer, GenericRenderSettings
+from hookshot.services.github.client import GitHubApp
+from hookshot.services.github.notices import GitHubDefaults
+from hookshot.services.github.oauth import GitHubLogin, OAuthApp
+from hookshot.services.github.render import GitHubRenderer
+from hookshot.services.gitlab.render import GitLabRenderer
+from hookshot.services.gitlab.review_batches import DiscussionThreads
+from hookshot.services.registry import kind_for
+from hookshot.widget.backend import BridgeWidgetBackend
+from hookshot.widget.openid import OpenIdVerifier
+from hookshot.widget.routes import WidgetApi
+from hookshot.widget.sessions import MemorySessionStore, SessionStore
 
 if TYPE_CHECKING:
     # Redis is imported only by processes that use it (it costs ~9 MiB of RSS).
-    from hookshot.bridge_lock import BridgeLock
-    from hookshot.delivery_log_redis import RedisDeliveryLog
-    from hookshot.hook_directory_redis import DirectoryPublisher, RedisHookDirectory
-    from hookshot.outcome_bus import OutcomeBus
-    from hookshot.shared_redis import SharedRedis
+    from hookshot.ops.bridge_lock import BridgeLock
+    from hookshot.ops.delivery_log_redis import RedisDeliveryLog
+    from hookshot.ops.outcome_bus import OutcomeBus
+    from hookshot.ops.shared_redis import SharedRedis
+    from hookshot.services.generic.hook_directory_redis import (
+        DirectoryPublisher,
+        RedisHookDirectory,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +122,7 @@ class Bridge:
         self.completions = Completions()
         self._redis_log: RedisDeliveryLog | None = None
         if shared is not None and shared.cache is not None:
-            from hookshot.delivery_log_redis import RedisDeliveryLog
+            from hookshot.ops.delivery_log_redis import RedisDeliveryLog
 
             self._redis_log = RedisDeliveryLog(shared.cache, shared.prefix)
         self.delivery_log: DeliveryRecorder = self._redis_log or DeliveryLog()
@@ -132,8 +139,11 @@ class Bridge:
         self.failure: str | None = None
         if role is not Role.ALL:
             assert shared is not None and shared.coord is not None, "roles need Redis"
-            from hookshot.hook_directory_redis import DirectoryPublisher, RedisHookDirectory
-            from hookshot.outcome_bus import OutcomeBus
+            from hookshot.ops.outcome_bus import OutcomeBus
+            from hookshot.services.generic.hook_directory_redis import (
+                DirectoryPublisher,
+                RedisHookDirectory,
+            )
 
             self.bus = OutcomeBus(shared.coord, shared.prefix)
             self.completions.forward_to(self.bus.publish_outcome)
@@ -141,7 +151,7 @@ class Bridge:
                 self.directory = RedisHookDirectory(shared.coord, shared.prefix)
                 self.hooks = self.directory
             if role is Role.BRIDGE:
-                from hookshot.bridge_lock import BridgeLock
+                from hookshot.ops.bridge_lock import BridgeLock
 
                 self.publisher = DirectoryPublisher(shared.coord, shared.prefix, self.store)
                 lease = config.queue.lease_seconds if config.queue else 30.0
@@ -158,6 +168,7 @@ class Bridge:
             if service in config.enabled_services:
                 services.add(service)
         self.room_state = RoomStateSync(
+            kinds=kind_for,
             client=self.client,
             store=self.store,
             hook_ids=self.hook_ids,
@@ -220,26 +231,40 @@ class Bridge:
             if config.github and config.github.app_id and config.github.private_key_file
             else None
         )
+        self.threads = DiscussionThreads()
         self.router = WebhookRouter(
-            github_app=github_app,
-            delivery_log=self.delivery_log,
             queue=queue,
-            store=self.store,
             completions=self.completions,
             metrics=self.metrics,
-            settings=RouterSettings(
-                domain=self.domain,
-                user_id_prefix=generic.user_id_prefix if generic else None,
-                include_hook_body=generic.include_hook_body if generic else True,
-                allow_js=bool(generic and generic.allow_js_transformation_functions),
-                review_delay=(config.gitlab.comment_debounce_ms / 1000) if config.gitlab else 5.0,
-                github=GitHubDefaults(
-                    server_name=self.domain,
-                    show_issue_room_link=bool(
-                        config.github and config.github.default_options.get("showIssueRoomLink")
+            renderers={
+                wire.KIND_GENERIC: GenericRenderer(
+                    self.store,
+                    GenericRenderSettings(
+                        domain=self.domain,
+                        user_id_prefix=generic.user_id_prefix if generic else None,
+                        include_hook_body=generic.include_hook_body if generic else True,
+                        allow_js=bool(generic and generic.allow_js_transformation_functions),
                     ),
+                    self.delivery_log,
                 ),
-            ),
+                wire.KIND_GITHUB: GitHubRenderer(
+                    queue,
+                    self.store,
+                    GitHubDefaults(
+                        server_name=self.domain,
+                        show_issue_room_link=bool(
+                            config.github and config.github.default_options.get("showIssueRoomLink")
+                        ),
+                    ),
+                    github_app,
+                ),
+                wire.KIND_GITLAB: GitLabRenderer(
+                    queue,
+                    self.store,
+                    self.threads,
+                    (config.gitlab.comment_debounce_ms / 1000) if config.gitlab else 5.0,
+                ),
+            },
         )
         self.widget_api = None
         if config.widgets is not None:
@@ -268,7 +293,7 @@ class Bridge:
             self.completions,
             metrics=self.metrics,
             # The bridge threads later notes under a discussion's first notice.
-            on_sent=self.bus.publish_sent if self.bus else self.router.threads.on_sent,
+            on_sent=self.bus.publish_sent if self.bus else self.threads.on_sent,
         )
         self.expiry = ExpiryNotifier(self.store, self.outbox)
         self.outbound_client = guarded_client(
@@ -289,7 +314,7 @@ class Bridge:
 
     def _sessions(self) -> SessionStore:
         if self.shared is not None and self.shared.cache is not None:
-            from hookshot.widgetapi.sessions_redis import RedisSessionStore
+            from hookshot.widget.sessions_redis import RedisSessionStore
 
             return RedisSessionStore(self.shared.cache, self.shared.prefix)
         return MemorySessionStore()
@@ -358,7 +383,7 @@ class Bridge:
         if self.bus is not None:
             self._spawn(self.bus.run_publisher, "news-publisher", Stage.FLUSH)
             waiting = self.completions if plan.intake else None
-            threads = self.router.threads.on_sent if plan.room_state else None
+            threads = self.threads.on_sent if plan.room_state else None
             subscribe = functools.partial(self.bus.run_subscriber, waiting, threads)
             self._spawn(subscribe, "news-subscriber", Stage.LISTEN)
         if self.lock is not None:

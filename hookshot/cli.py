@@ -11,14 +11,14 @@ from collections.abc import Sequence
 
 from hookshot.config import load_config
 from hookshot.errors import ConfigError
-from hookshot.logs import setup_logging
-from hookshot.registration import (
+from hookshot.matrix.registration import (
     check_against_config,
     generate_registration,
     load_registration,
     write_registration,
 )
-from hookshot.roles import Role, check_role
+from hookshot.ops.logs import setup_logging
+from hookshot.ops.roles import Role, check_role
 
 COMMANDS = ("run", "generate-registration", "check-config", "demo")
 
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _generate(ns)
         if ns.command == "check-config":
             return _check(ns.config, ns.registration)
-        from hookshot.demo import run_demo  # only the demo needs the dev homeserver
+        from hookshot.dev.demo import run_demo  # only the demo needs the dev homeserver
 
         return run_demo(ns.dir)
     except ConfigError as err:

@@ -24,9 +24,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from hookshot.durations import parse_duration
-from hookshot.errors import ConfigError
-from hookshot.permissions import (
+from hookshot.core.durations import parse_duration
+from hookshot.core.permissions import (
     ANY,
     SERVICES,
     ActorPermission,
@@ -35,7 +34,8 @@ from hookshot.permissions import (
     canonical_service,
     default_permissions,
 )
-from hookshot.widgetapi.settings import WidgetSettings, parse_widget_settings
+from hookshot.errors import ConfigError
+from hookshot.widget.settings import WidgetSettings, parse_widget_settings
 
 # --- vocabulary -------------------------------------------------------------------------------
 

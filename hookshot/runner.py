@@ -18,10 +18,10 @@ import uvicorn
 from hookshot.app import create_site_app, plan_sites
 from hookshot.bridge import Bridge
 from hookshot.config import Config
-from hookshot.queue.base import Queue
-from hookshot.queue.sqlite import SqliteQueue
-from hookshot.registration import Registration
-from hookshot.roles import Role
+from hookshot.core.queue.base import Queue
+from hookshot.core.queue.sqlite import SqliteQueue
+from hookshot.matrix.registration import Registration
+from hookshot.ops.roles import Role
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class _Server(uvicorn.Server):
 async def open_queue(config: Config) -> Queue:
     """Redis streams with `queue.redisUri`, else the embedded SQLite database."""
     if config.queue is not None:
-        from hookshot.queue.redis import RedisQueue  # only processes that use Redis load it
+        from hookshot.core.queue.redis import RedisQueue  # only processes that use Redis load it
 
         return await RedisQueue.open(
             config.queue.redis_uri,
@@ -58,7 +58,7 @@ async def serve(config: Config, registration: Registration, role: Role = Role.AL
     queue = await open_queue(config)
     shared = None
     if config.queue or config.cache:
-        from hookshot.shared_redis import SharedRedis
+        from hookshot.ops.shared_redis import SharedRedis
 
         shared = SharedRedis.from_config(config)
     bridge = Bridge(config, registration, queue, role=role, shared=shared)

@@ -55,6 +55,11 @@ TOPIC_SEND: Final = "send"
 TOPIC_MATRIX: Final = "matrix"  # events pushed by the homeserver, keyed by event_id
 TOPIC_OUTBOUND: Final = "outbound"  # room events to forward to outbound hooks
 
+# A webhook job's `kind`: the service that renders it (kept in queued jobs across upgrades).
+KIND_GENERIC: Final = "generic"
+KIND_GITHUB: Final = "github"
+KIND_GITLAB: Final = "gitlab"
+
 # Redis keys and channels shared by the scale-out roles, under the queue's key prefix.
 REDIS_HOOKS: Final = "hooks"  # hash hookId -> directory entry (JSON), written by `bridge`
 REDIS_HOOKS_READY: Final = "hooks:ready"  # set once the bridge published a full directory

@@ -15,9 +15,9 @@ from support.cluster import Cluster
 from support.fake_github import FakeGitHub
 from support.fake_gitlab import FakeGitLab
 
-from hookshot.devclient import MatrixUser
-from hookshot.devhomeserver import LocalSynapse, register_user
-from hookshot.devstack import BridgeFiles, BridgeProcess
+from hookshot.dev.client import MatrixUser
+from hookshot.dev.homeserver import LocalSynapse, register_user
+from hookshot.dev.stack import BridgeFiles, BridgeProcess
 
 GITHUB_SECRET = "test-github-secret"
 GITHUB_APP_ID = 4242

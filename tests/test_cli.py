@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.paths import ROOT
 
 from hookshot.cli import main
-from hookshot.registration import load_registration
-
-ROOT = Path(__file__).resolve().parent.parent
+from hookshot.matrix.registration import load_registration
 
 
 def test_generate_registration_then_check(

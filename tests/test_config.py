@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from support.paths import ROOT
 
 from hookshot.config import (
     Config,
@@ -18,10 +19,8 @@ from hookshot.config import (
     parse_config,
     parse_size,
 )
+from hookshot.core.permissions import Level, check_permission
 from hookshot.errors import ConfigError
-from hookshot.permissions import Level, check_permission
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def minimal(**sections: Any) -> dict[str, Any]:

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import yaml
-
-ROOT = Path(__file__).resolve().parent.parent
+from support.paths import ROOT
 
 
 def test_every_copied_path_exists() -> None:
@@ -112,7 +111,7 @@ def test_image_installs_the_locked_versions(tmp_path: Path) -> None:
 # Where the package was imported from, and whether its data files (`make demo`'s pinned
 # homeserver) came with it.
 _WHERE = (
-    "import hookshot, hookshot.devhomeserver as d\n"
+    "import hookshot, hookshot.dev.homeserver as d\n"
     "print('site-packages' if 'site-packages' in hookshot.__file__ else hookshot.__file__)\n"
     "print(d.SYNAPSE_REQUIREMENTS.is_file())"
 )

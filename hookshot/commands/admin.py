@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from hookshot.clients.gitlab import GitLabClient
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet
+from hookshot.core.tokens import GitHubToken
 from hookshot.errors import CommandError
-from hookshot.tokens import GitHubToken
+from hookshot.services.gitlab.client import GitLabClient
 
 admin_commands = CommandSet()
 

@@ -7,20 +7,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hookshot import wire
-from hookshot.admin_rooms import AdminRooms
-from hookshot.connections.base import Connection, OutgoingMessage
-from hookshot.delivery_log import DeliveryRecorder
+from hookshot.commands.user_tokens import GitHubAccess, GitLabAccess
+from hookshot.core.connections import Connection, OutgoingMessage
+from hookshot.core.markdown import render_markdown
+from hookshot.core.outbox import Outbox
+from hookshot.core.store import ConnectionStore
 from hookshot.errors import CommandError, MatrixError
-from hookshot.formatting.markdown import render_markdown
+from hookshot.matrix.admin_rooms import AdminRooms
 from hookshot.matrix.client import MatrixClient
-from hookshot.outbox import Outbox
-from hookshot.provisioning import Provisioner
-from hookshot.store import ConnectionStore
-from hookshot.user_tokens import GitHubAccess, GitLabAccess
-from hookshot.widgetapi.settings import WidgetSettings
+from hookshot.ops.delivery_log import DeliveryRecorder
+from hookshot.services.generic.provisioning import Provisioner
+from hookshot.widget.settings import WidgetSettings
 
 if TYPE_CHECKING:
-    from hookshot.github_oauth import GitHubLogin
+    from hookshot.services.github.oauth import GitHubLogin
 
 log = logging.getLogger(__name__)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hookshot import wire
-from hookshot.commands.github import github_commands
-from hookshot.commands.gitlab import gitlab_commands
 from hookshot.commands.registry import CommandSet
-from hookshot.connections.base import Connection
-from hookshot.connections.github_repo import GitHubRepo
-from hookshot.connections.gitlab_repo import GitLabRepo
+from hookshot.core.connections import Connection
+from hookshot.services.github.commands import github_commands
+from hookshot.services.github.repo import GitHubRepo
+from hookshot.services.gitlab.commands import gitlab_commands
+from hookshot.services.gitlab.repo import GitLabRepo
 
 
 @dataclass(frozen=True)

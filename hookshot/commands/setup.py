@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from hookshot import wire
-from hookshot.clients.gitlab import BRIDGE_HOOK_EVENTS
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet
-from hookshot.connections.generic_hook import GenericHook
-from hookshot.durations import parse_duration
+from hookshot.core.durations import parse_duration
 from hookshot.errors import CommandError
-from hookshot.setup_widget import add_setup_widget
+from hookshot.services.generic.hook import GenericHook
+from hookshot.services.gitlab.client import BRIDGE_HOOK_EVENTS
+from hookshot.widget.room_widget import add_setup_widget
 
 PREFIX = "!hookshot"
 CATEGORIES = {

@@ -18,8 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hookshot import wire
-from hookshot.http import TooLarge, read_limited
-from hookshot.queue.base import NewJob, Queue
+from hookshot.core.http import TooLarge, read_limited
+from hookshot.core.queue.base import NewJob, Queue
 
 log = logging.getLogger(__name__)
 

@@ -9,36 +9,36 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hookshot import wire
-from hookshot.admin_rooms import AdminRooms
 from hookshot.commands import registry
 from hookshot.commands.admin import WELCOME, admin_commands
 from hookshot.commands.context import CommandContext
 from hookshot.commands.for_connections import commands_for
 from hookshot.commands.registry import CommandSet
 from hookshot.commands.setup import PREFIX, setup_commands
-from hookshot.connections.github_repo import GitHubRepo
-from hookshot.connections.outbound_hook import OutboundHook
-from hookshot.delivery_log import DeliveryRecorder
+from hookshot.commands.user_tokens import GitHubAccess, GitLabAccess
+from hookshot.core.outbox import Outbox
+from hookshot.core.queue.base import Queue
+from hookshot.core.room_state import PermissionCheck, RoomStateSync
+from hookshot.core.store import ConnectionStore
 from hookshot.errors import CommandError, MatrixError
-from hookshot.github_oauth import GitHubLogin
-from hookshot.hotlinks import (
+from hookshot.matrix.admin_rooms import AdminRooms
+from hookshot.matrix.client import MatrixClient
+from hookshot.ops.delivery_log import DeliveryRecorder
+from hookshot.services.generic.outbound import is_forwarded
+from hookshot.services.generic.outbound_hook import OutboundHook
+from hookshot.services.generic.outbound_worker import outbound_jobs
+from hookshot.services.generic.provisioning import Provisioner
+from hookshot.services.github.hotlinks import (
     GITHUB_REACTIONS,
     hotlink_text,
     issue_mentions,
     review_verdict,
     strip_reply_fallback,
 )
-from hookshot.matrix.client import MatrixClient
-from hookshot.outbound import is_forwarded
-from hookshot.outbound_worker import outbound_jobs
-from hookshot.outbox import Outbox
-from hookshot.provisioning import Provisioner
-from hookshot.queue.base import Queue
-from hookshot.room_state import PermissionCheck, RoomStateSync
-from hookshot.setup_widget import add_setup_widget
-from hookshot.store import ConnectionStore
-from hookshot.user_tokens import GitHubAccess, GitLabAccess
-from hookshot.widgetapi.settings import WidgetSettings
+from hookshot.services.github.oauth import GitHubLogin
+from hookshot.services.github.repo import GitHubRepo
+from hookshot.widget.room_widget import add_setup_widget
+from hookshot.widget.settings import WidgetSettings
 
 log = logging.getLogger(__name__)
 

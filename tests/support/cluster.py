@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from hookshot.devhomeserver import free_port
-from hookshot.devstack import BridgeFiles, BridgeProcess, write_role_config
+from hookshot.dev.homeserver import free_port
+from hookshot.dev.stack import BridgeFiles, BridgeProcess, write_role_config
 
 # Short, so a SIGKILLed sender's jobs move to the other within seconds (default 30 s).
 LEASE_SECONDS = 3

@@ -1,6 +1,6 @@
 """A small fake of GitLab's REST API (v4) for tests.
 
-It answers the calls the bridge makes (see `hookshot/clients/gitlab.py`), shaped like
+It answers the calls the bridge makes (see `hookshot/services/gitlab/client.py`), shaped like
 GitLab's answers, from in-memory data the test seeds. Every request is recorded in `requests`.
 
     with FakeGitLab() as gl:                   # uvicorn on a loopback port, in a thread

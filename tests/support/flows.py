@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from hookshot.devclient import MatrixUser
-from hookshot.devhomeserver import LocalSynapse
+from hookshot.dev.client import MatrixUser
+from hookshot.dev.homeserver import LocalSynapse
 
 JsonDict = dict[str, Any]
 

@@ -1,6 +1,6 @@
 // The `enableHooks` names a new connection may use, copied from the bridge:
-// GitHub from hookshot/connections/github_repo.py ALLOWED_HOOKS / DEFAULT_HOOKS, GitLab from
-// hookshot/connections/gitlab_repo.py ALLOWED_HOOKS / DEFAULT_HOOKS (tests/test_widget_browser.py
+// GitHub from hookshot/services/github/repo.py ALLOWED_HOOKS / DEFAULT_HOOKS, GitLab from
+// hookshot/services/gitlab/repo.py ALLOWED_HOOKS / DEFAULT_HOOKS (tests/widget/test_widget_browser.py
 // checks that they still match). Grouped for the event checkboxes.
 
 export interface HookGroup {

@@ -50,7 +50,7 @@ const DOCS = "https://matrix-org.github.io/matrix-hookshot/latest/setup/webhooks
 const TEMPLATE_DOCS = "./templates.html";
 const EXPIRY_WARN_MS = 3 * 24 * 3600e3;
 
-/** Ours: the built-in formats (hookshot/transform/formats.py FORMATS). */
+/** Ours: the built-in formats (hookshot/services/generic/transform/formats.py FORMATS). */
 export const FORMATS: Record<string, string> = {
   alertmanager: "Prometheus Alertmanager",
   grafana: "Grafana Alerting",

@@ -1,0 +1,70 @@
+"""What every connection has: where it lives in the room state and its priority."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hookshot.errors import StateError
+
+# hookshot's default priority for a connection without one; higher handles first.
+DEFAULT_PRIORITY = -1
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A bridged thing, defined by one state event (type, state_key) in one room."""
+
+    room_id: str
+    event_type: str
+    state_key: str
+    priority: int
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.room_id, self.event_type, self.state_key)
+
+    def match_keys(self) -> tuple[str, ...]:
+        """Keys incoming events are routed by (e.g. "github:org/repo"); none by default."""
+        return ()
+
+    @property
+    def address(self) -> str | None:
+        """The id an intake finds this one connection by (a generic hook's secret hookId)."""
+        return None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A timeline event a connection wants sent; only the sender talks to the homeserver."""
+
+    room_id: str
+    content: Mapping[str, Any]
+    event_type: str = "m.room.message"
+    sender: str | None = None  # None: the bot
+    displayname: str | None = None  # applied to a virtual sender before sending
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "room_id": self.room_id,
+            "event_type": self.event_type,
+            "content": dict(self.content),
+            "sender": self.sender,
+            "displayname": self.displayname,
+        }
+
+
+def parse_priority(content: Mapping[str, Any]) -> int:
+    """`priority` must be an integer when present; unset sorts as hookshot's -1."""
+    value = content.get("priority")
+    if value is None:
+        return DEFAULT_PRIORITY
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StateError("'priority' must be an integer")
+    return value
+
+
+def is_removal(content: Mapping[str, Any]) -> bool:
+    """Empty content or `disabled: true` removes a connection (hookshot's convention)."""
+    return not content or content.get("disabled") is True

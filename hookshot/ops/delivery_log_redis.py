@@ -1,0 +1,129 @@
+"""The delivery log in Redis, shared by every process (the `webhooks` process records a
+request, the `bridge` notes a transformation error, the `sender` settles it) and kept across
+restarts for `RETENTION`.
+
+Keys, under the prefix P:
+    P deliveries:h:{hookId}  list of entry ids, newest first, trimmed to `per_hook`
+    P deliveries:e:{id}      hash at/method/status/size/result of one request
+    P deliveries:n:{id}      list of notes
+
+Writes go through a `redis_buffer.WriteBuffer`, so logging never slows or fails a delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from hookshot import wire
+from hookshot.ops.delivery_log import Delivery
+from hookshot.ops.redis_buffer import WriteBuffer
+from hookshot.services.generic.intake import JOB_PREFIX
+
+log = logging.getLogger(__name__)
+
+RETENTION = 7 * 24 * 3600
+# Only an entry that exists is settled: a settle for an entry trimmed away must not create a
+# stray hash.
+_SETTLE = (
+    "if redis.call('exists', KEYS[1]) == 1 then redis.call('hset', KEYS[1], 'result', ARGV[1]) end"
+)
+
+
+class RedisDeliveryLog:
+    def __init__(self, redis: Redis, prefix: str, per_hook: int = 20) -> None:
+        self._redis = redis
+        self._base = prefix + wire.REDIS_DELIVERIES
+        self._per_hook = per_hook
+        self._writes = WriteBuffer(redis, "delivery log")
+
+    def _hook_key(self, hook_id: str) -> str:
+        return f"{self._base}:h:{hook_id}"
+
+    def _entry_key(self, entry_id: str) -> str:
+        return f"{self._base}:e:{entry_id}"
+
+    def _notes_key(self, entry_id: str) -> str:
+        return f"{self._base}:n:{entry_id}"
+
+    def record(
+        self, hook_id: str, method: str, status: int, size: int, result: str, job_id: str | None
+    ) -> None:
+        entry_id = job_id or f"r:{secrets.token_hex(8)}"
+        fields: dict[str, Any] = {
+            "at": repr(time.time()),
+            "method": method,
+            "status": status,
+            "size": size,
+            "result": result,
+        }
+        hook_key, entry_key = self._hook_key(hook_id), self._entry_key(entry_id)
+
+        def write(pipe: Pipeline) -> None:
+            pipe.hset(entry_key, mapping=cast(Any, fields))
+            pipe.expire(entry_key, RETENTION)
+            pipe.lpush(hook_key, entry_id)
+            pipe.ltrim(hook_key, 0, self._per_hook - 1)
+            pipe.expire(hook_key, RETENTION)
+
+        self._writes.post(write)
+
+    def note(self, job_id: str, text: str) -> None:
+        key = self._notes_key(job_id)
+
+        def write(pipe: Pipeline) -> None:
+            pipe.rpush(key, text)
+            pipe.expire(key, RETENTION)
+
+        self._writes.post(write)
+
+    def settle(self, job_id: str, result: str) -> None:
+        if not job_id.startswith(JOB_PREFIX):
+            return  # GitHub/GitLab jobs and bot notices have no entry: no write per message
+        key = self._entry_key(job_id)
+
+        def write(pipe: Pipeline) -> None:
+            pipe.eval(_SETTLE, 1, key, result)
+
+        self._writes.post(write)
+
+    async def entries(self, hook_id: str) -> list[Delivery]:
+        ids = cast("list[str]", await self._redis.lrange(self._hook_key(hook_id), 0, -1))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry_id in ids:
+                pipe.hgetall(self._entry_key(entry_id))
+                pipe.lrange(self._notes_key(entry_id), 0, -1)
+            replies = await pipe.execute()
+        found = []
+        for fields, notes in zip(replies[::2], replies[1::2], strict=True):
+            delivery = _delivery(fields, notes)
+            if delivery is not None:
+                found.append(delivery)
+        found.reverse()
+        return found
+
+    async def run(self) -> None:
+        """Send buffered writes in order until stopped (then what is left, if Redis is up)."""
+        await self._writes.run()
+
+    def stop(self) -> None:
+        self._writes.stop()
+
+
+def _delivery(fields: dict[str, str], notes: list[str]) -> Delivery | None:
+    try:
+        return Delivery(
+            at=float(fields["at"]),
+            method=fields["method"],
+            status=int(fields["status"]),
+            size=int(fields["size"]),
+            result=fields.get("result", ""),
+            notes=list(notes),
+        )
+    except (KeyError, ValueError):
+        return None  # expired between the list and the hash, or foreign data

@@ -1,0 +1,166 @@
+"""Intake for inbound (generic) webhooks: `/webhook/{hookId}` and the legacy `/{hookId}`.
+
+Refusals are JSON `{"ok": false, "error": ...}` with a precise status. A 2xx means the
+request is in the durable queue; with `waitForComplete` we answer after the message was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from hookshot import wire
+from hookshot.core.completions import WAITING_KEY, Completions
+from hookshot.core.http import TooLarge, read_limited, refuse, starting
+from hookshot.core.queue.base import NewJob, Queue
+from hookshot.core.signatures import hook_secret_valid
+from hookshot.errors import WebhookError
+from hookshot.ops.delivery_log import DeliveryRecorder
+from hookshot.services.generic.body import parse_body, query_to_body
+from hookshot.services.generic.hook_directory import DirectoryUnavailable, HookLookup
+
+log = logging.getLogger(__name__)
+
+# Ids of the jobs this intake queues (the delivery log has entries only for these).
+JOB_PREFIX = "generic:"
+
+
+@dataclass(frozen=True)
+class GenericIntakeSettings:
+    enable_http_get: bool
+    wait_for_complete: bool
+    payload_size_limit: int
+    # How long a waiting request is held before we answer 202 (the job is queued anyway).
+    wait_timeout: float = 30.0
+
+
+class GenericWebhookIntake:
+    """Verifies a generic webhook request and queues it."""
+
+    def __init__(
+        self,
+        *,
+        settings: GenericIntakeSettings,
+        hooks: HookLookup,
+        queue: Queue,
+        completions: Completions,
+        ready: Callable[[], bool],
+        log: DeliveryRecorder | None = None,
+    ) -> None:
+        self._log = log
+        self._ready = ready
+        self._settings = settings
+        self._hooks = hooks
+        self._queue = queue
+        self._completions = completions
+
+    def routes(self) -> list[BaseRoute]:
+        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+        return [
+            Route("/webhook/{hook_id}", self.handle, methods=methods),
+            # Older hookshot served hooks at the root; existing URLs keep working.
+            Route("/{hook_id}", self.handle, methods=methods),
+        ]
+
+    def _record(
+        self, hook_id: str, method: str, size: int, status: int, result: str, job: str | None
+    ) -> None:
+        if self._log is not None:
+            self._log.record(hook_id, method, status, size, result, job)
+
+    def _refused(
+        self, hook_id: str, method: str, size: int, status: int, error: str
+    ) -> JSONResponse:
+        self._record(hook_id, method, size, status, f"refused: {error}", None)
+        return refuse(status, error)
+
+    async def handle(self, request: Request) -> Response:
+        method = request.method
+        allowed = ("POST", "PUT", "GET") if self._settings.enable_http_get else ("POST", "PUT")
+        if method not in allowed:
+            return JSONResponse(
+                {"ok": False, "error": f"Method {method} not allowed"},
+                status_code=405,
+                headers={"Allow": ", ".join(allowed)},
+            )
+        if not self._ready():
+            return starting()
+        hook_id = request.path_params["hook_id"]
+        try:
+            hook = await self._hooks.find(hook_id)
+        except DirectoryUnavailable:
+            return starting()
+        if hook is None:
+            return refuse(404, "Unknown webhook")
+        if hook.expired():
+            return self._refused(hook_id, method, 0, 404, "This hook has expired")
+        try:
+            raw = await read_limited(request, self._settings.payload_size_limit)
+        except TooLarge:
+            return self._refused(hook_id, method, 0, 413, "Payload too large")
+        if hook.require_secret and (
+            hook.secret is None or not hook_secret_valid(hook.secret, request.headers, raw)
+        ):
+            return self._refused(hook_id, method, len(raw), 401, "Missing or invalid secret")
+        try:
+            if method == "GET":
+                body: object = query_to_body(request.query_params.multi_items())
+            else:
+                body = parse_body(request.headers.get("content-type"), raw)
+        except WebhookError as err:
+            return self._refused(hook_id, method, len(raw), err.status, err.message)
+
+        # A sender's retry with the same Idempotency-Key is the same delivery.
+        key = request.headers.get("idempotency-key")
+        job_id = f"{JOB_PREFIX}{hook_id}:{key}" if key else f"{JOB_PREFIX}{uuid.uuid4()}"
+        wait = hook.wait_for_complete
+        if wait is None:
+            wait = self._settings.wait_for_complete
+        waiter = self._completions.expect(job_id) if wait else None
+        payload = {
+            "kind": wire.KIND_GENERIC,
+            "hook_id": hook_id,
+            "room_id": hook.room_id,
+            "state_key": hook.state_key,
+            "body": body,
+        }
+        if waiter is not None:
+            payload[WAITING_KEY] = True
+        try:
+            fresh = await self._queue.push(
+                wire.TOPIC_WEBHOOK, [NewJob(id=job_id, partition=hook_id, payload=payload)]
+            )
+        except BaseException:
+            if waiter is not None:
+                self._completions.discard(job_id)
+            raise
+        if not fresh[0]:
+            if waiter is not None:
+                self._completions.discard(job_id)
+            self._record(hook_id, method, len(raw), 200, "duplicate (already received)", None)
+            return JSONResponse({"ok": True, "duplicate": True}, status_code=200)
+        self._record(hook_id, method, len(raw), 200 if waiter else 202, "queued", job_id)
+        if waiter is None:
+            return JSONResponse({"ok": True}, status_code=202)
+        try:
+            outcome = await asyncio.wait_for(waiter, self._settings.wait_timeout)
+        except TimeoutError:
+            self._completions.discard(job_id)
+            return JSONResponse({"ok": True, "queued": True}, status_code=202)
+        if not outcome.ok:
+            return refuse(500, outcome.error or "Failed to process webhook")
+        if outcome.response is not None:
+            # A transformation function chose the answer (hookshot's webhookResponse).
+            return Response(
+                str(outcome.response.get("body", "")),
+                status_code=int(outcome.response.get("statusCode") or 200),
+                media_type=str(outcome.response.get("contentType") or "text/plain"),
+            )
+        return JSONResponse({"ok": True}, status_code=200)

@@ -1,0 +1,85 @@
+"""Which state event types are connections, which service they belong to, how to build one
+(the core sees them as `core.kinds.Kind`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hookshot import wire
+from hookshot.core.connections import Connection
+from hookshot.core.kinds import BuildContext, Kind
+from hookshot.errors import StateError
+from hookshot.services.generic import hook as generic_hook
+from hookshot.services.generic import outbound_hook
+from hookshot.services.github import repo as github_repo
+from hookshot.services.gitlab import repo as gitlab_repo
+
+
+async def _build_generic(
+    ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
+) -> Connection:
+    state = generic_hook.parse_state(content)  # validate before minting a hookId for bad state
+    hook_id = await ctx.hook_ids.ensure(room_id, state_key)
+    secret = None
+    if state.require_secret and ctx.hook_secrets is not None:
+        secret = await ctx.hook_secrets.get(room_id, hook_id)
+    return generic_hook.from_state(room_id, event_type, state_key, content, hook_id, secret)
+
+
+async def _build_github_repo(
+    ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
+) -> Connection:
+    return github_repo.from_state(room_id, event_type, state_key, content)
+
+
+async def _build_gitlab_repo(
+    ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
+) -> Connection:
+    conn = gitlab_repo.from_state(room_id, event_type, state_key, content)
+    url = ctx.gitlab_instances.get(conn.state.instance)
+    if url is None:
+        raise StateError("Instance name not recognised")
+    return gitlab_repo.from_state(room_id, event_type, state_key, content, instance_url=url)
+
+
+async def _build_outbound(
+    ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
+) -> Connection:
+    outbound_hook.parse_state(content)
+    token = None
+    if ctx.sealed is not None:
+        token = await ctx.sealed(outbound_hook.token_account_data_key(room_id, state_key))
+    return outbound_hook.from_state(room_id, event_type, state_key, content, token or "")
+
+
+GENERIC = Kind(
+    "generic",
+    wire.SERVICE_WEBHOOKS,
+    wire.GENERIC_HOOK_TYPES,
+    _build_generic,
+    vet=generic_hook.vet,
+    forget=generic_hook.forget,
+)
+GITHUB_REPO = Kind("github_repo", wire.SERVICE_GITHUB, wire.GITHUB_REPO_TYPES, _build_github_repo)
+
+GITLAB_REPO = Kind("gitlab_repo", wire.SERVICE_GITLAB, wire.GITLAB_REPO_TYPES, _build_gitlab_repo)
+
+OUTBOUND = Kind(
+    "outbound_hook",
+    wire.SERVICE_WEBHOOKS,
+    wire.OUTBOUND_HOOK_TYPES,
+    _build_outbound,
+    feature=wire.SERVICE_OUTBOUND,
+)
+
+KINDS: tuple[Kind, ...] = (GENERIC, GITHUB_REPO, GITLAB_REPO, OUTBOUND)
+_BY_TYPE = {t: kind for kind in KINDS for t in kind.event_types}
+
+
+def kind_for(event_type: str) -> Kind | None:
+    return _BY_TYPE.get(event_type)
+
+
+def connection_event_types() -> frozenset[str]:
+    return frozenset(_BY_TYPE)

@@ -1,0 +1,240 @@
+"""The bridge side of the widget API: what the routes ask, answered with the store and the
+same Provisioner the commands use (one path to create or change a connection)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from hookshot import wire
+from hookshot.commands.user_tokens import GitHubAccess, GitLabAccess
+from hookshot.config import Config
+from hookshot.core.connections import Connection
+from hookshot.core.store import ConnectionStore
+from hookshot.errors import CommandError, StateError
+from hookshot.matrix import power
+from hookshot.matrix.client import MatrixClient
+from hookshot.ops.delivery_log import DeliveryRecorder
+from hookshot.services.generic import hook as generic_hook
+from hookshot.services.generic import outbound_hook
+from hookshot.services.generic.provisioning import Provisioner
+from hookshot.services.github import repo as github_repo
+from hookshot.services.gitlab import repo as gitlab_repo
+from hookshot.widget.details import public_service_config
+from hookshot.widget.routes import Created, JSONValue, RoomPower
+
+
+class BridgeWidgetBackend:
+    """`WidgetBackend` over the running bridge."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        client: MatrixClient,
+        store: ConnectionStore,
+        provisioner: Provisioner,
+        allowed: Callable[[str, str, str], bool],
+        log: DeliveryRecorder | None = None,
+        github: GitHubAccess | None = None,
+        gitlab: GitLabAccess | None = None,
+    ) -> None:
+        self._log = log
+        self._github = github
+        self._gitlab = gitlab
+        self._config = config
+        self._client = client
+        self._store = store
+        self._provisioner = provisioner
+        self._allowed = allowed
+
+    @property
+    def bot_user_id(self) -> str:
+        return self._client.bot_user_id
+
+    def service_config(self, service: str) -> Mapping[str, Any] | None:
+        return public_service_config(self._config, service)
+
+    def can_manage(self, user_id: str, service: str) -> bool:
+        return self._allowed(user_id, service, "manageConnections")
+
+    async def bot_joined(self, room_id: str) -> bool:
+        return room_id in await self._client.joined_rooms()
+
+    async def is_joined(self, room_id: str, user_id: str) -> bool:
+        member = await self._client.get_state(room_id, wire.M_ROOM_MEMBER, user_id)
+        return member is not None and member.get("membership") == "join"
+
+    async def room_power(self, room_id: str) -> RoomPower:
+        levels = await self._client.get_state(room_id, wire.M_ROOM_POWER_LEVELS)
+        create = next(
+            (
+                e
+                for e in await self._client.room_state(room_id)
+                if e.get("type") == wire.M_ROOM_CREATE
+            ),
+            {},
+        )
+        creators = power.creators(create.get("content"), create.get("sender"))
+        return RoomPower(levels, frozenset(creators))
+
+    def connections(self, room_id: str) -> Sequence[Connection]:
+        return self._store.in_room(room_id)
+
+    def hook_url(self, hook_id: str) -> str:
+        return self._provisioner.webhooks.hook_url(hook_id)
+
+    async def create(
+        self, room_id: str, user_id: str, event_type: str, body: Mapping[str, Any]
+    ) -> Created:
+        if event_type == wire.GENERIC_HOOK:
+            state = generic_hook.parse_state(body)
+            made = await self._provisioner.create_webhook(room_id, user_id, state.name, state=state)
+            content = dataclasses.replace(state, expiration_date=made.expires).to_content(
+                made.hook_id
+            )
+            return Created(
+                generic_hook.from_state(room_id, event_type, state.name, content, made.hook_id)
+            )
+        if event_type == wire.GITHUB_REPO:
+            gh = github_repo.validate_new_state(body)
+            key = f"{gh.org}/{gh.repo}".lower()
+            await self._write(
+                room_id, user_id, wire.SERVICE_GITHUB, event_type, key, gh.to_content()
+            )
+            return Created(github_repo.from_state(room_id, event_type, key, gh.to_content()))
+        if event_type == wire.GITLAB_REPO:
+            gl = gitlab_repo.validate_new_state(body)
+            url = self._config.gitlab.instances.get(gl.instance) if self._config.gitlab else None
+            if url is None:
+                raise StateError("Instance name not recognised")
+            key = f"{gl.instance}/{gl.path}".lower()
+            await self._write(
+                room_id, user_id, wire.SERVICE_GITLAB, event_type, key, gl.to_content()
+            )
+            return Created(
+                gitlab_repo.from_state(room_id, event_type, key, gl.to_content(), instance_url=url)
+            )
+        if event_type == wire.OUTBOUND_HOOK:
+            name, url = body.get("name"), body.get("url")
+            if not isinstance(name, str) or not isinstance(url, str):
+                raise StateError("An outbound hook needs a name and a url")
+            method = body.get("method", "PUT")
+            token = await self._provisioner.create_outbound_hook(
+                room_id, user_id, name, url, method if isinstance(method, str) else "PUT"
+            )
+            content = outbound_hook.parse_state(body).to_content()
+            return Created(outbound_hook.from_state(room_id, event_type, name, content, token))
+        raise CommandError(f"Connections of type {event_type} cannot be made here.")
+
+    async def update(
+        self, room_id: str, user_id: str, connection: Connection, content: Mapping[str, Any]
+    ) -> Connection:
+        new = dict(content)
+        if isinstance(connection, generic_hook.GenericHook):
+            generic_hook.parse_state(new)
+            service = wire.SERVICE_WEBHOOKS
+            built: Connection = generic_hook.from_state(
+                room_id,
+                connection.event_type,
+                connection.state_key,
+                new,
+                connection.hook_id,
+                connection.secret,
+            )
+        elif isinstance(connection, github_repo.GitHubRepo):
+            service = wire.SERVICE_GITHUB
+            built = github_repo.from_state(
+                room_id, connection.event_type, connection.state_key, new
+            )
+        elif isinstance(connection, outbound_hook.OutboundHook):
+            service = wire.SERVICE_WEBHOOKS
+            built = outbound_hook.from_state(
+                room_id, connection.event_type, connection.state_key, new, connection.token
+            )
+        elif isinstance(connection, gitlab_repo.GitLabRepo):
+            service = wire.SERVICE_GITLAB
+            built = gitlab_repo.from_state(
+                room_id,
+                connection.event_type,
+                connection.state_key,
+                new,
+                instance_url=connection.instance_url,
+            )
+        else:
+            raise CommandError("This connection cannot be changed here.")
+        await self._write(
+            room_id, user_id, service, connection.event_type, connection.state_key, new
+        )
+        return built
+
+    async def remove(self, room_id: str, user_id: str, connection: Connection) -> None:
+        if isinstance(connection, generic_hook.GenericHook):
+            await self._provisioner.remove_webhook(room_id, user_id, connection.name)
+            return
+        service = (
+            wire.SERVICE_GITHUB
+            if isinstance(connection, github_repo.GitHubRepo)
+            else wire.SERVICE_GITLAB
+        )
+        await self._write(
+            room_id,
+            user_id,
+            service,
+            connection.event_type,
+            connection.state_key,
+            {"disabled": True},
+        )
+
+    async def delivery_log(self, connection: Connection) -> Sequence[JSONValue] | None:
+        if not isinstance(connection, generic_hook.GenericHook) or self._log is None:
+            return None
+        return [
+            {
+                "at": int(entry.at * 1000),
+                "method": entry.method,
+                "status": entry.status,
+                "size": entry.size,
+                "result": entry.result,
+                "notes": list(entry.notes),
+            }
+            for entry in reversed(await self._log.entries(connection.hook_id))
+        ]
+
+    async def targets(
+        self, user_id: str, event_type: str, filters: Mapping[str, str]
+    ) -> Sequence[JSONValue] | None:
+        """What the user may connect: their GitHub repositories or GitLab projects (with the
+        token they gave the bot); CommandError when they have none."""
+        if event_type == wire.GITHUB_REPO and self._github is not None:
+            async with await self._github.user_client(user_id) as client:
+                repos = await client.list_user_repos()
+            return [{"name": r.full_name, "description": r.description} for r in repos]
+        if event_type == wire.GITLAB_REPO and self._gitlab is not None:
+            found: list[JSONValue] = []
+            wanted = filters.get("instance")
+            for name in self._gitlab.config.instances:
+                if wanted and name != wanted:
+                    continue
+                try:
+                    gl_client = await self._gitlab.user_client(user_id, name)
+                except CommandError:
+                    continue  # no token for this instance
+                async with gl_client:
+                    projects = await gl_client.list_projects(search=filters.get("search") or None)
+                found += [{"name": p.path_with_namespace, "instance": name} for p in projects]
+            return found
+        return None
+
+    async def _write(
+        self,
+        room_id: str,
+        user_id: str,
+        service: str,
+        event_type: str,
+        state_key: str,
+        content: Mapping[str, Any],
+    ) -> None:
+        await self._provisioner.check(room_id, user_id, service, event_type)
+        await self._provisioner.write_state(room_id, event_type, state_key, dict(content))

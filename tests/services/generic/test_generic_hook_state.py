@@ -1,0 +1,121 @@
+"""Generic hook state parsing, the connection store and durations (pure parts)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from hookshot import wire
+from hookshot.core.durations import format_duration, parse_duration
+from hookshot.core.store import ConnectionStore
+from hookshot.errors import StateError
+from hookshot.services.generic import hook as generic_hook
+from hookshot.services.generic.hook import GenericHookState, find_hook, parse_state, virtual_user_id
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ({}, "Missing name"),
+        ({"name": "ab"}, "between 3-64"),
+        ({"name": "x" * 65}, "between 3-64"),
+        ({"name": 42}, "Missing name"),
+        ({"name": "demo", "waitForComplete": "yes"}, "'waitForComplete' must be a boolean"),
+        (
+            {"name": "demo", "transformationFunction": 1},
+            "'transformationFunction' must be a string",
+        ),
+        ({"name": "demo", "expirationDate": "tomorrow"}, "ISO 8601"),
+        ({"name": "demo", "expirationDate": 5}, "ISO 8601"),
+        ({"name": "demo", "priority": "high"}, "'priority' must be an integer"),
+        ({"name": "demo", "priority": True}, "'priority' must be an integer"),
+    ],
+)
+def test_invalid_state(content: dict[str, object], error: str) -> None:
+    with pytest.raises(StateError, match=error):
+        parse_state(content)
+
+
+def test_valid_state_round_trips() -> None:
+    content = {
+        "name": "demo",
+        "hookId": "ignored-display-only",
+        "waitForComplete": True,
+        "expirationDate": "2030-01-02T03:04:05.678Z",
+        "priority": 5,
+        "transformationFunction": "result = data",
+    }
+    state = parse_state(content)
+    assert state == GenericHookState(
+        name="demo",
+        transformation_function="result = data",
+        wait_for_complete=True,
+        expiration_date=datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=UTC),
+        priority=5,
+    )
+    assert state.to_content("hid") == {**content, "hookId": "hid"}
+
+
+@pytest.mark.parametrize(
+    ("prefix", "name", "expected"),
+    [
+        ("webhook_", "Demo", "@webhook_demo:hs"),
+        ("webhook_", "My Alerts!", "@webhook_myalerts:hs"),
+        ("wh_", "!!!", "@wh_bot:hs"),
+        ("wh_", "a.b=c_d-e", "@wh_a.b=c_d-e:hs"),
+    ],
+)
+def test_virtual_user_id(prefix: str, name: str, expected: str) -> None:
+    assert virtual_user_id(prefix, name, "hs") == expected
+
+
+def _hook(room: str, key: str, hook_id: str, priority: int = -1) -> generic_hook.GenericHook:
+    content = {"name": key, "priority": priority}
+    return generic_hook.from_state(room, wire.GENERIC_HOOK, key, content, hook_id)
+
+
+def test_store_orders_by_priority_stably_and_indexes_hooks() -> None:
+    store = ConnectionStore()
+    a, b, c = _hook("!r", "aaa", "h1"), _hook("!r", "bbb", "h2", 10), _hook("!r", "ccc", "h3")
+    for conn in (a, b, c):
+        assert store.apply(conn.key, conn)
+    assert [x.state_key for x in store.in_room("!r")] == ["bbb", "aaa", "ccc"]
+    assert find_hook(store, "h2") is b
+    assert not store.apply(a.key, a)  # idempotent
+    moved = _hook("!r", "aaa", "h1", 20)
+    assert store.apply(moved.key, moved)
+    assert [x.state_key for x in store.in_room("!r")] == ["aaa", "bbb", "ccc"]
+    assert store.apply(b.key, None)
+    assert find_hook(store, "h2") is None and len(store) == 2
+    assert store.drop_room("!r") == 2 and find_hook(store, "h1") is None and store.rooms() == []
+
+
+def test_expiry() -> None:
+    hook = generic_hook.from_state(
+        "!r",
+        wire.GENERIC_HOOK,
+        "k",
+        {"name": "demo", "expirationDate": "2020-01-01T00:00:00Z"},
+        "h",
+    )
+    assert hook.expired()
+    assert not hook.expired(datetime(2019, 1, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30d", 2592000), ("1h30m", 5400), ("2 weeks", 1209600), ("90s", 90), ("1.5h", 5400)],
+)
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "30", "5 parsecs", "1h and 2m"])
+def test_bad_duration(text: str) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)
+
+
+def test_format_duration() -> None:
+    assert format_duration(2592000) == "4w2d"
+    assert format_duration(90061) == "1d1h1m1s"
+    assert format_duration(0) == "0s"
