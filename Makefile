@@ -13,7 +13,7 @@ UV := $(UV_HOME)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test lint clean widget widget-check lock
+.PHONY: install demo test lint clean widget widget-check lock floors
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,19 @@ lock: $(UV)
 	echo "matrix-synapse==$(SYNAPSE_VERSION)" | $(UV) pip compile - --quiet --upgrade --universal \
 	  --python-version 3.11 --no-annotate --custom-compile-command "make lock" \
 	  -o hookshot/dev/synapse-requirements.txt
+
+# The floors in pyproject.toml must stay true: install the lowest versions they allow into a
+# venv of its own and run the suite (not lint: ruff's and mypy's findings change by version;
+# not the browser and image tests, which need the locked Playwright and uv).
+FLOORS := .venv-floors
+floors: $(UV)
+	$(UV) pip compile pyproject.toml --quiet --extra dev --resolution lowest-direct \
+	  --python-version 3.11 --no-header -o $(FLOORS).txt
+	rm -rf $(FLOORS) && $(PYTHON) -m venv $(FLOORS)
+	$(UV) pip install --quiet --python $(FLOORS)/bin/python -r $(FLOORS).txt
+	$(UV) pip install --quiet --python $(FLOORS)/bin/python --no-deps -e .
+	$(FLOORS)/bin/pytest -p no:cacheprovider --ignore=tests/widget/test_widget_browser.py \
+	  --ignore=tests/test_dockerfile.py
 
 demo: install
 	$(PY) -m hookshot demo
@@ -57,4 +70,4 @@ widget-check: widget
 	  echo "hookshot/widget_static is stale: run 'make widget' and commit it"; exit 1; fi
 
 clean:
-	rm -rf $(VENV) $(UV_HOME) demo-data test-artifacts .mypy_cache .ruff_cache .pytest_cache widgets/node_modules
+	rm -rf $(VENV) $(UV_HOME) $(FLOORS) $(FLOORS).txt demo-data test-artifacts .mypy_cache .ruff_cache .pytest_cache widgets/node_modules
