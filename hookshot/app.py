@@ -121,6 +121,8 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
             ready=lambda: bridge.ready,
         )
         routes += gitlab.routes()
+    for runtime in bridge.services.values():
+        routes += runtime.intake_routes
 
     async def legacy_root(request: Request) -> Response:
         if github is not None and is_github_delivery(request.headers):

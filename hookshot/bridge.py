@@ -26,6 +26,7 @@ from hookshot.config import Config
 from hookshot.core.completions import Completions, Outcome
 from hookshot.core.connections import OutgoingMessage
 from hookshot.core.hook_ids import HookIds, HookSecrets
+from hookshot.core.kinds import Kind
 from hookshot.core.outbox import Outbox
 from hookshot.core.permissions import check_any_service, check_permission
 from hookshot.core.queue.base import Job, Queue
@@ -43,6 +44,8 @@ from hookshot.matrix.registration import Registration
 from hookshot.ops.delivery_log import DeliveryLog, DeliveryRecorder
 from hookshot.ops.metrics import CountingQueue, Metrics, refresh_gauges
 from hookshot.ops.roles import PLANS, Role
+from hookshot.services import registered
+from hookshot.services.base import ServiceParts, ServiceRuntime
 from hookshot.services.generic import hook as generic_hook
 from hookshot.services.generic.expiry import ExpiryNotifier
 from hookshot.services.generic.hook_directory import HookLookup, StoreLookup
@@ -167,8 +170,23 @@ class Bridge:
         for service in (wire.SERVICE_GITHUB, wire.SERVICE_GITLAB):
             if service in config.enabled_services:
                 services.add(service)
+        self.user_tokens = UserTokens(self.client, config.pass_file)
+        # The services on the Service interface (services/__init__.py) the config switches on.
+        parts = ServiceParts(queue, self.store, lambda: self.ready, self.user_tokens, self.domain)
+        self.services: dict[str, ServiceRuntime] = {
+            service.name: service.start(config.services[service.name], parts)
+            for service in registered()
+            if service.name in config.services
+        }
+        services.update(self.services)
+        self._kinds = {
+            event_type: kind
+            for runtime in self.services.values()
+            for kind in runtime.kinds
+            for event_type in kind.event_types
+        }
         self.room_state = RoomStateSync(
-            kinds=kind_for,
+            kinds=self.kind_for,
             client=self.client,
             store=self.store,
             hook_ids=self.hook_ids,
@@ -201,7 +219,6 @@ class Bridge:
             ),
             seal=self._seal,
         )
-        self.user_tokens = UserTokens(self.client, config.pass_file)
         self.github = GitHubAccess(config.github, self.user_tokens) if config.github else None
         self.gitlab = GitLabAccess(config.gitlab, self.user_tokens) if config.gitlab else None
         self.github_login = (
@@ -225,6 +242,7 @@ class Bridge:
             delivery_log=self.delivery_log,
             widgets=config.widgets,
             queue=queue,
+            services=self.services,
         )
         self.github_app = github_app = (
             GitHubApp.from_config(config.github)
@@ -264,6 +282,11 @@ class Bridge:
                     self.threads,
                     (config.gitlab.comment_debounce_ms / 1000) if config.gitlab else 5.0,
                 ),
+                **{
+                    name: runtime.renderer
+                    for name, runtime in self.services.items()
+                    if runtime.renderer is not None
+                },
             },
         )
         self.widget_api = None
@@ -279,6 +302,7 @@ class Bridge:
                     log=self.delivery_log,
                     github=self.github,
                     gitlab=self.gitlab,
+                    services=self.services,
                 ),
                 verifier=OpenIdVerifier(
                     overrides=widgets.openid_overrides,
@@ -345,11 +369,15 @@ class Bridge:
     async def refresh_metrics(self) -> None:
         counts: dict[str, int] = {}
         for conn in self.store:
-            kind = kind_for(conn.event_type)
+            kind = self.kind_for(conn.event_type)
             service = kind.service if kind else "unknown"
             counts[service] = counts.get(service, 0) + 1
         topics = (wire.TOPIC_MATRIX, wire.TOPIC_WEBHOOK, wire.TOPIC_SEND)
         await refresh_gauges(self.metrics, self.queue, topics, counts)
+
+    def kind_for(self, event_type: str) -> Kind | None:
+        """The connection kind of a state event type, of any service."""
+        return kind_for(event_type) or self._kinds.get(event_type)
 
     # --- identity and permissions -------------------------------------------------------
 

@@ -288,6 +288,9 @@ class Config:
     cache: CacheConfig | None = None
     storage: StorageConfig = field(default_factory=StorageConfig)
     shutdown: ShutdownConfig = field(default_factory=ShutdownConfig)
+    # Settings of the services on the Service interface (services/__init__.py), by name;
+    # a configured service's entry is present (its section was given).
+    services: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     # Raw hookshot sections we accept but do not act on yet, by top-level key.
     unsupported: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     warnings: tuple[str, ...] = ()
@@ -309,7 +312,8 @@ class Config:
     @property
     def enabled_services(self) -> tuple[str, ...]:
         """Service kinds switched on, named as hookshot names them (supported or not)."""
-        return _enabled_services(self.generic, self.unsupported, self.github, self.gitlab)
+        found = _enabled_services(self.generic, self.unsupported, self.github, self.gitlab)
+        return found + tuple(self.services)
 
 
 # --- readers ----------------------------------------------------------------------------------
@@ -423,6 +427,15 @@ class _Reader:
                 self.sink.warn(f"{self.key(name_s)} is not supported yet and is ignored")
             else:
                 self.sink.warn(f"{self.key(name_s)} is not a known key and is ignored")
+
+
+# What a service's `parse_config` reads its section with (services/base.py).
+Section = _Reader
+
+
+def check_http_url(url: str) -> str | None:
+    """Why `url` is not a usable http(s) base URL, or None."""
+    return _check_http_url(url)
 
 
 def _as_port(value: object) -> int | None:
@@ -689,10 +702,10 @@ def _parse_actor(item: _Reader) -> str:
 def _parse_grant(item: _Reader) -> ServicePermission | None:
     service = item.text("service") or ANY
     canonical = canonical_service(service) if service != ANY else ANY
-    if canonical != ANY and canonical not in SERVICES:
+    known = _service_names()
+    if canonical != ANY and canonical not in known:
         item.sink.warn(
-            f"{item.key('service')}: unknown service {service!r}"
-            f" (known: {', '.join(SERVICES)}, or *)"
+            f"{item.key('service')}: unknown service {service!r} (known: {', '.join(known)}, or *)"
         )
     level_name = item.required_text("level")
     item.get("targets")  # part of hookshot's schema; it never consults it
@@ -1024,6 +1037,24 @@ def _parse_shutdown(root: _Reader) -> ShutdownConfig:
     return ShutdownConfig(grace_seconds=float(grace))
 
 
+def _parse_services(root: _Reader) -> dict[str, object]:
+    """The sections of the services on the Service interface; absent ones are off."""
+    from hookshot.services import registered  # they import this module: late, on purpose
+
+    found: dict[str, object] = {}
+    for service in registered():
+        section = root.section(service.name)
+        if section is not None:
+            found[service.name] = service.parse_config(section)
+    return found
+
+
+def _service_names() -> tuple[str, ...]:
+    from hookshot.services import registered
+
+    return SERVICES + tuple(service.name for service in registered())
+
+
 def _enabled_services(
     generic: GenericConfig | None,
     unsupported: Mapping[str, object],
@@ -1109,10 +1140,11 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     queue, cache = _parse_queue_and_cache(root, env or {})
     storage = _parse_storage(root)
     shutdown = _parse_shutdown(root)
+    services = _parse_services(root)
 
     unsupported: dict[str, object] = {}
     for name, value in raw.items():
-        if name in _OURS:
+        if name in _OURS or name in services:
             continue
         if name in UNSUPPORTED_SECTIONS:
             unsupported[name] = copy.deepcopy(value)
@@ -1133,7 +1165,8 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     if generic is not None and generic.enabled and listeners and not webhooks_served:
         sink.problem("listeners", "generic.enabled needs a listener with the webhooks resource")
     generic_broken = any(p.key.startswith("generic.") for p in sink.problems)
-    if not _enabled_services(generic, unsupported, github, gitlab) and not generic_broken:
+    enabled = _enabled_services(generic, unsupported, github, gitlab) + tuple(services)
+    if not enabled and not generic_broken:
         sink.problem(
             "generic.enabled",
             "no service is enabled; set generic.enabled: true (or configure github/gitlab)",
@@ -1158,6 +1191,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
         cache=cache,
         storage=storage,
         shutdown=shutdown,
+        services=MappingProxyType(services),
         unsupported=MappingProxyType(unsupported),
         warnings=tuple(sink.warnings),
     )

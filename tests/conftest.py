@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from support.cluster import Cluster
+from support.fake_forgejo import FakeForgejo
 from support.fake_github import FakeGitHub
 from support.fake_gitlab import FakeGitLab
 
@@ -25,6 +26,9 @@ GITHUB_CLIENT = ("hookshot-client-id", "hookshot-client-secret")
 GITLAB_SECRET = "test-gitlab-secret"
 GITLAB_INSTANCE, GITLAB_URL = "test", "https://gitlab.test"
 GITLAB_DEBOUNCE_MS = 1500
+FORGEJO_SECRET = "test-forgejo-secret"
+# The main bridge's Forgejo instances: a fake REST API, and the hosts of the replayed corpus.
+FORGEJO_INSTANCES = {"trygitea": "http://try.gitea.io", "giteacom": "https://gitea.com"}
 SPARE_ADMIN = "spare-admin"
 # The spare bridge: everyone on the server may use commands, one user may manage connections.
 SPARE_PERMISSIONS = [
@@ -75,6 +79,13 @@ def fake_gitlab() -> Iterator[FakeGitLab]:
 
 
 @pytest.fixture(scope="session")
+def fake_forgejo() -> Iterator[FakeForgejo]:
+    """A Forgejo REST API on loopback: the main bridge's `forgejo.instances.fake`."""
+    with FakeForgejo() as fj:
+        yield fj
+
+
+@pytest.fixture(scope="session")
 def synapse(
     stack_dir: Path,
     main_files: BridgeFiles,
@@ -82,6 +93,7 @@ def synapse(
     cluster_files: BridgeFiles,
     fake_github: FakeGitHub,
     fake_gitlab: FakeGitLab,
+    fake_forgejo: FakeForgejo,
 ) -> Iterator[LocalSynapse]:
     hs = LocalSynapse(
         stack_dir / "synapse",
@@ -134,6 +146,13 @@ def synapse(
                     "publicUrl": f"{main_files.webhook_base}/gitlab/webhook",
                 },
                 "commentDebounceMs": GITLAB_DEBOUNCE_MS,
+            },
+            "forgejo": {
+                "webhook": {"secret": FORGEJO_SECRET},
+                "instances": {
+                    "fake": {"url": fake_forgejo.url},
+                    **{name: {"url": url} for name, url in FORGEJO_INSTANCES.items()},
+                },
             },
         },
     )

@@ -18,7 +18,8 @@ WELCOME = (
 
 @admin_commands.command("help", "This help text")
 async def admin_help(ctx: CommandContext) -> None:
-    await ctx.notice(WELCOME + "\n\n" + admin_commands.help_markdown(""))
+    commands = ctx.command_set or admin_commands
+    await ctx.notice(WELCOME + "\n\n" + commands.help_markdown("", categories=ctx.categories))
 
 
 @admin_commands.command(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hookshot import wire
+from hookshot.commands.registry import CommandSet
 from hookshot.commands.user_tokens import GitHubAccess, GitLabAccess
 from hookshot.core.connections import Connection, OutgoingMessage
 from hookshot.core.markdown import render_markdown
@@ -43,6 +45,9 @@ class CommandContext:
     gitlab: GitLabAccess | None = None
     delivery_log: DeliveryRecorder | None = None
     widgets: WidgetSettings | None = None
+    # The set the running command came from (its help lists that set) and the help headings.
+    command_set: CommandSet | None = None
+    categories: Mapping[str, str] | None = None
     _sent: int = field(default=0, repr=False)
 
     async def notice(

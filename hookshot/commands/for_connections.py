@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hookshot import wire
-from hookshot.commands.registry import CommandSet
+from hookshot.commands.registry import ConnectionCommands
 from hookshot.core.connections import Connection
 from hookshot.services.github.commands import github_commands
 from hookshot.services.github.repo import GitHubRepo
 from hookshot.services.gitlab.commands import gitlab_commands
 from hookshot.services.gitlab.repo import GitLabRepo
-
-
-@dataclass(frozen=True)
-class ConnectionCommands:
-    prefix: str
-    commands: CommandSet
-    service: str
 
 
 def commands_for(connection: Connection) -> ConnectionCommands | None:

@@ -84,6 +84,26 @@ class CommandSet:
         return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class ConnectionCommands:
+    """The commands a connection answers to in its room, under its prefix."""
+
+    prefix: str
+    commands: CommandSet
+    service: str  # the permission service that guards them
+
+
+def merged(*sets: CommandSet | None) -> CommandSet:
+    """One set holding the commands of all `sets` (a word registered twice is an error)."""
+    out = CommandSet()
+    for one in sets:
+        for key, command in (one.commands if one else {}).items():
+            if key in out.commands:
+                raise ValueError(f"command {key!r} registered twice")
+            out.commands[key] = command
+    return out
+
+
 def split_command(body: str, prefix: str) -> list[str] | None:
     """The words after `prefix`, shell-split; None if the body is not for this prefix."""
     text = body.strip()

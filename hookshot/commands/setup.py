@@ -24,7 +24,8 @@ setup_commands = CommandSet()
 
 @setup_commands.command("help", "This help text")
 async def help_command(ctx: CommandContext) -> None:
-    await ctx.notice(setup_commands.help_markdown(PREFIX, categories=CATEGORIES))
+    commands = ctx.command_set or setup_commands
+    await ctx.notice(commands.help_markdown(PREFIX, categories=ctx.categories or CATEGORIES))
 
 
 @setup_commands.command(

@@ -13,8 +13,8 @@ from hookshot.commands import registry
 from hookshot.commands.admin import WELCOME, admin_commands
 from hookshot.commands.context import CommandContext
 from hookshot.commands.for_connections import commands_for
-from hookshot.commands.registry import CommandSet
-from hookshot.commands.setup import PREFIX, setup_commands
+from hookshot.commands.registry import CommandSet, merged
+from hookshot.commands.setup import CATEGORIES, PREFIX, setup_commands
 from hookshot.commands.user_tokens import GitHubAccess, GitLabAccess
 from hookshot.core.outbox import Outbox
 from hookshot.core.queue.base import Queue
@@ -24,6 +24,7 @@ from hookshot.errors import CommandError, MatrixError
 from hookshot.matrix.admin_rooms import AdminRooms
 from hookshot.matrix.client import MatrixClient
 from hookshot.ops.delivery_log import DeliveryRecorder
+from hookshot.services.base import ServiceRuntime
 from hookshot.services.generic.outbound import is_forwarded
 from hookshot.services.generic.outbound_hook import OutboundHook
 from hookshot.services.generic.outbound_worker import outbound_jobs
@@ -66,7 +67,16 @@ class Dispatcher:
         delivery_log: DeliveryRecorder | None = None,
         widgets: WidgetSettings | None = None,
         queue: Queue | None = None,
+        services: Mapping[str, ServiceRuntime] | None = None,
     ) -> None:
+        runtimes = list((services or {}).values())
+        # The services' commands join ours (a word taken twice fails here, at startup).
+        self._setup = merged(setup_commands, *(r.setup_commands for r in runtimes))
+        self._admin = merged(admin_commands, *(r.admin_commands for r in runtimes))
+        self._categories = {**CATEGORIES, **{r.name: r.title for r in runtimes}}
+        self._connection_commands = [
+            r.connection_commands for r in runtimes if r.connection_commands is not None
+        ]
         self._widgets = widgets
         self._queue = queue
         self._gitlab = gitlab
@@ -194,18 +204,20 @@ class Dispatcher:
         text = body.strip()
         if text.lower().startswith(PREFIX):
             text = text[len(PREFIX) :]
-        await self._run(ctx, text, "", admin_commands, None)
+        await self._run(ctx, text, "", self._admin, None)
 
     async def _room_command(self, ctx: CommandContext, body: str) -> None:
         """Connections answer first, highest priority first; then `!hookshot`."""
         for conn in self._store.in_room(ctx.room_id):
             found = commands_for(conn)
+            for lookup in self._connection_commands:
+                found = found or lookup(conn)
             if found is None:
                 continue
             conn_ctx = dataclasses.replace(ctx, connection=conn)
             if await self._run(conn_ctx, body, found.prefix, found.commands, found.service):
                 return
-        if await self._run(ctx, body, PREFIX, setup_commands, None):
+        if await self._run(ctx, body, PREFIX, self._setup, None):
             return
         await self._hotlinks(ctx, body)
 
@@ -328,6 +340,7 @@ class Dispatcher:
             if found is None:
                 raise CommandError(f"Unknown command. Try `{(prefix + ' help').strip()}`.")
             command, args = found
+            ctx.command_set, ctx.categories = commands, self._categories
             await registry.run(command, args, ctx)
         except CommandError as err:
             await ctx.react("⛔")

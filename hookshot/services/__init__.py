@@ -1,0 +1,16 @@
+"""The services the bridge runs, one folder each; each listed here once (see base.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hookshot.services.base import Service
+
+
+def registered() -> tuple[Service, ...]:
+    """Every service on the `Service` interface. Imported on first use: the services import
+    the config module, which asks for this list while it loads."""
+    from hookshot.services.forgejo.service import SERVICE_OBJECT as forgejo
+
+    return (forgejo,)

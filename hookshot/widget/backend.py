@@ -16,6 +16,7 @@ from hookshot.errors import CommandError, StateError
 from hookshot.matrix import power
 from hookshot.matrix.client import MatrixClient
 from hookshot.ops.delivery_log import DeliveryRecorder
+from hookshot.services.base import ServiceRuntime
 from hookshot.services.generic import hook as generic_hook
 from hookshot.services.generic import outbound_hook
 from hookshot.services.generic.provisioning import Provisioner
@@ -39,7 +40,9 @@ class BridgeWidgetBackend:
         log: DeliveryRecorder | None = None,
         github: GitHubAccess | None = None,
         gitlab: GitLabAccess | None = None,
+        services: Mapping[str, ServiceRuntime] | None = None,
     ) -> None:
+        self._services = dict(services or {})
         self._log = log
         self._github = github
         self._gitlab = gitlab
@@ -54,7 +57,14 @@ class BridgeWidgetBackend:
         return self._client.bot_user_id
 
     def service_config(self, service: str) -> Mapping[str, Any] | None:
+        runtime = self._services.get(service)
+        if runtime is not None:
+            return runtime.widget_config or {}
         return public_service_config(self._config, service)
+
+    @property
+    def extra_services(self) -> tuple[str, ...]:
+        return tuple(self._services)
 
     def can_manage(self, user_id: str, service: str) -> bool:
         return self._allowed(user_id, service, "manageConnections")

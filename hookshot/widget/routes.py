@@ -89,6 +89,11 @@ class WidgetBackend(Protocol):
         """hookshot's public config of `service` ("generic", "github", ...); None when off."""
         ...
 
+    @property
+    def extra_services(self) -> tuple[str, ...]:
+        """Services beyond hookshot's (services/__init__.py) that are switched on."""
+        ...
+
     def can_manage(self, user_id: str, service: str) -> bool:
         """`permissions`: may the user manageConnections for `service` ("webhooks", ...)?"""
         ...
@@ -277,14 +282,13 @@ class WidgetApi:
     # --- config -------------------------------------------------------------------------------
 
     async def _sections(self, _: Request, __: Session) -> JSONValue:
-        sections = {
-            name: self._backend.service_config(name) is not None for name in shapes.CONFIG_SECTIONS
-        }
+        names = (*shapes.CONFIG_SECTIONS, *self._backend.extra_services)
+        sections = {name: self._backend.service_config(name) is not None for name in names}
         return {"general": True, **sections}
 
     async def _service_config(self, request: Request, _: Session) -> JSONValue:
         service = request.path_params["service"]
-        if service not in shapes.KNOWN_SERVICES:
+        if service not in shapes.KNOWN_SERVICES and service not in self._backend.extra_services:
             raise ApiError(
                 "Not a known service, or service doesn't expose a config", ErrCode.NOT_FOUND
             )

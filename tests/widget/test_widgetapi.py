@@ -92,6 +92,10 @@ class FakeBackend:
     def service_config(self, service: str) -> Mapping[str, Any] | None:
         return self.services.get(service)
 
+    @property
+    def extra_services(self) -> tuple[str, ...]:
+        return tuple(name for name in self.services if name == "forgejo")
+
     def can_manage(self, user_id: str, service: str) -> bool:
         return user_id not in self.not_managers
 
@@ -330,6 +334,15 @@ async def test_config_sections_and_service_config(h: Harness) -> None:
     assert_error(resp, 404, "HS_DISABLED_FEATURE")
     resp = await h.http.get("/widgetapi/v1/service/nonsense/config", headers=auth)
     assert_error(resp, 404, "HS_NOTFOUND")
+
+
+async def test_services_beyond_hookshots_have_sections_and_config(h: Harness) -> None:
+    h.backend.services["forgejo"] = {"instances": {"codeberg": "https://codeberg.org"}}
+    auth = await h.login(PLEB)
+    resp = await h.http.get("/widgetapi/v1/config/sections", headers=auth)
+    assert resp.json()["forgejo"] is True and resp.json()["github"] is True
+    resp = await h.http.get("/widgetapi/v1/service/forgejo/config", headers=auth)
+    assert resp.json() == {"instances": {"codeberg": "https://codeberg.org"}}
 
 
 async def test_unknown_routes_and_methods_answer_json(h: Harness) -> None:

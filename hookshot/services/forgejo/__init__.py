@@ -1,0 +1,1 @@
+"""Forgejo and Gitea: repository connections, signed webhook intake, notices and commands."""

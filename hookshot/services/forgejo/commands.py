@@ -1,0 +1,144 @@
+"""Forgejo's commands: `!hookshot forgejo repo <url>` (set up a room), `forgejo personaltoken`
+(admin room), and a connected room's `!forgejo create|close|help`, acting as the sender with
+the token they stored for the instance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hookshot.commands.context import CommandContext
+from hookshot.commands.registry import CommandSet, ConnectionCommands
+from hookshot.commands.user_tokens import UserTokens
+from hookshot.core.connections import Connection
+from hookshot.errors import CommandError
+from hookshot.services.forgejo.client import ForgejoClient
+from hookshot.services.forgejo.config import ForgejoConfig
+from hookshot.services.forgejo.repo import ForgejoRepo, state_key, validate_new_state
+from hookshot.services.forgejo.wire import FORGEJO_REPO, SERVICE, TOKEN_ACCOUNT_DATA
+
+
+@dataclass(frozen=True)
+class ForgejoCommands:
+    setup: CommandSet
+    admin: CommandSet
+    connection: CommandSet
+
+
+def token_event_type(instance_url: str, user_id: str) -> str:
+    return f"{TOKEN_ACCOUNT_DATA}:{instance_url}:{user_id}"
+
+
+def build_commands(config: ForgejoConfig, tokens: UserTokens) -> ForgejoCommands:
+    setup, admin, room = CommandSet(), CommandSet(), CommandSet()
+
+    def instance_url(name: str) -> str:
+        url = config.instances.get(name)
+        if url is None:
+            known = ", ".join(config.instances) or "none"
+            raise CommandError(
+                f'The bridge knows no Forgejo instance "{name}" (it knows: {known}).'
+            )
+        return url
+
+    async def client_for(user_id: str, instance: str) -> ForgejoClient:
+        url = instance_url(instance)
+        token = await tokens.store.get_sealed(token_event_type(url, user_id))
+        if token is None:
+            raise CommandError(
+                "You have no token for this Forgejo instance. In your DM with the bot, say "
+                f"`forgejo personaltoken {instance} <token>`."
+            )
+        return ForgejoClient(url, token)
+
+    @admin.command(
+        "forgejo personaltoken",
+        "Store a Forgejo/Gitea access token for an instance (the message is redacted).",
+        required=("instance", "token"),
+        category=SERVICE,
+    )
+    async def personal_token(ctx: CommandContext, instance: str, token: str) -> None:
+        url = instance_url(instance)
+        # Do not leave a secret in the room's history, even if the token turns out invalid.
+        await ctx.redact_command("Contains a token")
+        async with ForgejoClient(url, token) as client:
+            login = await client.me()
+        await tokens.store.set_sealed(token_event_type(url, ctx.sender), token)
+        await ctx.notice(f"Connected as {login} on {instance}. Token stored.", html=False)
+
+    @setup.command(
+        "forgejo repo",
+        "Create a connection for a Forgejo or Gitea repository (needs your token for it).",
+        required=("url",),
+        category=SERVICE,
+    )
+    async def repo(ctx: CommandContext, url: str) -> None:
+        found = config.instance_for_url(url)
+        parts = found[1].removesuffix(".git").split("/") if found else []
+        if found is None or len(parts) != 2 or not all(parts):
+            raise CommandError("That is not a repository URL on a configured Forgejo instance.")
+        instance = found[0]
+        await ctx.provisioner.check(ctx.room_id, ctx.sender, SERVICE, FORGEJO_REPO)
+        async with await client_for(ctx.sender, instance) as client:
+            info = await client.repo(parts[0], parts[1])
+        if not info.can_push:
+            raise CommandError("You must at least have write permissions to bridge this repository")
+        content = {"instance": instance, "owner": info.owner, "repo": info.name}
+        validate_new_state(content)
+        key = state_key(instance, info.owner, info.name)
+        await ctx.provisioner.write_state(ctx.room_id, FORGEJO_REPO, key, content)
+        await ctx.notice(
+            f"Room configured to bridge {info.owner}/{info.name}. Add a webhook to the "
+            "repository (Settings → Webhooks → Forgejo or Gitea) pointing to this bridge's "
+            "/forgejo/webhook, content type application/json, with the configured secret.",
+            html=False,
+        )
+
+    def connected(ctx: CommandContext) -> ForgejoRepo:
+        conn = ctx.connection
+        assert isinstance(conn, ForgejoRepo)
+        return conn
+
+    @room.command("help", "This help text")
+    async def room_help(ctx: CommandContext) -> None:
+        conn = connected(ctx)
+        await ctx.notice(
+            f"Commands for {conn.state.owner}/{conn.state.repo}:\n\n"
+            + room.help_markdown(conn.command_prefix)
+        )
+
+    @room.command(
+        "create", "Create an issue in this repository", required=("title",), optional=("body",)
+    )
+    async def create(ctx: CommandContext, title: str, body: str | None = None) -> None:
+        conn = connected(ctx)
+        async with await client_for(ctx.sender, conn.state.instance) as client:
+            issue = await client.create_issue(conn.state.owner, conn.state.repo, title, body)
+        await ctx.notice(f"Created issue [#{issue.number}]({issue.html_url}): {issue.title}")
+
+    @room.command(
+        "close",
+        "Close an issue, optionally with a comment",
+        required=("number",),
+        optional=("comment",),
+    )
+    async def close(ctx: CommandContext, number: str, comment: str | None = None) -> None:
+        conn = connected(ctx)
+        cleaned = number.lstrip("#")
+        if not cleaned.isdigit():
+            raise CommandError(f"'{number}' is not an issue number.")
+        async with await client_for(ctx.sender, conn.state.instance) as client:
+            if comment:
+                await client.comment(conn.state.owner, conn.state.repo, int(cleaned), comment)
+            await client.close_issue(conn.state.owner, conn.state.repo, int(cleaned))
+
+    return ForgejoCommands(setup, admin, room)
+
+
+def connection_commands(room: CommandSet) -> Callable[[Connection], ConnectionCommands | None]:
+    def lookup(conn: Connection) -> ConnectionCommands | None:
+        if isinstance(conn, ForgejoRepo):
+            return ConnectionCommands(conn.command_prefix, room, SERVICE)
+        return None
+
+    return lookup
