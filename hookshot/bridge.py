@@ -29,7 +29,8 @@ from hookshot.core.hook_ids import HookIds, HookSecrets
 from hookshot.core.kinds import Kind
 from hookshot.core.outbox import Outbox
 from hookshot.core.permissions import check_any_service, check_permission
-from hookshot.core.queue.base import Job, Queue
+from hookshot.core.queue.base import Job, Queue, SeenStore
+from hookshot.core.queue.memory import MemoryQueue
 from hookshot.core.queue.settling import SettlingQueue
 from hookshot.core.queue.stopping import StoppingQueue
 from hookshot.core.room_state import RoomStateSync
@@ -110,6 +111,8 @@ class Bridge:
         self.shared = shared
         self.registration = registration
         self.metrics = Metrics()
+        # Seen keys live in the queue's own store (SQLite or Redis), not in its wrappers.
+        seen = queue if isinstance(queue, SeenStore) else MemoryQueue()
         self._takes = StoppingQueue(CountingQueue(SettlingQueue(queue), self.metrics))
         self.queue: Queue = self._takes
         queue = self.queue
@@ -172,7 +175,15 @@ class Bridge:
                 services.add(service)
         self.user_tokens = UserTokens(self.client, config.pass_file)
         # The services on the Service interface (services/__init__.py) the config switches on.
-        parts = ServiceParts(queue, self.store, lambda: self.ready, self.user_tokens, self.domain)
+        parts = ServiceParts(
+            queue,
+            self.store,
+            lambda: self.ready,
+            self.user_tokens,
+            self.domain,
+            self.outbox,
+            seen,
+        )
         self.services: dict[str, ServiceRuntime] = {
             service.name: service.start(config.services[service.name], parts)
             for service in registered()
@@ -502,6 +513,9 @@ class Bridge:
         if generic is not None and generic.send_expiry_notice:
             self._spawn(self.expiry.run, "expiry-notices", Stage.IDLE)
         self._spawn(self._ping_when_queue_back, "appservice-replay", Stage.IDLE)
+        for name, runtime in self.services.items():
+            for n, worker in enumerate(runtime.workers):
+                self._spawn(worker, f"{name}-{n}", Stage.IDLE)
 
     def _apply_static_connections(self) -> None:
         """`connections:` from the config: read-only generic hooks whose hookId is the

@@ -47,7 +47,6 @@ IGNORED_RESOURCES: Final[tuple[str, ...]] = ("provisioning", "modules")
 # Hookshot sections we accept and keep raw until we implement them.
 UNSUPPORTED_SECTIONS: Final[tuple[str, ...]] = (
     "figma",
-    "feeds",
     "jira",
     "openProject",
     "challengeHound",
@@ -1044,15 +1043,20 @@ def _parse_services(root: _Reader) -> dict[str, object]:
     found: dict[str, object] = {}
     for service in registered():
         section = root.section(service.name)
-        if section is not None:
-            found[service.name] = service.parse_config(section)
+        settings = service.parse_config(section) if section is not None else None
+        if settings is not None:  # None: the section switches the service off
+            found[service.name] = settings
     return found
 
 
-def _service_names() -> tuple[str, ...]:
+def _registered_names() -> tuple[str, ...]:
     from hookshot.services import registered
 
-    return SERVICES + tuple(service.name for service in registered())
+    return tuple(service.name for service in registered())
+
+
+def _service_names() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(SERVICES + _registered_names()))
 
 
 def _enabled_services(
@@ -1064,9 +1068,6 @@ def _enabled_services(
     services: list[str] = ["github"] if github is not None else []
     if gitlab is not None:
         services.append("gitlab")
-    feeds = unsupported.get("feeds")
-    if isinstance(feeds, Mapping) and feeds.get("enabled"):
-        services.append("feeds")
     if unsupported.get("figma") is not None:
         services.append("figma")
     if generic is not None and generic.enabled:
@@ -1144,7 +1145,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
 
     unsupported: dict[str, object] = {}
     for name, value in raw.items():
-        if name in _OURS or name in services:
+        if name in _OURS or name in _registered_names():
             continue
         if name in UNSUPPORTED_SECTIONS:
             unsupported[name] = copy.deepcopy(value)

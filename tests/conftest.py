@@ -147,6 +147,8 @@ def synapse(
                 },
                 "commentDebounceMs": GITLAB_DEBOUNCE_MS,
             },
+            # Feeds read every second; the test feeds are served on loopback.
+            "feeds": {"enabled": True, "pollIntervalSeconds": 1, "allowPrivateTargets": True},
             "forgejo": {
                 "webhook": {"secret": FORGEJO_SECRET},
                 "instances": {

@@ -164,10 +164,12 @@ def test_hookshot_style_config_loads() -> None:
     assert config.gitlab.public_url == "https://hooks.acme.test/hookshot/"
     assert config.gitlab.instance_for_url("https://gitlab.com/a/b") == "gitlab.com"
     assert config.widgets is not None and config.widgets.public_url.startswith("https://")
-    for name in ("feeds", "serviceBots", "sentry", "encryption"):
+    for name in ("serviceBots", "sentry", "encryption"):
         assert name in config.unsupported
         assert any(w.startswith(f"{name} is not supported yet") for w in config.warnings)
-    assert config.unsupported["feeds"] == {"enabled": False, "pollIntervalSeconds": 600}
+    # feeds is a service of ours now; `enabled: false` leaves it off, without a warning.
+    assert "feeds" not in config.unsupported and "feeds" not in config.services
+    assert not any(w.startswith("feeds") for w in config.warnings)
     assert any("provisioning" in w for w in config.warnings)
     assert set(config.enabled_services) == {"generic", "genericOutbound", "github", "gitlab"}
     assert check_permission(config.permissions, "@sam:support.acme.test", "jira", "login")

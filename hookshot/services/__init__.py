@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 def registered() -> tuple[Service, ...]:
     """Every service on the `Service` interface. Imported on first use: the services import
     the config module, which asks for this list while it loads."""
+    from hookshot.services.feeds.service import SERVICE_OBJECT as feeds
     from hookshot.services.forgejo.service import SERVICE_OBJECT as forgejo
 
-    return (forgejo,)
+    return (forgejo, feeds)

@@ -11,7 +11,7 @@ The core sees only `core.service.JobRenderer` and `core.kinds.Kind`; it never im
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,7 +20,8 @@ from starlette.routing import BaseRoute
 from hookshot.commands.registry import CommandSet, ConnectionCommands
 from hookshot.core.connections import Connection
 from hookshot.core.kinds import Kind
-from hookshot.core.queue.base import Queue
+from hookshot.core.outbox import Outbox
+from hookshot.core.queue.base import Queue, SeenStore
 from hookshot.core.service import JobRenderer
 from hookshot.core.store import ConnectionStore
 
@@ -38,6 +39,8 @@ class ServiceParts:
     ready: Callable[[], bool]  # the bridge finished starting (intake answers 503 until then)
     tokens: UserTokens  # users' sealed tokens (passFile)
     domain: str  # the homeserver's server name
+    outbox: Outbox  # bot messages, through the durable send queue
+    seen: SeenStore  # durable keys with expiry (the queue's store: SQLite or Redis)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,9 @@ class ServiceRuntime:
     # The commands a connection of this service answers to in its room.
     connection_commands: Callable[[Connection], ConnectionCommands | None] | None = None
     widget_config: Mapping[str, Any] | None = None  # `/widgetapi/v1/service/<name>/config`
+    # Long-running tasks (pollers), run by the process that holds room state; cancelled at a
+    # stop, so they must leave nothing half done that the queue would not finish.
+    workers: Sequence[Callable[[], Awaitable[None]]] = ()
 
 
 class Service(Protocol):

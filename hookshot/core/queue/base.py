@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, runtime_checkable
 
 from hookshot.errors import HookshotError
 
@@ -119,6 +119,7 @@ class Queue(Protocol):
         ...
 
 
+@runtime_checkable
 class SeenStore(Protocol):
     """Durable set of keys with expiry, for idempotency of incoming events."""
 

@@ -85,7 +85,8 @@ def _is_pull(payload: Mapping[str, object]) -> bool:
 def hook_name(event_type: str, payload: Mapping[str, object]) -> str | None:
     """The `enableHooks` name of a delivery (e.g. "pull_request.merged"), or None when no
     notice is made for it (assignments, milestones, edits of comments, ...)."""
-    action = payload.get("action")
+    raw_action = payload.get("action")
+    action = raw_action if isinstance(raw_action, str) else ""
     fixed = _BY_TYPE.get(event_type)
     if fixed is not None:
         return fixed
@@ -98,7 +99,7 @@ def hook_name(event_type: str, payload: Mapping[str, object]) -> str | None:
     if event_type in ("issue_comment", "pull_request_comment"):
         return "issue.comment.created" if action == "created" else None
     if event_type == "issues":
-        return _ISSUE_ACTIONS.get(str(action))
+        return _ISSUE_ACTIONS.get(action)
     if event_type == "release":
         return "release.published" if action == "published" else None
     if event_type == "workflow_run":

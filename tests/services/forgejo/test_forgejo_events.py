@@ -174,3 +174,27 @@ def test_actions_runs(tmp_path: Path) -> None:
     assert content is not None and content["body"].startswith("❌ Workflow **CI** [failed]")
     assert hook_name("action_run_recover", {}) == "workflow.run.recover"
     assert hook_name("workflow_run", {**body, "action": "requested"}) is None
+
+
+def _mangled(value: object, kind: int) -> object:
+    """Every leaf (and every container) replaced by a value of another type."""
+    if isinstance(value, dict):
+        return {k: _mangled(v, kind) for k, v in value.items()} if kind % 2 else ["x"]
+    if isinstance(value, list):
+        return {"0": value} if kind % 3 == 0 else [_mangled(v, kind) for v in value]
+    return [None, 5, "", [], {}, "<b>x</b>"][kind % 6]
+
+
+@pytest.mark.parametrize("kind", range(6))
+def test_odd_payloads_never_raise(kind: int) -> None:
+    # Deliveries from other forge versions may lack fields or type them differently: the
+    # notice may say less, but naming and rendering must not fail (a failed job is a lost one).
+    for name in DELIVERIES:
+        headers, body = _load(name)
+        event_type = read_delivery(headers).event_type
+        odd = _mangled(body, kind)
+        odd = odd if isinstance(odd, dict) else {"payload": odd}
+        hook = hook_name(event_type, odd) or EXPECTED[name.rsplit(".", 1)[0]] or "push"
+        render(hook, event_type, odd)
+        branch_of_delivery(hook, odd)
+        labels_of(odd)
