@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
+from hookshot.core.patterns import js_search
+
 EVENT_PREFIX: Final = "github."
-# JavaScript names a group `(?<name>…)`; Python's spelling is `(?P<name>…)`.
-_JS_NAMED_GROUP: Final = re.compile(r"\(\?<(?=[A-Za-z_$])")
 
 
 def event_name(header: str, payload: Mapping[str, object]) -> str:
@@ -75,19 +73,9 @@ def workflow_run_pass(
         return False
     if matching_branch:
         branch = run.get("head_branch")
-        pattern = _js_regex(matching_branch)
-        if not isinstance(branch, str) or pattern is None or not pattern.search(branch):
+        if not isinstance(branch, str) or not js_search(matching_branch, branch):
             return False
     name = run.get("name")
     if excluding is not None and name in excluding:
         return False
     return including is None or name in including
-
-
-@functools.lru_cache(maxsize=256)
-def _js_regex(source: str) -> re.Pattern[str] | None:
-    # JavaScript's \d, \w and \b are ASCII-only without the u flag.
-    try:
-        return re.compile(_JS_NAMED_GROUP.sub("(?P<", source), re.ASCII)
-    except re.error:
-        return None

@@ -11,12 +11,12 @@ provisioning (`validate_new_state`) is strict, as hookshot's is for new connecti
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hookshot.core.connections import DEFAULT_PRIORITY, Connection
+from hookshot.core.patterns import PatternError, check
 from hookshot.core.state_fields import command_prefix as _command_prefix
 from hookshot.core.state_fields import enabled_hooks
 from hookshot.core.state_fields import is_number as _is_number
@@ -226,7 +226,8 @@ def parse_state(content: Mapping[str, Any]) -> GitHubRepoState:
 
 def validate_new_state(content: Mapping[str, Any]) -> GitHubRepoState:
     """Validate state for a new connection (commands, widget): refuses `ignoreHooks`, unknown
-    hook names, empty org/repo and a `workflowRun.matchingBranch` that is not a valid regex."""
+    hook names and empty org/repo (parse_state refuses a `workflowRun.matchingBranch` that
+    RE2 cannot run)."""
     if isinstance(content, Mapping) and content.get("ignoreHooks") is not None:
         raise StateError("'ignoreHooks' cannot be used with new connections; use 'enableHooks'")
     state = parse_state(content)
@@ -239,12 +240,6 @@ def validate_new_state(content: Mapping[str, Any]) -> GitHubRepoState:
     for key, value in (("org", state.org), ("repo", state.repo)):
         if not value.strip():
             raise StateError(f"'{key}' must not be empty")
-    branch = state.workflow_run.matching_branch if state.workflow_run else None
-    if branch:
-        try:
-            re.compile(branch)
-        except re.error as exc:
-            raise StateError(f"'workflowRun.matchingBranch' is not a valid regex: {exc}") from None
     return state
 
 
@@ -328,6 +323,11 @@ def _workflow_run(value: object) -> WorkflowRunOptions | None:
     branch = value.get("matchingBranch")
     if branch is not None and not isinstance(branch, str):
         raise StateError("'workflowRun.matchingBranch' must be a string")
+    if branch:
+        try:
+            check(branch, "workflowRun.matchingBranch")
+        except PatternError as err:
+            raise StateError(str(err)) from None
     return WorkflowRunOptions(
         matching_branch=branch,
         including_workflows=_string_list(

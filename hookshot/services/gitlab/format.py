@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Final, TypeGuard
 
 from hookshot import wire
 from hookshot.core.markdown import render_markdown, render_markdown_inline
+from hookshot.core.patterns import js_search
 
 # hookshot shows at most this many commits of a push.
 PUSH_MAX_COMMITS: Final = 5
@@ -26,8 +26,6 @@ SYSTEM_HOOK: Final = "System Hook"
 CONFIDENTIAL_HEADERS: Final = frozenset({"Confidential Issue Hook", "Confidential Note Hook"})
 
 _NULL_SHA = "0" * 40
-_JS_NAMED_GROUP = re.compile(r"\(\?<(?![=!])")
-_JS_BACKREF = re.compile(r"\\k<(\w+)>")
 
 Content = dict[str, object]
 
@@ -118,21 +116,12 @@ def render_block(body: str) -> str:
     return html + "\n" if html else ""
 
 
-@lru_cache(maxsize=256)
-def js_regex(pattern: str) -> re.Pattern[str] | None:
-    """A JavaScript `RegExp` source as a Python pattern; None when it does not compile."""
-    try:
-        return re.compile(_JS_BACKREF.sub(r"(?P=\1)", _JS_NAMED_GROUP.sub("(?P<", pattern)))
-    except re.error:
-        return None
-
-
 def regex_allows(pattern: str | None, value: str) -> bool:
-    """hookshot's `value.match(pattern)` filter: unset or empty allows all; a broken one none."""
+    """hookshot's `value.match(pattern)` filter: unset or empty allows all; a broken one none.
+    Matched with RE2 (core.patterns): linear time whatever the room wrote."""
     if not pattern:
         return True
-    compiled = js_regex(pattern)
-    return compiled is not None and compiled.search(value) is not None
+    return js_search(pattern, value)
 
 
 def label_titles(item: Mapping[str, Any]) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from hookshot import wire
 from hookshot.core.connections import DEFAULT_PRIORITY, Connection
+from hookshot.core.patterns import PatternError, check
 from hookshot.core.state_fields import command_prefix as _command_prefix
 from hookshot.core.state_fields import enabled_hooks
 from hookshot.core.state_fields import optional_bool as _optional_bool
@@ -36,7 +37,6 @@ from hookshot.services.gitlab.format import (
     Content,
     ReviewActivity,
     is_confidential,
-    js_regex,
     label_titles,
     obj,
     render_merge_request,
@@ -178,6 +178,13 @@ def parse_state(content: Mapping[str, Any]) -> GitLabRepoState:
     if not isinstance(content, Mapping):
         raise StateError("GitLab project state must be an object")
     enable_hooks = enabled_hooks(content, convert_ignored_hooks)
+    for key in _REGEX_KEYS:
+        pattern = _optional_string(content, key)
+        if pattern:
+            try:
+                check(pattern, key)  # refused when written: a room must not stall the bridge
+            except PatternError as err:
+                raise StateError(str(err)) from None
     return GitLabRepoState(
         instance=_required_string(content, "instance"),
         path=_required_string(content, "path"),
@@ -207,10 +214,6 @@ def validate_new_state(content: Mapping[str, Any]) -> GitLabRepoState:
             f"'enableHooks' must only contain allowed values. Found invalid values: "
             f"{', '.join(invalid)}"
         )
-    for key in _REGEX_KEYS:
-        pattern = content.get(key)
-        if pattern and js_regex(pattern) is None:
-            raise StateError(f"'{key}' is not a valid regex")
     return state
 
 

@@ -245,3 +245,26 @@ def test_error_attributes() -> None:
     assert caught.value.placeholder == "{{ $.x | nope }}"
     with pytest.raises(TemplateError):
         compile_template("not a mapping")  # type: ignore[arg-type]
+
+
+def test_filter_regexes_run_in_linear_time() -> None:
+    # `=~` runs on RE2: this pattern and value would hold Python's re for hours.
+    template = compile_template({"plain": "{{ $.items[?(@.n =~ '^(a+)+$')].n | default('none') }}"})
+    data = {"items": [{"n": "a" * 40 + "!"}, {"n": "aaa"}]}
+    assert template.render(data).plain == "aaa"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"plain": "{{ $.items[?(@.n =~ '(?=a)a')].n }}"}, "template.plain: the regex '=~' cannot"),
+        (
+            {"plain": "x", "empty_if": "$.items[?(@.n =~ '(a)\\1')]"},
+            "template.empty_if: the regex '=~' uses",
+        ),
+    ],
+)
+def test_filter_regexes_re2_cannot_run_are_refused(spec: dict[str, object], message: str) -> None:
+    with pytest.raises(TemplateError) as err:
+        compile_template(spec)
+    assert str(err.value).startswith(message)

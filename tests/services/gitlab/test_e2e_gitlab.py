@@ -166,3 +166,51 @@ async def test_tokens_and_corpus(bridge: BridgeProcess) -> None:
         log.seek(log_start)
         tail = log.read().decode(errors="replace")
     assert "Traceback" not in tail and " ERROR " not in tail, tail[-3000:]
+
+
+async def test_a_catastrophic_tag_regex_cannot_stall_the_bridge(
+    bridge: BridgeProcess, new_user: UserFactory
+) -> None:
+    # `^(a+)+$` against a 40-character non-matching tag runs for hours in a backtracking
+    # engine; RE2 decides at once, so the tag is filtered and another room is not held up.
+    user = await new_user()
+    path, other = _path(), _path()
+    stalled = await _connected_room(user, path, pushTagsRegex="^(a+)+$", enableHooks=["tag_push"])
+    lively = await _connected_room(user, other, enableHooks=["tag_push"])
+    hostile = _payload("tag_push.none.1.json", path)
+    hostile["ref"] = "refs/tags/" + "a" * 40 + "!"
+    fine = _payload("tag_push.none.1.json", other)
+    async with httpx.AsyncClient(timeout=30) as http:
+        assert (await _deliver(http, bridge, "Tag Push Hook", hostile)).status_code == 202
+        assert (await _deliver(http, bridge, "Tag Push Hook", fine)).status_code == 202
+        matching = _payload("tag_push.none.1.json", path)
+        matching["ref"] = "refs/tags/aaaa"
+        assert (await _deliver(http, bridge, "Tag Push Hook", matching)).status_code == 202
+    await user.wait_for_event(lively, lambda e: "v1.0.0" in str(e["content"].get("body")))
+    # The project's deliveries are handled in order: once the matching tag is in, the
+    # hostile one was decided (and filtered out).
+    await user.wait_for_event(stalled, lambda e: "aaaa" in str(e["content"].get("body")))
+    bodies = [str(e["content"].get("body")) for e in await user.messages(stalled)]
+    assert not [b for b in bodies if "a" * 40 in b]
+
+
+async def test_a_pattern_re2_cannot_run_is_refused_when_written(
+    bridge: BridgeProcess, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    path = _path()
+    room_id = await room_with_bot(user, BOT)
+    await user.send_state(
+        room_id,
+        GITLAB,
+        f"{GITLAB_INSTANCE}/{path}",
+        {"instance": GITLAB_INSTANCE, "path": path, "pushTagsRegex": "^v(?=\\d)"},
+    )
+    await user.wait_for_event(
+        room_id,
+        notice_from(
+            BOT,
+            f"Invalid gitlab_repo connection `{GITLAB_INSTANCE}/{path}`: "
+            "'pushTagsRegex' cannot be run in linear time",
+        ),
+    )

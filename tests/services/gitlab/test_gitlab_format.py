@@ -22,7 +22,6 @@ from hookshot.services.gitlab.format import (
     ReviewActivity,
     event_name,
     is_confidential,
-    js_regex,
     project_ref,
     render_merge_request,
     render_mr_review,
@@ -923,25 +922,6 @@ ISSUE_TITLE_HTML = "&quot;New API: create/update/delete file&quot;"
 )
 def test_issue(action: str, payload: dict[str, Any], expected: object) -> None:
     assert render_issue(action, payload) == expected
-
-
-@pytest.mark.parametrize(
-    ("pattern", "value", "found"),
-    [
-        (r"^v(?<major>\d+)", "v12.1", True),  # JavaScript named group
-        (r"^v(?<major>\d+)\k<major>$", "v11", True),  # and its backreference
-        (r"^v(?<major>\d+)\k<major>$", "v12", False),
-        (r"(?<=v)1", "v1", True),  # a lookbehind stays a lookbehind
-        ("[", "x", None),
-    ],
-)
-def test_js_regex(pattern: str, value: str, found: bool | None) -> None:
-    compiled = js_regex(pattern)
-    if found is None:
-        assert compiled is None
-    else:
-        assert compiled is not None
-        assert (compiled.search(value) is not None) is found
 
 
 @pytest.mark.parametrize("name", sorted(HEADERS))

@@ -24,14 +24,25 @@ from typing import Final
 
 from jsonpath_ng import JSONPath
 from jsonpath_ng.exceptions import JSONPathError
+from jsonpath_ng.ext import filter as jsonpath_filter
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from jsonpath_ng.jsonpath import Child, Fields, Index, Root, This
 
 from hookshot.core.markdown import render_markdown
+from hookshot.core.patterns import PatternError, check, js_search
 from hookshot.services.generic.format import js_number, js_stringify
 from hookshot.services.generic.transform.result import TransformError, TransformResult
 
 TEMPLATE_KEYS: Final = ("plain", "html", "msgtype", "empty_if")
+# A filter's `=~ '<regex>'` (or "<regex>"): refused when written if RE2 cannot run it.
+_FILTER_REGEX: Final = re.compile(r"""=~\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")""")
+
+# jsonpath-ng matches `=~` with Python's backtracking `re`; a room's template must not be
+# able to stall the bridge, so the operator runs on RE2 (core.patterns) instead. The map is
+# read at each match, so replacing its entry is enough.
+jsonpath_filter.OPERATOR_MAP["=~"] = lambda value, pattern: (
+    isinstance(value, str) and (isinstance(pattern, str) and js_search(pattern, value))
+)
 ELLIPSIS: Final = "…"
 # A longest rendered value; keeps one huge field from making an oversized event.
 MAX_VALUE_CHARS: Final = 16_384
@@ -176,6 +187,17 @@ def compile_template(spec: Mapping[str, object]) -> Template:
     msgtype = spec.get("msgtype")
     if msgtype is not None and not isinstance(msgtype, str):
         raise TemplateError("msgtype", None, "must be a string")
+    conditions = spec.get("empty_if")
+    texts: list[tuple[str, object]] = [("plain", plain), ("html", html_spec), ("msgtype", msgtype)]
+    for condition in conditions if isinstance(conditions, list) else [conditions]:
+        texts.append(("empty_if", condition))
+    for name, text in texts:
+        for found in _FILTER_REGEX.finditer(text if isinstance(text, str) else ""):
+            pattern = found.group(1) if found.group(1) is not None else found.group(2)
+            try:
+                check(pattern, "=~")
+            except PatternError as err:
+                raise TemplateError(name, None, f"the regex {err}") from None
     return Template(
         plain=_compile_text("plain", plain),
         html=_compile_text("html", html_spec) if html_spec else None,
