@@ -7,11 +7,15 @@ soft breaks). markdown-it-py ships the same preset as "js-default".
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from markdown_it import MarkdownIt
 
 _MD: Final = MarkdownIt("js-default")
+# What could make a link, markup or code of user text. `_` inside a word is left alone: it
+# makes no emphasis there, and names like a_nice_user would read badly with backslashes.
+_SPECIAL: Final = re.compile(r"([\\`*\[\]<>]|\b_|_\b)")
 
 # What JavaScript's String.prototype.trim() removes (WhiteSpace and LineTerminator).
 JS_WHITESPACE: Final = (
@@ -34,3 +38,8 @@ def render_markdown_inline(text: str) -> str:
     """Render `text` without paragraph wrapping, like hookshot's `md.renderInline(text)`."""
     rendered: str = _MD.renderInline(text)
     return rendered
+
+
+def escape_markdown(text: str) -> str:
+    """User text as literal markdown: it cannot add links, markup or code to a notice."""
+    return _SPECIAL.sub(r"\\\1", text)

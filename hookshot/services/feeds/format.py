@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hookshot import wire
-from hookshot.core.markdown import render_markdown_inline
+from hookshot.core.markdown import escape_markdown, render_markdown_inline
 from hookshot.services.feeds.parse import Entry
 from hookshot.services.feeds.state import FeedState
 from hookshot.services.feeds.wire import ITEM_KEY
@@ -26,11 +26,10 @@ TEMPLATE_LINK = "New post in $FEEDNAME: $LINK"
 TEMPLATE_TITLE = "New post in $FEEDNAME: $TITLE"
 MAX_SUMMARY = 512  # hookshot's
 _TOKEN = re.compile(r"\$[A-Z]+")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>]|\b_|_\b)")
 
 
 def _md(text: str | None) -> str:
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text) if text else ""
+    return escape_markdown(text) if text else ""
 
 
 def web_link(url: str | None) -> str | None:

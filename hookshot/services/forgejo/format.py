@@ -5,12 +5,11 @@ link syntax, so a crafted title cannot make a link that points elsewhere."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from hookshot import wire
-from hookshot.core.markdown import render_markdown, render_markdown_inline
+from hookshot.core.markdown import escape_markdown, render_markdown, render_markdown_inline
 from hookshot.services.forgejo.repo import branch_of
 
 Payload = Mapping[str, Any]
@@ -18,9 +17,6 @@ Content = dict[str, Any]
 
 COMMENT_PREVIEW = 256  # characters of a comment quoted in the notice (as for GitHub)
 NOTES_PREVIEW = 1000  # characters of release notes
-# What could make a link, markup or code of user text; `_` inside words is left alone (it
-# makes no emphasis there, and names like a_nice_user would read badly with backslashes).
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>]|\b_|_\b)")
 
 REVIEW_VERBS = {
     "pull_request_review_approved": ("✅", "approved"),
@@ -39,7 +35,7 @@ RUN_OUTCOMES = {
 def plain(value: object) -> str:
     """User text for inline markdown: one line, markdown syntax escaped."""
     text = " ".join(str(value).split()) if value is not None else ""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return escape_markdown(text)
 
 
 def _obj(payload: Payload, key: str) -> Payload:
