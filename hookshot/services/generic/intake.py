@@ -25,6 +25,7 @@ from hookshot.errors import WebhookError
 from hookshot.ops.delivery_log import DeliveryRecorder
 from hookshot.services.generic.body import parse_body, query_to_body
 from hookshot.services.generic.hook_directory import DirectoryUnavailable, HookLookup
+from hookshot.widget.errors import ErrCode
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +84,15 @@ class GenericWebhookIntake:
 
     async def handle(self, request: Request) -> Response:
         method = request.method
-        allowed = ("POST", "PUT", "GET") if self._settings.enable_http_get else ("POST", "PUT")
+        allowed = ("PUT", "GET", "POST") if self._settings.enable_http_get else ("PUT", "POST")
         if method not in allowed:
+            # hookshot's answer, word for word: senders and their tooling parse it.
+            expecting = ", ".join(allowed[:-1]) + " or " + allowed[-1]
             return JSONResponse(
-                {"ok": False, "error": f"Method {method} not allowed"},
+                {
+                    "errcode": ErrCode.METHOD_NOT_ALLOWED.value,
+                    "error": f"Invalid Method. Expecting {expecting}",
+                },
                 status_code=405,
                 headers={"Allow": ", ".join(allowed)},
             )
@@ -98,7 +104,7 @@ class GenericWebhookIntake:
         except DirectoryUnavailable:
             return starting()
         if hook is None:
-            return refuse(404, "Unknown webhook")
+            return refuse(404, "Webhook not found")  # hookshot's text
         if hook.expired():
             return self._refused(hook_id, method, 0, 404, "This hook has expired")
         try:
