@@ -22,7 +22,6 @@ from hookshot.core.patterns import js_search
 PUSH_MAX_COMMITS: Final = 5
 URL_PREVIEWS_KEY: Final = wire.URL_PREVIEWS_KEY
 # X-Gitlab-Event values whose bodies are not project events (instance-wide admin hooks).
-SYSTEM_HOOK: Final = "System Hook"
 CONFIDENTIAL_HEADERS: Final = frozenset({"Confidential Issue Hook", "Confidential Note Hook"})
 
 _NULL_SHA = "0" * 40
@@ -35,9 +34,12 @@ def event_name(header: str | None, payload: object) -> str | None:
 
     hookshot's names for what it handles; ours add `gitlab.pipeline.<status>`,
     `gitlab.job.<status>` and `gitlab.note.updated`. Deliveries without an action (the UI's
-    "Test" button for merge requests, issues and releases) and system hooks give None.
+    "Test" button for merge requests, issues and releases) and system events without an
+    `object_kind` (users, groups, project creation) give None.
     """
-    if header == SYSTEM_HOOK or not isinstance(payload, Mapping):
+    # `header` only adds hints (confidential hooks); a "System Hook" delivery of a project
+    # event (object_kind) is routed like the project's own, as hookshot routes it.
+    if not isinstance(payload, Mapping):
         return None
     kind = payload.get("object_kind")
     attrs = obj(payload.get("object_attributes"))

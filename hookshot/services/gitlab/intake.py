@@ -47,9 +47,9 @@ class GitLabWebhookIntake:
             return refuse(400, "Missing X-Gitlab-Token header")
         if not token_valid(self._secret, token):
             return refuse(403, "Invalid X-Gitlab-Token")
-        header = request.headers.get("x-gitlab-event")
-        if not header:
-            return refuse(400, "Missing X-Gitlab-Event header")
+        # As hookshot: the body names its kind (`object_kind`), so a delivery without the
+        # header, or sent as a "System Hook", is routed by it; the token was checked first.
+        header = request.headers.get("x-gitlab-event") or None
         try:
             raw = await read_limited(request, MAX_GITLAB_PAYLOAD)
             payload = parse_body(request.headers.get("content-type") or "application/json", raw)

@@ -35,7 +35,7 @@ def _payload(file: str, path: str) -> dict[str, Any]:
 async def _deliver(
     http: httpx.AsyncClient,
     bridge: BridgeProcess,
-    header: str,
+    header: str | None,
     payload: dict[str, Any],
     *,
     token: str | None = GITLAB_SECRET,
@@ -44,12 +44,13 @@ async def _deliver(
 ) -> httpx.Response:
     headers = {
         "Content-Type": "application/json",
-        "X-Gitlab-Event": header,
         "X-Gitlab-Instance": GITLAB_URL,
         "Idempotency-Key": key or str(uuid.uuid4()),
     }
     if token is not None:
         headers["X-Gitlab-Token"] = token
+    if header is not None:
+        headers["X-Gitlab-Event"] = header
     return await http.post(bridge.files.webhook_base + path, json=payload, headers=headers)
 
 
@@ -214,3 +215,25 @@ async def test_a_pattern_re2_cannot_run_is_refused_when_written(
             "'pushTagsRegex' cannot be run in linear time",
         ),
     )
+
+
+async def test_deliveries_are_routed_by_their_body(
+    bridge: BridgeProcess, new_user: UserFactory
+) -> None:
+    # hookshot routes by `object_kind`: no X-Gitlab-Event header, or "System Hook", is fine.
+    user = await new_user()
+    path = _path()
+    room_id = await _connected_room(user, path)
+    first = _payload("merge_request.open.1.json", path)
+    second = _payload("merge_request.open.2.json", path)
+    async with httpx.AsyncClient(timeout=30) as http:
+        unsigned = await _deliver(http, bridge, None, first, token=None)
+        assert unsigned.status_code == 400  # the token is still checked first
+        bare = await _deliver(http, bridge, None, first)
+        assert bare.status_code == 202, bare.text
+        system = await _deliver(http, bridge, "System Hook", second)
+        assert system.status_code == 202, system.text
+
+    # Each MR is opened by another user in the corpus, so each notice is its own.
+    await user.wait_for_event(room_id, notice_from(BOT, "**user1** opened a new MR"))
+    await user.wait_for_event(room_id, notice_from(BOT, "**root** opened a new MR"))

@@ -131,7 +131,7 @@ def test_event_name_of_every_corpus_file(name: str) -> None:
         ),
         ("Pipeline Hook", {"object_kind": "pipeline", "object_attributes": None}, None),
         ("Job Hook", {"object_kind": "build", "build_status": 3}, None),
-        ("System Hook", load("push.none.1.json"), None),
+        ("System Hook", load("push.none.1.json"), "gitlab.push"),
         (None, load("push.none.1.json"), "gitlab.push"),
         ("Push Hook", ["not", "an", "object"], None),
         ("Push Hook", {}, None),
