@@ -432,9 +432,24 @@ class _Reader:
 Section = _Reader
 
 
-def check_http_url(url: str) -> str | None:
-    """Why `url` is not a usable http(s) base URL, or None."""
-    return _check_http_url(url)
+def parse_instances(section: _Reader, example: str) -> dict[str, str]:
+    """`instances: {<name>: {url}}` of a forge's section: name -> base URL, no trailing "/"."""
+    instances: dict[str, str] = {}
+    raw = section.section("instances")
+    if raw is None:
+        section.problem("instances", f"is required: {{name: {{url: {example}}}}}")
+        return instances
+    for name in list(raw.raw):
+        inst = raw.section(str(name))
+        if inst is None:
+            continue
+        url = inst.required_text("url")
+        if url and (why := _check_http_url(url)):
+            inst.problem("url", why)
+        elif url:
+            instances[str(name)] = url.rstrip("/")
+        inst.warn_unknown()
+    return instances
 
 
 def _as_port(value: object) -> int | None:
@@ -857,21 +872,7 @@ def _parse_gitlab(root: _Reader) -> GitLabConfig | None:
     sec = root.section("gitlab")
     if sec is None:
         return None
-    instances: dict[str, str] = {}
-    raw_instances = sec.section("instances")
-    if raw_instances is None:
-        sec.problem("instances", "is required: {name: {url: https://gitlab.example.org}}")
-    else:
-        for name in list(raw_instances.raw):
-            inst = raw_instances.section(str(name))
-            if inst is None:
-                continue
-            url = inst.required_text("url")
-            if url and (why := _check_http_url(url)):
-                inst.problem("url", why)
-            elif url:
-                instances[str(name)] = url.rstrip("/")
-            inst.warn_unknown()
+    instances = parse_instances(sec, "https://gitlab.example.org")
     webhook = sec.section("webhook")
     secret = ""
     public_url = None

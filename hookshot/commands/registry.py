@@ -104,6 +104,14 @@ def merged(*sets: CommandSet | None) -> CommandSet:
     return out
 
 
+def issue_number(text: str) -> int:
+    """An issue or pull request number as users type it (`12` or `#12`)."""
+    cleaned = text.lstrip("#")
+    if not cleaned.isdigit():
+        raise CommandError(f"'{text}' is not an issue number.")
+    return int(cleaned)
+
+
 def split_command(body: str, prefix: str) -> list[str] | None:
     """The words after `prefix`, shell-split; None if the body is not for this prefix."""
     text = body.strip()

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeGuard
 
 from hookshot.core.connections import DEFAULT_PRIORITY
+from hookshot.core.patterns import PatternError, check
 from hookshot.errors import StateError
 
 COMMAND_PREFIX_MIN, COMMAND_PREFIX_MAX = 2, 24  # hookshot's CommandConnection rule
@@ -75,3 +76,35 @@ def enabled_hooks(
         # hookshot tests the array's truthiness, so even [] re-adds the defaults.
         enable = convert_ignored(enable or (), ignore)
     return enable
+
+
+def only_allowed_hooks(hooks: Sequence[str], allowed: Sequence[str]) -> None:
+    """hookshot's check of `enableHooks` for new connections, with its message."""
+    invalid = [hook for hook in hooks if hook not in allowed]
+    if invalid:
+        raise StateError(
+            "'enableHooks' must only contain allowed values. Found invalid values: "
+            + ", ".join(invalid)
+        )
+
+
+def dotted_hook_names(name: str, detached: Sequence[str] = ()) -> tuple[str, ...]:
+    """The enableHooks entries that turn on `name`: itself and its dotted parents, stopping
+    at a `detached` subtree (its parents do not cover it, e.g. `issue.comment`)."""
+    parts = name.split(".")
+    names: list[str] = []
+    for end in range(len(parts), 0, -1):
+        names.append(".".join(parts[:end]))
+        if names[-1] in detached:
+            break
+    return tuple(names)
+
+
+def linear_regex(pattern: str | None, key: str) -> str | None:
+    """A room admin's regex, refused (StateError naming `key`) if RE2 cannot run it."""
+    if pattern:
+        try:
+            check(pattern, key)
+        except PatternError as err:
+            raise StateError(str(err)) from None
+    return pattern

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hookshot.commands.context import CommandContext
-from hookshot.commands.registry import CommandSet, ConnectionCommands
+from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
 from hookshot.commands.user_tokens import UserTokens
 from hookshot.core.connections import Connection
 from hookshot.errors import CommandError
@@ -124,13 +124,11 @@ def build_commands(config: ForgejoConfig, tokens: UserTokens) -> ForgejoCommands
     )
     async def close(ctx: CommandContext, number: str, comment: str | None = None) -> None:
         conn = connected(ctx)
-        cleaned = number.lstrip("#")
-        if not cleaned.isdigit():
-            raise CommandError(f"'{number}' is not an issue number.")
+        index = issue_number(number)
         async with await client_for(ctx.sender, conn.state.instance) as client:
             if comment:
-                await client.comment(conn.state.owner, conn.state.repo, int(cleaned), comment)
-            await client.close_issue(conn.state.owner, conn.state.repo, int(cleaned))
+                await client.comment(conn.state.owner, conn.state.repo, index, comment)
+            await client.close_issue(conn.state.owner, conn.state.repo, index)
 
     return ForgejoCommands(setup, admin, room)
 

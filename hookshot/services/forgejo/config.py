@@ -36,23 +36,9 @@ class ForgejoConfig:
 
 
 def parse_config(section: Section) -> ForgejoConfig:
-    from hookshot.config import check_http_url
+    from hookshot.config import parse_instances
 
-    instances: dict[str, str] = {}
-    raw = section.section("instances")
-    if raw is None:
-        section.problem("instances", "is required: {name: {url: https://codeberg.org}}")
-    else:
-        for name in list(raw.raw):
-            inst = raw.section(str(name))
-            if inst is None:
-                continue
-            url = inst.required_text("url")
-            if url and (why := check_http_url(url)):
-                inst.problem("url", why)
-            elif url:
-                instances[str(name)] = url.rstrip("/")
-            inst.warn_unknown()
+    instances = parse_instances(section, "https://codeberg.org")
     secret = ""
     webhook = section.section("webhook")
     if webhook is None:

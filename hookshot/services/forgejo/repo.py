@@ -22,6 +22,7 @@ from typing import Any
 
 from hookshot.core.connections import DEFAULT_PRIORITY, Connection
 from hookshot.core.state_fields import command_prefix as _command_prefix
+from hookshot.core.state_fields import dotted_hook_names, only_allowed_hooks
 from hookshot.core.state_fields import priority as _priority
 from hookshot.core.state_fields import required_string as _required_string
 from hookshot.core.state_fields import string_list as _string_list
@@ -168,25 +169,14 @@ def parse_state(content: Mapping[str, Any]) -> ForgejoRepoState:
 def validate_new_state(content: Mapping[str, Any]) -> ForgejoRepoState:
     """For a new connection (commands, widget): hook names must be known ones."""
     state = parse_state(content)
-    invalid = [hook for hook in state.enable_hooks if hook not in ALLOWED_HOOKS]
-    if invalid:
-        raise StateError(
-            "'enableHooks' must only contain allowed values. Found invalid values: "
-            + ", ".join(invalid)
-        )
+    only_allowed_hooks(state.enable_hooks, ALLOWED_HOOKS)
     return state
 
 
 def hook_names(name: str) -> tuple[str, ...]:
     """The enableHooks entries that turn on `name`: itself and its dotted parents, except that
     comments are not under `issue` (as for GitHub connections)."""
-    parts = name.split(".")
-    names = []
-    for end in range(len(parts), 0, -1):
-        names.append(".".join(parts[:end]))
-        if names[-1] == "issue.comment":
-            break
-    return tuple(names)
+    return dotted_hook_names(name, ("issue.comment",))
 
 
 def branch_of(ref: str) -> str:

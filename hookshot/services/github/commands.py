@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from hookshot.commands.context import CommandContext
-from hookshot.commands.registry import CommandSet
+from hookshot.commands.registry import CommandSet, issue_number
 from hookshot.errors import CommandError
 from hookshot.services.github.repo import GitHubRepo
 
@@ -17,13 +17,6 @@ def _repo(ctx: CommandContext) -> GitHubRepo:
     conn = ctx.connection
     assert isinstance(conn, GitHubRepo)
     return conn
-
-
-def _number(text: str) -> int:
-    cleaned = text.lstrip("#")
-    if not cleaned.isdigit():
-        raise CommandError(f"'{text}' is not an issue number.")
-    return int(cleaned)
 
 
 def parse_workflow_inputs(text: str) -> dict[str, str]:
@@ -72,7 +65,7 @@ async def github_assign(ctx: CommandContext, number: str, users: str) -> None:
     conn = _repo(ctx)
     logins = [u.strip().lstrip("@") for u in users.split(",") if u.strip()]
     async with await ctx.require_github().user_client(ctx.sender) as client:
-        issue = await client.add_assignees(conn.full_name, _number(number), logins)
+        issue = await client.add_assignees(conn.full_name, issue_number(number), logins)
     await ctx.notice(f"Assigned [#{issue.number}]({issue.html_url}) to {', '.join(logins)}")
 
 
@@ -85,7 +78,7 @@ async def github_assign(ctx: CommandContext, number: str, users: str) -> None:
 async def github_close(ctx: CommandContext, number: str, comment: str | None = None) -> None:
     conn = _repo(ctx)
     async with await ctx.require_github().user_client(ctx.sender) as client:
-        await client.close_issue(conn.full_name, _number(number), comment)
+        await client.close_issue(conn.full_name, issue_number(number), comment)
 
 
 @github_commands.command(

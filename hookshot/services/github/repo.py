@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hookshot.core.connections import DEFAULT_PRIORITY, Connection
-from hookshot.core.patterns import PatternError, check
 from hookshot.core.state_fields import command_prefix as _command_prefix
-from hookshot.core.state_fields import enabled_hooks
+from hookshot.core.state_fields import dotted_hook_names, enabled_hooks, linear_regex
 from hookshot.core.state_fields import is_number as _is_number
+from hookshot.core.state_fields import only_allowed_hooks as _only_allowed_hooks
 from hookshot.core.state_fields import optional_bool as _optional_bool
 from hookshot.core.state_fields import priority as _priority
 from hookshot.core.state_fields import required_string as _required_string
@@ -231,12 +231,7 @@ def validate_new_state(content: Mapping[str, Any]) -> GitHubRepoState:
     if isinstance(content, Mapping) and content.get("ignoreHooks") is not None:
         raise StateError("'ignoreHooks' cannot be used with new connections; use 'enableHooks'")
     state = parse_state(content)
-    invalid = [hook for hook in state.enable_hooks if hook not in ALLOWED_HOOKS]
-    if invalid:
-        raise StateError(
-            f"'enableHooks' must only contain allowed values. Found invalid values: "
-            f"{', '.join(invalid)}"
-        )
+    _only_allowed_hooks(state.enable_hooks, ALLOWED_HOOKS)
     for key, value in (("org", state.org), ("repo", state.repo)):
         if not value.strip():
             raise StateError(f"'{key}' must not be empty")
@@ -257,13 +252,7 @@ def convert_ignored_hooks(
 def hook_names(name: str) -> tuple[str, ...]:
     """The enableHooks entries that turn on event `name`: itself and its dotted parents, except
     that `issue.comment*` is not under `issue` (as in hookshot)."""
-    parts = name.split(".")
-    names = []
-    for end in range(len(parts), 0, -1):
-        names.append(".".join(parts[:end]))
-        if names[-1] in _DETACHED_SUBTREES:
-            break
-    return tuple(names)
+    return dotted_hook_names(name, _DETACHED_SUBTREES)
 
 
 def _pr_diff(value: object) -> PrDiff | None:
@@ -323,11 +312,7 @@ def _workflow_run(value: object) -> WorkflowRunOptions | None:
     branch = value.get("matchingBranch")
     if branch is not None and not isinstance(branch, str):
         raise StateError("'workflowRun.matchingBranch' must be a string")
-    if branch:
-        try:
-            check(branch, "workflowRun.matchingBranch")
-        except PatternError as err:
-            raise StateError(str(err)) from None
+    linear_regex(branch, "workflowRun.matchingBranch")
     return WorkflowRunOptions(
         matching_branch=branch,
         including_workflows=_string_list(

@@ -4,8 +4,7 @@ acting as the sender with the token they stored for the instance."""
 from __future__ import annotations
 
 from hookshot.commands.context import CommandContext
-from hookshot.commands.registry import CommandSet
-from hookshot.errors import CommandError
+from hookshot.commands.registry import CommandSet, issue_number
 from hookshot.services.gitlab.repo import GitLabRepo
 
 gitlab_commands = CommandSet()
@@ -15,13 +14,6 @@ def _project(ctx: CommandContext) -> GitLabRepo:
     conn = ctx.connection
     assert isinstance(conn, GitLabRepo)
     return conn
-
-
-def _iid(text: str) -> int:
-    cleaned = text.lstrip("#")
-    if not cleaned.isdigit():
-        raise CommandError(f"'{text}' is not an issue number.")
-    return int(cleaned)
 
 
 async def _create(
@@ -77,7 +69,7 @@ async def gitlab_create_confidential(
 )
 async def gitlab_close(ctx: CommandContext, number: str, comment: str | None = None) -> None:
     conn = _project(ctx)
-    iid = _iid(number)
+    iid = issue_number(number)
     async with await ctx.require_gitlab().user_client(ctx.sender, conn.state.instance) as client:
         # Ours: the comment is posted (hookshot takes the argument and drops it).
         if comment:

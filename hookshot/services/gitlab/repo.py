@@ -19,9 +19,8 @@ from urllib.parse import urlsplit
 
 from hookshot import wire
 from hookshot.core.connections import DEFAULT_PRIORITY, Connection
-from hookshot.core.patterns import PatternError, check
 from hookshot.core.state_fields import command_prefix as _command_prefix
-from hookshot.core.state_fields import enabled_hooks
+from hookshot.core.state_fields import enabled_hooks, linear_regex, only_allowed_hooks
 from hookshot.core.state_fields import optional_bool as _optional_bool
 from hookshot.core.state_fields import priority as _priority
 from hookshot.core.state_fields import string_list as _string_list
@@ -179,12 +178,8 @@ def parse_state(content: Mapping[str, Any]) -> GitLabRepoState:
         raise StateError("GitLab project state must be an object")
     enable_hooks = enabled_hooks(content, convert_ignored_hooks)
     for key in _REGEX_KEYS:
-        pattern = _optional_string(content, key)
-        if pattern:
-            try:
-                check(pattern, key)  # refused when written: a room must not stall the bridge
-            except PatternError as err:
-                raise StateError(str(err)) from None
+        # Refused when written: a room's pattern must not be able to stall the bridge.
+        linear_regex(_optional_string(content, key), key)
     return GitLabRepoState(
         instance=_required_string(content, "instance"),
         path=_required_string(content, "path"),
@@ -208,12 +203,7 @@ def validate_new_state(content: Mapping[str, Any]) -> GitLabRepoState:
     if isinstance(content, Mapping) and content.get("ignoreHooks") is not None:
         raise StateError("'ignoreHooks' cannot be used with new connections; use 'enableHooks'")
     state = parse_state(content)
-    invalid = [hook for hook in state.enable_hooks if hook not in ALLOWED_HOOKS]
-    if invalid:
-        raise StateError(
-            f"'enableHooks' must only contain allowed values. Found invalid values: "
-            f"{', '.join(invalid)}"
-        )
+    only_allowed_hooks(state.enable_hooks, ALLOWED_HOOKS)
     return state
 
 
