@@ -1,4 +1,4 @@
-"""Webhook authenticity checks (pure): GitHub's HMAC signature, GitLab's shared token."""
+"""Webhook authenticity checks (pure): HMAC signatures (GitHub, Forgejo), shared tokens."""
 
 from __future__ import annotations
 
@@ -7,9 +7,19 @@ import hmac
 from collections.abc import Mapping
 
 
+def hmac_sha256(secret: str, body: bytes) -> str:
+    """The hex HMAC-SHA256 of `body` (Forgejo's and Gitea's `X-*-Signature`)."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def hmac_sha256_valid(secret: str, body: bytes, given: str) -> bool:
+    """Constant-time comparison of a hex HMAC-SHA256 header (any case) with the expected one."""
+    return hmac.compare_digest(hmac_sha256(secret, body).encode(), given.strip().lower().encode())
+
+
 def github_signature(secret: str, body: bytes) -> str:
     """The `X-Hub-Signature-256` value GitHub sends for `body`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac_sha256(secret, body)
 
 
 def github_signature_valid(secret: str, body: bytes, header: str) -> bool:

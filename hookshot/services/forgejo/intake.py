@@ -7,8 +7,6 @@ twice."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Callable
 
@@ -19,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from hookshot import wire
 from hookshot.core.http import TooLarge, read_limited, refuse, starting
 from hookshot.core.queue.base import NewJob, Queue
+from hookshot.core.signatures import hmac_sha256_valid
 from hookshot.errors import WebhookError
 from hookshot.services.forgejo.events import hook_name, read_delivery
 from hookshot.services.forgejo.wire import SERVICE
@@ -28,11 +27,6 @@ log = logging.getLogger(__name__)
 
 # Forgejo's default webhook payload limit is far below this; it bounds what we read.
 MAX_PAYLOAD = 25 * 1024 * 1024
-
-
-def signature_valid(secret: str, body: bytes, given: str) -> bool:
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), given.strip().lower().encode())
 
 
 class ForgejoWebhookIntake:
@@ -62,7 +56,7 @@ class ForgejoWebhookIntake:
             raw = await read_limited(request, MAX_PAYLOAD)
         except TooLarge:
             return refuse(413, "Payload too large")
-        if not signature_valid(self._secret, raw, delivery.signature):
+        if not hmac_sha256_valid(self._secret, raw, delivery.signature):
             log.warning("Forgejo delivery %s: invalid signature", delivery.delivery)
             return refuse(401, "Invalid signature")
         try:
