@@ -30,7 +30,6 @@ from hookshot.core.kinds import Kind
 from hookshot.core.outbox import Outbox
 from hookshot.core.permissions import check_any_service, check_permission
 from hookshot.core.queue.base import Job, Queue, SeenStore
-from hookshot.core.queue.memory import MemoryQueue
 from hookshot.core.queue.settling import SettlingQueue
 from hookshot.core.queue.stopping import StoppingQueue
 from hookshot.core.room_state import RoomStateSync
@@ -111,8 +110,11 @@ class Bridge:
         self.shared = shared
         self.registration = registration
         self.metrics = Metrics()
-        # Seen keys live in the queue's own store (SQLite or Redis), not in its wrappers.
-        seen = queue if isinstance(queue, SeenStore) else MemoryQueue()
+        # Seen keys live in the queue's own store (SQLite or Redis), not in its wrappers; every
+        # queue implementation is one, so a service's seen keys are as durable as its jobs.
+        if not isinstance(queue, SeenStore):
+            raise TypeError(f"{type(queue).__name__} keeps no seen keys (SeenStore)")
+        seen = queue
         self._takes = StoppingQueue(CountingQueue(SettlingQueue(queue), self.metrics))
         self.queue: Queue = self._takes
         queue = self.queue

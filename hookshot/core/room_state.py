@@ -48,7 +48,6 @@ class RoomStateSync:
         static_keys: frozenset[Key] = frozenset(),
     ) -> None:
         self._static = static_keys
-        self._hook_secrets = hook_secrets
         self._kinds = kinds
         self._client = client
         self._store = store

@@ -113,7 +113,7 @@ class FeedPoller:
         status = self._state(url)
         async with self._slots:
             try:
-                feed = await self._read(http, url, status)
+                feed = await fetch(http, url, status)
             except (FeedError, TargetRefused, httpx.HTTPError) as err:
                 await self._failed(url, conns, status, _reason(err))
                 return
@@ -122,49 +122,12 @@ class FeedPoller:
         if feed is not None:
             await self._post(url, conns, feed)
 
-    @staticmethod
-    async def _read_once(http: httpx.AsyncClient, url: str) -> Feed:
-        feed = await FeedPoller._fetch(http, url, FeedStatus())
-        if feed is None:
-            raise FeedError("the server answered 304 to a first read")
-        return feed
-
-    async def _read(self, http: httpx.AsyncClient, url: str, status: FeedStatus) -> Feed | None:
-        return await self._fetch(http, url, status)
-
-    @staticmethod
-    async def _fetch(http: httpx.AsyncClient, url: str, status: FeedStatus) -> Feed | None:
-        headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT}
-        if status.etag:
-            headers["If-None-Match"] = status.etag
-        if status.modified:
-            headers["If-Modified-Since"] = status.modified
-        target = url
-        for _ in range(MAX_REDIRECTS + 1):
-            async with http.stream("GET", target, headers=headers) as response:
-                if response.is_redirect and "location" in response.headers:
-                    target = urljoin(target, response.headers["location"])
-                    continue
-                if response.status_code == 304:
-                    return None
-                if response.status_code != 200:
-                    raise FeedError(f"the server answered {response.status_code}")
-                raw = bytearray()
-                async for chunk in response.aiter_bytes():
-                    raw += chunk
-                    if len(raw) > MAX_BYTES:
-                        raise FeedError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
-                status.etag = response.headers.get("etag")
-                status.modified = response.headers.get("last-modified")
-                return parse_feed(bytes(raw), target, response.headers.get("content-type"))
-        raise FeedError(f"more than {MAX_REDIRECTS} redirects")
-
     async def _post(self, url: str, conns: list[FeedConnection], feed: Feed) -> None:
         if not feed.entries:
             return
-        first = (await self._seen.add_new([f"feeds:{_digest(url)}"], SEEN_TTL))[0]
+        # One write: the feed's own key (new = its first read ever) and one per entry.
         keys = [f"feeds:{_digest(url)}:{_digest(e.key)}" for e in feed.entries]
-        fresh = await self._seen.add_new(keys, SEEN_TTL)
+        first, *fresh = await self._seen.add_new([f"feeds:{_digest(url)}", *keys], SEEN_TTL)
         entries = (
             feed.entries[-1:]
             if first
@@ -201,14 +164,45 @@ class FeedPoller:
             await self._outbox.send(f"feedfail:{run}:{_digest(notice.room_id)}:{n}", [notice])
 
 
+async def fetch(http: httpx.AsyncClient, url: str, status: FeedStatus) -> Feed | None:
+    """Read `url` (conditionally, with `status`'s validators; None on 304), following
+    redirects by hand and stopping past MAX_BYTES; `status` keeps the new validators."""
+    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT}
+    if status.etag:
+        headers["If-None-Match"] = status.etag
+    if status.modified:
+        headers["If-Modified-Since"] = status.modified
+    target = url
+    for _ in range(MAX_REDIRECTS + 1):
+        async with http.stream("GET", target, headers=headers) as response:
+            if response.is_redirect and "location" in response.headers:
+                target = urljoin(target, response.headers["location"])
+                continue
+            if response.status_code == 304:
+                return None
+            if response.status_code != 200:
+                raise FeedError(f"the server answered {response.status_code}")
+            raw = bytearray()
+            async for chunk in response.aiter_bytes():
+                raw += chunk
+                if len(raw) > MAX_BYTES:
+                    raise FeedError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
+            status.etag = response.headers.get("etag")
+            status.modified = response.headers.get("last-modified")
+            return parse_feed(bytes(raw), target, response.headers.get("content-type"))
+    raise FeedError(f"more than {MAX_REDIRECTS} redirects")
+
+
 async def try_read(url: str, config: FeedsConfig, timeout: float = 10.0) -> Feed:
     """Read a feed once (before subscribing a room); FeedError with the reason if it fails."""
     client = guarded_client(allow_private=config.allow_private, timeout=timeout)
     async with client as http:
         try:
-            feed = await FeedPoller._read_once(http, url)
+            feed = await fetch(http, url, FeedStatus())
         except (TargetRefused, httpx.HTTPError) as err:
             raise FeedError(_reason(err)) from None
+    if feed is None:  # a 304 without validators sent: not a feed server we can read
+        raise FeedError("the server answered 304 to a first read")
     return feed
 
 
