@@ -27,12 +27,14 @@ import yaml
 from hookshot.core.durations import parse_duration
 from hookshot.core.permissions import (
     ANY,
+    SERVER_NAME,
     SERVICES,
     ActorPermission,
     Level,
     ServicePermission,
     canonical_service,
     default_permissions,
+    room_actor_problem,
 )
 from hookshot.errors import ConfigError
 from hookshot.widget.settings import WidgetSettings, parse_widget_settings
@@ -72,7 +74,6 @@ LOG_LEVELS: Final[tuple[str, ...]] = ("error", "warn", "info", "debug", "trace")
 # RFC 2606 names used by hookshot's sample config; a real deployment never has them.
 _PLACEHOLDER_DOMAINS: Final = ("example.com", "example.org", "example.net")
 _WILDCARD_ADDRESSES: Final = frozenset({"0.0.0.0", "::", "[::]", "*", ""})
-_SERVER_NAME: Final = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::\d{1,5})?$")
 # Characters allowed in a user id localpart (spec, historical grammar minus uppercase).
 _LOCALPART: Final = re.compile(r"^[a-z0-9._=\-/+]+$")
 
@@ -529,7 +530,7 @@ def _parse_bridge(root: _Reader) -> BridgeConfig:
         return BridgeConfig(domain="", url="", port=0)
     domain = sec.required_text("domain")
     if domain:
-        if not _SERVER_NAME.match(domain):
+        if not SERVER_NAME.match(domain):
             sec.problem("domain", "must be the homeserver's server name, e.g. matrix.org")
         elif _is_placeholder_host(_server_host(domain)):
             sec.problem("domain", f"{domain} is the sample's placeholder; use your server name")
@@ -700,12 +701,9 @@ def _parse_actor(item: _Reader) -> str:
         return actor
     if actor.startswith("@") and ":" not in actor:
         item.problem("actor", f"{actor!r} is not a user id (@user:server)")
-    elif actor.startswith("#"):
-        item.sink.warn(
-            f"{item.key('actor')}: room alias {actor} never matches (hookshot tracks room ids"
-            " only); use the room id"
-        )
-    elif not actor.startswith(("@", "!")) and not _SERVER_NAME.match(actor):
+    elif why := room_actor_problem(actor):
+        item.problem("actor", why)
+    elif not actor.startswith(("@", "!", "#")) and not SERVER_NAME.match(actor):
         item.sink.warn(
             f"{item.key('actor')}: {actor!r} is not '*', a user id, a room id or a server"
             " name, so it never matches"

@@ -4,19 +4,26 @@ A rule names an *actor* and grants *levels* on *services*. A user is allowed an 
 ANY rule that matches them grants the service at that level or higher (rules only add).
 
 Actors: `"*"` (everyone), a server name (`example.com`, compared with everything after the
-first `:` of the user id, so ports count), a full user id, or a room id (`!…`), which matches
-the room's current members. Hookshot keeps a membership cache for room actors; here the caller
-passes the user's rooms (a collection of room ids, or a predicate) and without it a room actor
-never matches, as in hookshot before its cache is filled.
+first `:` of the user id, so ports count), a full user id, or a room, by id (`!…`) or alias
+(`#…:server`), which matches the room's current members. The caller passes the user's rooms
+(a collection of room actors, or a predicate over one); without it a room actor never matches.
+`Permissions` holds the rules with the membership cache (core/memberships.py) that answers it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
 
+from hookshot.core.memberships import (
+    ROOM_ALIAS_SIGIL,
+    ROOM_ID_SIGIL,
+    ActorMemberships,
+    is_room_actor,
+)
 from hookshot.errors import PermissionDenied
 
 
@@ -53,6 +60,11 @@ _LEVEL_NAMES: Final[dict[Level, str]] = {
 LEVEL_NAMES: Final[tuple[str, ...]] = tuple(_LEVEL_NAMES.values())
 
 ANY: Final = "*"
+
+# A server name: a DNS name or IPv4 address, or an IPv6 literal in brackets; an optional port.
+SERVER_NAME: Final = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::\d{1,5})?$")
+# The opaque part of a room id or an alias's localpart: anything visible but ':'.
+_OPAQUE: Final = re.compile(r"^[^\s:]+$")
 
 # Service names hookshot checks. "generic" is the inbound/outbound webhooks service.
 SERVICES: Final[tuple[str, ...]] = (
@@ -98,7 +110,7 @@ class ActorPermission:
     services: tuple[ServicePermission, ...]
 
 
-# The rooms a user is in: a collection of room ids, or a predicate over a room id.
+# The rooms a user is in: a collection of room actors (ids, aliases), or a predicate over one.
 UserRooms = Collection[str] | Callable[[str], bool]
 
 # Refusal wordings, as hookshot words them, so users and scripts see the same text.
@@ -121,8 +133,25 @@ def default_permissions(domain: str) -> tuple[ActorPermission, ...]:
 
 
 def interested_rooms(perms: Iterable[ActorPermission]) -> tuple[str, ...]:
-    """Room ids used as actors, whose membership the caller must track."""
-    return tuple(dict.fromkeys(p.actor for p in perms if p.actor.startswith("!")))
+    """Room ids and aliases used as actors, whose membership the caller must track."""
+    return tuple(dict.fromkeys(p.actor for p in perms if is_room_actor(p.actor)))
+
+
+def room_actor_problem(actor: str) -> str | None:
+    """Why `actor` is not a valid room id or alias (None when it is, or is no room actor).
+
+    Room ids are `!opaque:server`, or `!opaque` alone in room version 12 and later; aliases
+    are always `#localpart:server`.
+    """
+    if actor.startswith(ROOM_ID_SIGIL):
+        opaque, sep, server = actor[1:].partition(":")
+        if not _OPAQUE.match(opaque) or (sep and not SERVER_NAME.match(server)):
+            return f"{actor!r} is not a room id (!opaque:server)"
+    elif actor.startswith(ROOM_ALIAS_SIGIL):
+        local, sep, server = actor[1:].partition(":")
+        if not _OPAQUE.match(local) or not sep or not SERVER_NAME.match(server):
+            return f"{actor!r} is not a room alias (#alias:server)"
+    return None
 
 
 def _server_name(user_id: str) -> str | None:
@@ -141,7 +170,7 @@ def _in_room(room_id: str, rooms: UserRooms | None) -> bool:
 
 def matches_actor(actor: str, user_id: str, *, rooms: UserRooms | None = None) -> bool:
     """Whether a rule for `actor` applies to `user_id` (who is in `rooms`)."""
-    if actor.startswith("!"):
+    if is_room_actor(actor):
         return _in_room(actor, rooms)
     return actor in (ANY, user_id) or actor == _server_name(user_id)
 
@@ -209,7 +238,7 @@ def require_permission(
 
 
 class Permissions:
-    """The configured rules plus hookshot's membership cache for room actors.
+    """The configured rules plus the membership cache of their room actors.
 
     Its `allowed(user_id, service, level)` and `allowed_any(user_id, level)` fit the
     permission-check callables the dispatcher and provisioning take.
@@ -217,30 +246,10 @@ class Permissions:
 
     def __init__(self, perms: Iterable[ActorPermission]) -> None:
         self.rules = tuple(perms)
-        self._members: dict[str, set[str]] = {room: set() for room in interested_rooms(self.rules)}
-
-    @property
-    def rooms(self) -> tuple[str, ...]:
-        """Room ids used as actors: join them and feed their membership in."""
-        return tuple(self._members)
-
-    def set_members(self, room_id: str, user_ids: Iterable[str]) -> None:
-        """Replace the cached members of a permission room (e.g. from /joined_members)."""
-        if room_id in self._members:
-            self._members[room_id] = set(user_ids)
-
-    def add_member(self, room_id: str, user_id: str) -> None:
-        """Record a join in a permission room; other rooms are ignored."""
-        if room_id in self._members:
-            self._members[room_id].add(user_id)
-
-    def remove_member(self, room_id: str, user_id: str) -> None:
-        """Record a leave, kick or ban in a permission room."""
-        if room_id in self._members:
-            self._members[room_id].discard(user_id)
+        self.members = ActorMemberships(interested_rooms(self.rules))
 
     def _rooms_of(self, user_id: str) -> Callable[[str], bool]:
-        return lambda room_id: user_id in self._members.get(room_id, ())
+        return lambda actor: self.members.contains(actor, user_id)
 
     def allowed(self, user_id: str, service: str, level: Level | str) -> bool:
         """`check_permission` over the rules and the cached memberships."""

@@ -16,10 +16,12 @@ from hookshot.core.permissions import (
     default_permissions,
     interested_rooms,
     require_permission,
+    room_actor_problem,
 )
 from hookshot.errors import PermissionDenied
 
 ROOM = "!perm:example.org"
+ALIAS = "#perm:example.org"
 
 
 def rule(actor: str, *grants: tuple[str, str]) -> ActorPermission:
@@ -95,7 +97,10 @@ def test_levels_are_ordered(granted: str, wanted: str) -> None:
         ("@u:example.org", "@v:example.org", False),
         (ROOM, "@member:other.net", True),
         (ROOM, "@stranger:other.net", False),
-        ("#alias:example.org", "@member:other.net", False),
+        (ALIAS, "@member:other.net", True),
+        (ALIAS, "@stranger:other.net", False),
+        # A room actor is not a server name, whatever its server part says.
+        (ROOM, "@stranger:example.org", False),
     ],
 )
 def test_actor_kinds(actor: str, user: str, expected: bool) -> None:
@@ -103,12 +108,12 @@ def test_actor_kinds(actor: str, user: str, expected: bool) -> None:
     members = {"@member:other.net"}
 
     def rooms_of(user_id: str) -> set[str]:
-        return {ROOM} if user_id in members else set()
+        return {ROOM, ALIAS} if user_id in members else set()
 
     assert check_permission(perms, user, "gitlab", "commands", rooms=rooms_of(user)) is expected
 
-    def in_room(room_id: str) -> bool:
-        return room_id == ROOM and user in members
+    def in_room(actor: str) -> bool:
+        return actor in (ROOM, ALIAS) and user in members
 
     # A predicate works as well as a collection.
     assert check_permission(perms, user, "gitlab", "commands", rooms=in_room) is expected
@@ -182,16 +187,45 @@ def test_require_permission_wording(service: str, level: str, message: str) -> N
 
 
 def test_membership_cache() -> None:
-    perms = Permissions(PERMS)
-    assert perms.rooms == (ROOM,) == interested_rooms(PERMS)
+    perms = Permissions((*PERMS, rule(ALIAS, ("gitlab", "login"))))
+    assert perms.members.actors == (ROOM, ALIAS) == interested_rooms(perms.rules)
     user = "@m:other.net"
     assert not perms.allowed(user, "github", "manageConnections")
-    perms.add_member(ROOM, user)
-    perms.add_member("!unrelated:x", user)  # rooms nobody named are not tracked
+    perms.members.begin_fill(ROOM)
+    perms.members.finish_fill(ROOM, [user])
     assert perms.allowed(user, "github", "manageConnections")
     assert perms.allowed_any(user, Level.MANAGE_CONNECTIONS)
     assert not perms.allowed(user, "gitlab", "manageConnections")
-    perms.remove_member(ROOM, user)
+    perms.members.apply(ROOM, user, joined=False)
     assert not perms.allowed(user, "github", "manageConnections")
-    perms.set_members(ROOM, [user])
-    assert perms.allowed(user, "github", "login")
+    # The alias grants through whatever room it resolves to.
+    perms.members.resolve(ALIAS, "!other:example.org")
+    perms.members.finish_fill("!other:example.org", [user])
+    assert perms.allowed(user, "gitlab", "login")
+    assert not perms.allowed(user, "gitlab", "notifications")
+
+
+@pytest.mark.parametrize(
+    ("actor", "problem"),
+    [
+        ("!abc:example.org", None),
+        ("!abc:example.org:8448", None),
+        ("!abc:[::1]", None),
+        ("!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM", None),  # room version 12: no server
+        ("#perm:example.org", None),
+        ("#a.b-c_d=e:localhost:8008", None),
+        ("!", "'!' is not a room id (!opaque:server)"),
+        ("!abc:", "'!abc:' is not a room id (!opaque:server)"),
+        ("!:example.org", "'!:example.org' is not a room id (!opaque:server)"),
+        ("!a b:example.org", "'!a b:example.org' is not a room id (!opaque:server)"),
+        ("!abc:not a server", "'!abc:not a server' is not a room id (!opaque:server)"),
+        ("#perm", "'#perm' is not a room alias (#alias:server)"),
+        ("#:example.org", "'#:example.org' is not a room alias (#alias:server)"),
+        ("#perm:", "'#perm:' is not a room alias (#alias:server)"),
+        ("#perm:bad/server", "'#perm:bad/server' is not a room alias (#alias:server)"),
+        ("@u:example.org", None),  # not a room actor
+        ("example.org", None),
+    ],
+)
+def test_room_actor_problem(actor: str, problem: str | None) -> None:
+    assert room_actor_problem(actor) == problem
