@@ -28,7 +28,7 @@ from hookshot.core.connections import OutgoingMessage
 from hookshot.core.hook_ids import HookIds, HookSecrets
 from hookshot.core.kinds import Kind
 from hookshot.core.outbox import Outbox
-from hookshot.core.permissions import check_any_service, check_permission
+from hookshot.core.permissions import Permissions
 from hookshot.core.queue.base import Job, Queue, SeenStore
 from hookshot.core.queue.settling import SettlingQueue
 from hookshot.core.queue.stopping import StoppingQueue
@@ -40,6 +40,7 @@ from hookshot.errors import HookshotError, MatrixError, StateError
 from hookshot.matrix.admin_rooms import AdminRooms
 from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.dispatch import Dispatcher
+from hookshot.matrix.permission_rooms import PermissionRooms
 from hookshot.matrix.registration import Registration
 from hookshot.ops.delivery_log import DeliveryLog, DeliveryRecorder
 from hookshot.ops.metrics import CountingQueue, Metrics, refresh_gauges
@@ -165,6 +166,8 @@ class Bridge:
                 lease = config.queue.lease_seconds if config.queue else 30.0
                 holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
                 self.lock = BridgeLock(shared.coord, shared.prefix, holder, lease)
+        self.permissions = Permissions(config.permissions)
+        self.permission_rooms = PermissionRooms(self.permissions.members, self.client)
         self.hook_ids = HookIds(self.client)
         self.hook_secrets = HookSecrets(self.client)
         self.admin_rooms = AdminRooms(self.client)
@@ -256,6 +259,7 @@ class Bridge:
             widgets=config.widgets,
             queue=queue,
             services=self.services,
+            permission_rooms=self.permission_rooms,
         )
         self.github_app = github_app = (
             GitHubApp.from_config(config.github)
@@ -395,10 +399,10 @@ class Bridge:
     # --- identity and permissions -------------------------------------------------------
 
     def allowed(self, user_id: str, service: str, level: str) -> bool:
-        return check_permission(self.config.permissions, user_id, service, level)
+        return self.permissions.allowed(user_id, service, level)
 
     def allowed_any(self, user_id: str, level: str) -> bool:
-        return check_any_service(self.config.permissions, user_id, level)
+        return self.permissions.allowed_any(user_id, level)
 
     def is_bridge_user(self, user_id: str) -> bool:
         """The bot or any user in our exclusive namespace (never a command sender)."""
@@ -489,6 +493,7 @@ class Bridge:
     async def _start_room_state(self) -> None:
         generic = self.config.generic
         await self._setup_bot()
+        await self.permission_rooms.start()  # joins them, so they load like any other room
         rooms = await self.client.joined_rooms()
         # A few rooms at a time: each costs several sequential homeserver round trips, and
         # Synapse answers reads in parallel well below its single-core limit.
@@ -515,6 +520,7 @@ class Bridge:
         if generic is not None and generic.send_expiry_notice:
             self._spawn(self.expiry.run, "expiry-notices", Stage.IDLE)
         self._spawn(self._ping_when_queue_back, "appservice-replay", Stage.IDLE)
+        self._spawn(self.permission_rooms.run, "permission-rooms", Stage.IDLE)
         for name, runtime in self.services.items():
             for n, worker in enumerate(runtime.workers):
                 self._spawn(worker, f"{name}-{n}", Stage.IDLE)

@@ -141,11 +141,29 @@ class MatrixClient:
         rooms = data.get("joined_rooms", [])
         return [r for r in rooms if isinstance(r, str)]
 
-    async def join(self, room_id: str, *, user_id: str | None = None) -> str:
+    async def join(
+        self, room_id: str, *, user_id: str | None = None, via: str | None = None
+    ) -> str:
+        """Join by id or alias; `via` names a server to join through (a remote room id)."""
         data = await self.request(
-            "POST", f"/_matrix/client/v3/join/{_q(room_id)}", {}, user_id=user_id
+            "POST",
+            f"/_matrix/client/v3/join/{_q(room_id)}",
+            {},
+            user_id=user_id,
+            params={"server_name": via} if via else None,
         )
         return str(data.get("room_id", room_id))
+
+    async def resolve_alias(self, alias: str) -> str:
+        """The room id `alias` points at (MatrixError 404 when it points nowhere)."""
+        data = await self.request("GET", f"/_matrix/client/v3/directory/room/{_q(alias)}")
+        return str(data["room_id"])
+
+    async def joined_members(self, room_id: str) -> list[str]:
+        """User ids joined to `room_id` (the bot must be joined to it)."""
+        data = await self.request("GET", f"/_matrix/client/v3/rooms/{_q(room_id)}/joined_members")
+        joined = data.get("joined")
+        return [u for u in joined if isinstance(u, str)] if isinstance(joined, dict) else []
 
     async def leave(
         self, room_id: str, reason: str | None = None, *, user_id: str | None = None

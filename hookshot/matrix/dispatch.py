@@ -23,6 +23,7 @@ from hookshot.core.store import ConnectionStore
 from hookshot.errors import CommandError, MatrixError
 from hookshot.matrix.admin_rooms import AdminRooms
 from hookshot.matrix.client import MatrixClient
+from hookshot.matrix.permission_rooms import PermissionRooms
 from hookshot.ops.delivery_log import DeliveryRecorder
 from hookshot.services.base import ServiceRuntime
 from hookshot.services.generic.outbound import is_forwarded
@@ -68,7 +69,9 @@ class Dispatcher:
         widgets: WidgetSettings | None = None,
         queue: Queue | None = None,
         services: Mapping[str, ServiceRuntime] | None = None,
+        permission_rooms: PermissionRooms | None = None,
     ) -> None:
+        self._permission_rooms = permission_rooms
         runtimes = list((services or {}).values())
         # The services' commands join ours (a word taken twice fails here, at startup).
         self._setup = merged(setup_commands, *(r.setup_commands for r in runtimes))
@@ -99,6 +102,9 @@ class Dispatcher:
 
     async def handle(self, event: Mapping[str, Any]) -> None:
         event_type = event.get("type")
+        if event_type == wire.M_ROOM_MEMBER and self._permission_rooms is not None:
+            # Before any await: a command taken in the same batch is checked after this.
+            self._permission_rooms.on_member(event)
         if self._queue is not None and is_forwarded(event, is_bridge_user=self._is_bridge_user):
             hooks = [
                 c
@@ -136,12 +142,14 @@ class Dispatcher:
         elif membership == "join":
             count = await self._room_state.load_room(room_id)
             log.info("joined %s: %d connections", room_id, count)
+            if self._permission_rooms is not None:
+                await self._permission_rooms.bot_joined(room_id)
         elif membership in ("leave", "ban"):
             self._room_state.drop_room(room_id)
             log.info("left %s", room_id)
 
     async def _on_invite(self, room_id: str, inviter: str, content: Mapping[str, Any]) -> None:
-        if not self._allowed_any(inviter, "login"):
+        if not self._allowed_any(inviter, "login") and not await self._names_as_actor(room_id):
             log.info("refusing invite to %s from %s", room_id, inviter)
             await self._client.leave(room_id, INVITE_REFUSED)
             return
@@ -154,6 +162,11 @@ class Dispatcher:
                 await add_setup_widget(self._client, room_id, self._widgets)
             except CommandError as err:
                 log.info("no setup widget in %s: %s", room_id, err)
+
+    async def _names_as_actor(self, room_id: str) -> bool:
+        """A room the config names as a permissions actor is joined whoever invites: the
+        operator asked for it, and its members' levels depend on the bot being there."""
+        return self._permission_rooms is not None and await self._permission_rooms.claims(room_id)
 
     async def _welcome(self, room_id: str, cause: str) -> None:
         ctx = self._context(room_id, "", cause)
