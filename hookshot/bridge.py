@@ -56,7 +56,7 @@ from hookshot.services.generic.provisioning import Provisioner, WebhookSettings
 from hookshot.services.generic.render import GenericRenderer, GenericRenderSettings
 from hookshot.services.github.client import GitHubApp
 from hookshot.services.github.notices import GitHubDefaults
-from hookshot.services.github.oauth import GitHubLogin, OAuthApp
+from hookshot.services.github.oauth import GitHubLogin
 from hookshot.services.github.render import GitHubRenderer
 from hookshot.services.gitlab.render import GitLabRenderer
 from hookshot.services.gitlab.review_batches import DiscussionThreads
@@ -237,11 +237,7 @@ class Bridge:
         )
         self.github = GitHubAccess(config.github, self.user_tokens) if config.github else None
         self.gitlab = GitLabAccess(config.gitlab, self.user_tokens) if config.gitlab else None
-        self.github_login = (
-            GitHubLogin(self.github, OAuthApp.from_config(config.github.oauth), self.tell_user)
-            if self.github and config.github
-            else None
-        )
+        self.github_login = GitHubLogin(self.github, self.tell_user) if self.github else None
         self.dispatcher = Dispatcher(
             client=self.client,
             room_state=self.room_state,

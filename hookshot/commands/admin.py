@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet
-from hookshot.core.tokens import GitHubToken
+from hookshot.core.tokens import GitHubToken, TokenError
 from hookshot.errors import CommandError
+from hookshot.services.github.client import GitHubError
 from hookshot.services.gitlab.client import GitLabClient
 
 admin_commands = CommandSet()
@@ -52,11 +53,15 @@ async def github_login(ctx: CommandContext) -> None:
 @admin_commands.command("github status", "Whether you are logged into GitHub", category="github")
 async def github_status(ctx: CommandContext) -> None:
     github = ctx.require_github()
-    token = await github.token_of(ctx.sender)
+    try:
+        token = await github.access_token(ctx.sender)
+    except CommandError as err:
+        await ctx.notice(str(err))
+        return
     if token is None:
         await ctx.notice("You are not logged into GitHub.")
         return
-    async with github.client_for_token(token.access_token) as client:
+    async with github.client_for_token(token) as client:
         try:
             me = await client.get_authenticated_user()
         except CommandError as err:
@@ -65,11 +70,41 @@ async def github_status(ctx: CommandContext) -> None:
     await ctx.notice(f"You are logged in as {me.login}.")
 
 
-@admin_commands.command("github logout", "Forget your GitHub token", category="github")
+@admin_commands.command(
+    "github logout", "Revoke your GitHub login and forget the token", category="github"
+)
 async def github_logout(ctx: CommandContext) -> None:
     github = ctx.require_github()
-    removed = await github.tokens.store.delete(ctx.sender, "github")
-    await ctx.notice("Your GitHub token was removed." if removed else "You were not logged in.")
+    try:
+        token = await github.token_of(ctx.sender)
+    except TokenError:
+        token = None  # unreadable (another passFile key): nothing to revoke, still remove it
+    revoke_failed = None
+    if token is not None and token.token_type != "pat":
+        try:
+            await github.revoke(token)
+        except GitHubError as err:
+            revoke_failed = err.message.rstrip(".")
+    # Removed here whatever GitHub said: the user asked the bridge to forget it.
+    if not await github.tokens.store.delete(ctx.sender, "github"):
+        await ctx.notice("You were not logged in.")
+        return
+    apps = f"{github.web_url}/settings/applications"
+    if token is None:
+        text = "Your unreadable GitHub token was removed; it was not revoked at GitHub."
+    elif token.token_type == "pat":
+        text = (
+            "Your GitHub token was removed. It is a personal access token: delete it on GitHub "
+            "if nothing else uses it."
+        )
+    elif revoke_failed is not None:
+        text = (
+            f"Your GitHub token was removed here, but revoking it at GitHub failed "
+            f"({revoke_failed}); revoke the bridge's access at {apps}."
+        )
+    else:
+        text = "You are logged out: your GitHub token was revoked at GitHub and removed."
+    await ctx.notice(text, html=False)
 
 
 @admin_commands.command(

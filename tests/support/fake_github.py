@@ -10,12 +10,15 @@ PyGithub, from in-memory data the test seeds. Every request is recorded in `requ
         assert gh.requests[-1].path == "/repos/acme/widgets/issues"
 
 The API is served both at the root and under `/api/v3` (GitHub Enterprise's layout, which
-the bridge derives from `enterpriseUrl`); OAuth is at `/login/oauth/*`. `fail()` makes the
-next matching request(s) answer with an error.
+the bridge derives from `enterpriseUrl`); OAuth is at `/login/oauth/*` (code exchange and
+`grant_type=refresh_token`, as GitHub documents them: a refresh retires the old token pair)
+and `DELETE /applications/{client_id}/token|grant` (app-authenticated revocation). `fail()`
+makes the next matching request(s) answer with an error.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import secrets
@@ -126,6 +129,16 @@ class FakeOAuthApp:
     client_secret: str
     redirect_uri: str | None = None
     expiring: bool = False
+    expires_in: int = 28800  # GitHub's 8 hours; tests shorten it to see a refresh
+
+
+@dataclass
+class _Grant:
+    """What a code, refresh token or OAuth access token stands for."""
+
+    client_id: str
+    login: str
+    expires_in: int | None = None  # per login; None = the app's own
 
 
 @dataclass
@@ -191,8 +204,10 @@ class FakeGitHub(LoopbackFake):
         self.installation_tokens: dict[str, tuple[int, float]] = {}
         self.installation_token_ttl = timedelta(hours=1)
         self._user_tokens: dict[str, str] = {}
-        self._oauth_codes: dict[str, tuple[str, str]] = {}  # code -> (client_id, login)
-        self._refresh_tokens: dict[str, tuple[str, str]] = {}  # token -> (client_id, login)
+        self._oauth_codes: dict[str, _Grant] = {}
+        self._refresh_tokens: dict[str, tuple[_Grant, str]] = {}  # -> (grant, its access token)
+        self._oauth_tokens: dict[str, _Grant] = {}  # access tokens minted through OAuth
+        self._token_expiry: dict[str, float] = {}
         self._failures: list[_Failure] = []
 
     # --- running ------------------------------------------------------------------------------
@@ -316,12 +331,19 @@ class FakeGitHub(LoopbackFake):
             self.oauth_apps[client_id] = app
             return app
 
-    def oauth_code(self, client_id: str, login: str) -> str:
-        """A code as GitHub hands to the OAuth callback after `login` approved `client_id`."""
+    def oauth_code(self, client_id: str, login: str, *, expires_in: int | None = None) -> str:
+        """A code as GitHub hands to the OAuth callback after `login` approved `client_id`;
+        `expires_in` overrides an expiring app's token lifetime for this login."""
         with self._lock:
             code = secrets.token_hex(10)
-            self._oauth_codes[code] = (client_id, login.lower())
+            self._oauth_codes[code] = _Grant(client_id, login.lower(), expires_in)
             return code
+
+    def token_works(self, token: str) -> bool:
+        """Whether GitHub would accept `token` now (not revoked, retired or expired)."""
+        with self._lock:
+            expiry = self._token_expiry.get(token)
+            return token in self._user_tokens and (expiry is None or expiry > time.time())
 
     def fail(
         self,
@@ -389,6 +411,8 @@ class FakeGitHub(LoopbackFake):
             ("GET", "/app/installations", self._list_installations),
             ("POST", "/app/installations/{installation_id:int}/access_tokens", self._mint_token),
             ("GET", "/installation/repositories", self._installation_repos),
+            ("DELETE", "/applications/{client_id}/token", self._revoke),
+            ("DELETE", "/applications/{client_id}/grant", self._revoke),
         ]
         routes: list[Route] = []
         for prefix in ("", API_PREFIX):
@@ -476,6 +500,8 @@ class FakeGitHub(LoopbackFake):
         if token.count(".") == 2:
             return _Caller("app", app=self._app_for_jwt(token))
         login = self._user_tokens.get(token)
+        if login is not None and self._token_expiry.get(token, float("inf")) <= time.time():
+            raise _error(401, "Bad credentials")
         if login is not None:
             return _Caller("user", user=self.users[login])
         grant = self.installation_tokens.get(token)
@@ -1032,14 +1058,16 @@ class FakeGitHub(LoopbackFake):
     async def _oauth_authorize(
         self, request: Request, record: RecordedRequest, base: str
     ) -> Response:
-        """The consent page, approved at once as `login` (a query parameter the fake adds)."""
+        """The consent page, approved at once as `login` (a query parameter the fake adds;
+        so is `expires_in`, which makes this login's tokens expire after that many seconds)."""
         params = request.query_params
         app = self.oauth_apps.get(params.get("client_id", ""))
         login = params.get("login", "")
         if app is None or login.lower() not in self.users:
             return PlainTextResponse("Unknown client_id or login", status_code=404)
         redirect = params.get("redirect_uri") or app.redirect_uri or ""
-        code = self.oauth_code(app.client_id, login)
+        lifetime = params.get("expires_in")
+        code = self.oauth_code(app.client_id, login, expires_in=int(lifetime) if lifetime else None)
         query = urlencode({"code": code, "state": params.get("state", "")})
         return RedirectResponse(f"{redirect}{'&' if '?' in redirect else '?'}{query}", 302)
 
@@ -1055,17 +1083,19 @@ class FakeGitHub(LoopbackFake):
                 error_description="The client_id and/or client_secret passed are incorrect.",
             )
         if params.get("grant_type") == "refresh_token":
-            grant = self._refresh_tokens.pop(params.get("refresh_token", ""), None)
-            if grant is None or grant[0] != app.client_id:
+            found = self._refresh_tokens.pop(params.get("refresh_token", ""), None)
+            if found is None or found[0].client_id != app.client_id:
                 return _oauth_answer(
                     wants_json,
                     error="bad_refresh_token",
                     error_description="The refresh token passed is incorrect or expired.",
                 )
-            login = grant[1]
+            grant, old_token = found
+            # GitHub: once a refresh token is used, it and the old access token stop working.
+            self._forget_token(old_token)
         else:
-            grant = self._oauth_codes.pop(params.get("code", ""), None)
-            if grant is None or grant[0] != app.client_id:
+            code_grant = self._oauth_codes.pop(params.get("code", ""), None)
+            if code_grant is None or code_grant.client_id != app.client_id:
                 return _oauth_answer(
                     wants_json,
                     error="bad_verification_code",
@@ -1078,17 +1108,69 @@ class FakeGitHub(LoopbackFake):
                     error="redirect_uri_mismatch",
                     error_description="The redirect_uri MUST match the registered callback URL.",
                 )
-            login = grant[1]
-        token = f"gho_{secrets.token_hex(16)}"
-        self._user_tokens[token] = login
+            grant = code_grant
+        expiring = app.expiring or grant.expires_in is not None
+        token = f"{'ghu' if expiring else 'gho'}_{secrets.token_hex(16)}"
+        self._user_tokens[token] = grant.login
+        self._oauth_tokens[token] = grant
         answer: dict[str, str | int] = {"access_token": token, "token_type": "bearer", "scope": ""}
-        if app.expiring:
+        if expiring:
+            lifetime = grant.expires_in if grant.expires_in is not None else app.expires_in
             refresh = f"ghr_{secrets.token_hex(16)}"
-            self._refresh_tokens[refresh] = (app.client_id, login)
+            self._refresh_tokens[refresh] = (grant, token)
+            self._token_expiry[token] = time.time() + lifetime
             answer.update(
-                expires_in=28800, refresh_token=refresh, refresh_token_expires_in=15811200
+                expires_in=lifetime, refresh_token=refresh, refresh_token_expires_in=15811200
             )
         return _oauth_answer(wants_json, **answer)
+
+    def _forget_token(self, token: str) -> None:
+        self._user_tokens.pop(token, None)
+        self._oauth_tokens.pop(token, None)
+        self._token_expiry.pop(token, None)
+
+    async def _revoke(self, request: Request, record: RecordedRequest, base: str) -> Response:
+        """DELETE /applications/{client_id}/token (that token) or /grant (every token of that
+        user for the app): Basic auth with the app's client id and secret, body
+        `{"access_token"}`; 204 when done."""
+        client_id = request.path_params["client_id"]
+        app = self.oauth_apps.get(client_id)
+        scheme, _, encoded = record.headers.get("authorization", "").partition(" ")
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            user = password = ""
+        if (
+            app is None
+            or scheme.lower() != "basic"
+            or (user, password)
+            != (
+                app.client_id,
+                app.client_secret,
+            )
+        ):
+            raise _error(404, "Not Found")
+        try:
+            body = json.loads(record.body or b"{}")
+        except ValueError:
+            raise _error(400, "Problems parsing JSON") from None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise _error(422, "Validation Failed", errors=[{"field": "access_token"}])
+        grant = self._oauth_tokens.get(token)
+        if grant is None or grant.client_id != client_id:
+            raise _error(404, "Not Found")
+        if record.path.endswith("/grant"):
+            who = (grant.client_id, grant.login)
+            retired = [t for t, g in self._oauth_tokens.items() if (g.client_id, g.login) == who]
+            self._refresh_tokens = {
+                r: v for r, v in self._refresh_tokens.items() if (v[0].client_id, v[0].login) != who
+            }
+        else:
+            retired = [token]
+        for old in retired:
+            self._forget_token(old)
+        return Response(status_code=204)
 
 
 def _oauth_answer(wants_json: bool, **fields: str | int) -> Response:

@@ -7,7 +7,8 @@ of the bridge's GitHub App (`GitHubApp.client_for_repo`). Every failure comes ou
 
 Base URLs follow hookshot: github.com's API is https://api.github.com and its OAuth pages are
 on https://github.com; with `github.enterpriseUrl` the API is `<origin>/api/v3` and the OAuth
-pages are `<enterpriseUrl>/login/oauth/…`. Tests point both at a fake server.
+pages are `<enterpriseUrl>/login/oauth/…`. Tests point both at a fake server. The OAuth calls
+(`github login`, refresh, revoke) are in `oauth_api.py`.
 """
 
 from __future__ import annotations
@@ -15,16 +16,14 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 from cryptography.hazmat.primitives import serialization
 from github import Auth, Github, GithubException, GithubIntegration
 from github.GithubException import RateLimitExceededException
@@ -33,7 +32,6 @@ from github.IssueComment import IssueComment
 from github.Repository import Repository
 
 from hookshot.config import GitHubConfig
-from hookshot.core.tokens import GitHubToken
 from hookshot.errors import CommandError, ConfigError
 
 T = TypeVar("T")
@@ -848,130 +846,3 @@ def _installation_info(installation_id: int, raw: Mapping[str, Any]) -> Installa
         account=login if isinstance(login, str) else None,
         repository_selection=selection if isinstance(selection, str) else None,
     )
-
-
-# --- OAuth (`github login`) -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OAuthTokens:
-    """GitHub's answer to a code exchange or refresh; lifetimes in seconds from now."""
-
-    access_token: str
-    token_type: str
-    scope: str = ""
-    expires_in: int | None = None
-    refresh_token: str | None = None
-    refresh_token_expires_in: int | None = None
-
-    def stored(self, now_ms: int | None = None) -> GitHubToken:
-        """The token as hookshot stores it (absolute expiry times)."""
-        return GitHubToken.from_oauth(
-            self.access_token,
-            self.token_type,
-            now_ms=now_ms if now_ms is not None else int(time.time() * 1000),
-            expires_in=self.expires_in,
-            refresh_token=self.refresh_token,
-            refresh_token_expires_in=self.refresh_token_expires_in,
-        )
-
-
-def oauth_authorize_url(
-    client_id: str, redirect_uri: str, state: str, *, web_url: str = GITHUB_CLOUD_WEB
-) -> str:
-    """Where `github login` sends the user (parameters in hookshot's order)."""
-    query = urlencode({"state": state, "client_id": client_id, "redirect_uri": redirect_uri})
-    return f"{web_url.rstrip('/')}/login/oauth/authorize?{query}"
-
-
-async def exchange_oauth_code(
-    client_id: str,
-    client_secret: str,
-    code: str,
-    redirect_uri: str,
-    state: str,
-    *,
-    web_url: str = GITHUB_CLOUD_WEB,
-    transport: httpx.AsyncBaseTransport | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> OAuthTokens:
-    """Trade the `code` GitHub sent to the OAuth callback for the user's tokens."""
-    params = {
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "code": code,
-        "redirect_uri": redirect_uri,
-        "state": state,
-    }
-    return await _oauth_token_request(web_url, params, transport=transport, timeout=timeout)
-
-
-async def refresh_oauth_token(
-    client_id: str,
-    client_secret: str,
-    refresh_token: str,
-    *,
-    web_url: str = GITHUB_CLOUD_WEB,
-    transport: httpx.AsyncBaseTransport | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> OAuthTokens:
-    """Renew an expiring user token (GitHub Apps' expiring user tokens)."""
-    params = {
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "refresh_token": refresh_token,
-        "grant_type": "refresh_token",
-    }
-    return await _oauth_token_request(web_url, params, transport=transport, timeout=timeout)
-
-
-async def _oauth_token_request(
-    web_url: str,
-    params: Mapping[str, str],
-    *,
-    transport: httpx.AsyncBaseTransport | None,
-    timeout: float,
-) -> OAuthTokens:
-    url = f"{web_url.rstrip('/')}/login/oauth/access_token"
-    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-    async with httpx.AsyncClient(transport=transport, timeout=timeout, headers=headers) as http:
-        try:
-            resp = await http.post(url, data=dict(params))
-        except httpx.HTTPError as err:
-            raise GitHubError(None, f"Could not reach GitHub at {web_url}.") from err
-    data = _oauth_body(resp)
-    if "error" in data:
-        reason = " ".join(str(data[k]) for k in ("error", "error_description") if data.get(k))
-        raise GitHubError(resp.status_code, f"GitHub Error: {reason}")
-    token = data.get("access_token")
-    if resp.status_code >= 400 or not isinstance(token, str) or not token:
-        raise GitHubError(resp.status_code, "GitHub's OAuth answer carried no access token.")
-    return OAuthTokens(
-        access_token=token,
-        token_type=str(data.get("token_type") or "bearer"),
-        scope=str(data.get("scope") or ""),
-        expires_in=_seconds(data.get("expires_in")),
-        refresh_token=str(data["refresh_token"]) if data.get("refresh_token") else None,
-        refresh_token_expires_in=_seconds(data.get("refresh_token_expires_in")),
-    )
-
-
-def _oauth_body(resp: httpx.Response) -> dict[str, Any]:
-    """GitHub answers JSON when asked, form-encoded otherwise (which hookshot parses)."""
-    if "json" in resp.headers.get("content-type", ""):
-        try:
-            data = resp.json()
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-    return dict(parse_qsl(resp.text))
-
-
-def _seconds(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None

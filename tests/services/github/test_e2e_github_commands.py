@@ -129,7 +129,7 @@ async def test_github_login_with_oauth(
         page = await http.get(url + f"&login={login}")
         assert page.status_code == 200 and f"Logged in as {login}" in page.text
         replay = await http.get(str(page.url))  # the same state twice is refused
-        assert replay.status_code == 400
+        assert replay.status_code == 410
     await user.wait_for_event(dm, notice_from(BOT, f"You are now logged into GitHub as {login}."))
     await command(user, dm, "github status")
     await user.wait_for_event(dm, notice_from(BOT, f"You are logged in as {login}."))

@@ -28,10 +28,12 @@ from hookshot.services.github.client import (
     GitHubUnauthorized,
     RepoPermissions,
     api_url_for,
+    web_url_for,
+)
+from hookshot.services.github.oauth_api import (
     exchange_oauth_code,
     oauth_authorize_url,
     refresh_oauth_token,
-    web_url_for,
 )
 
 REPO = "acme/widgets"
