@@ -316,6 +316,7 @@ class Bridge:
                     github=self.github,
                     gitlab=self.gitlab,
                     services=self.services,
+                    github_app=github_app,
                 ),
                 verifier=OpenIdVerifier(
                     overrides=widgets.openid_overrides,

@@ -4,6 +4,7 @@ same Provisioner the commands use (one path to create or change a connection).""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -21,9 +22,12 @@ from hookshot.services.generic import hook as generic_hook
 from hookshot.services.generic import outbound_hook
 from hookshot.services.generic.provisioning import Provisioner
 from hookshot.services.github import repo as github_repo
+from hookshot.services.github.client import GitHubApp, GitHubError
 from hookshot.services.gitlab import repo as gitlab_repo
 from hookshot.widget.details import public_service_config
 from hookshot.widget.routes import Created, JSONValue, RoomPower
+
+log = logging.getLogger(__name__)
 
 
 class BridgeWidgetBackend:
@@ -41,8 +45,11 @@ class BridgeWidgetBackend:
         github: GitHubAccess | None = None,
         gitlab: GitLabAccess | None = None,
         services: Mapping[str, ServiceRuntime] | None = None,
+        github_app: GitHubApp | None = None,
     ) -> None:
         self._services = dict(services or {})
+        self._github_app = github_app
+        self._github_app_url: str | None = None
         self._log = log
         self._github = github
         self._gitlab = gitlab
@@ -61,6 +68,19 @@ class BridgeWidgetBackend:
         if runtime is not None:
             return runtime.widget_config or {}
         return public_service_config(self._config, service)
+
+    async def public_config(self, service: str) -> Mapping[str, Any] | None:
+        config = self.service_config(service)
+        if service != "github" or config is None or self._github_app is None:
+            return config
+        if self._github_app_url is None:
+            try:
+                self._github_app_url = (await self._github_app.app_info()).html_url
+            except GitHubError as err:
+                # Left out, as hookshot does before it knows its app; asked again next time.
+                log.warning("Could not read the GitHub App for the widget: %s", err.message)
+                return config
+        return {**config, "newInstallationUrl": self._github_app_url}
 
     @property
     def extra_services(self) -> tuple[str, ...]:

@@ -57,6 +57,7 @@ CONFIG_SECTIONS: tuple[str, ...] = (
     "jira",
     "figma",
     "feeds",
+    "openproject",
 )
 # hookshot's ConnectionType names: GET /v1/service/{service}/config knows these.
 KNOWN_SERVICES: frozenset[str] = frozenset(
@@ -144,9 +145,7 @@ def details(
     return item
 
 
-def public_service_config(
-    config: Config, service: str, *, github_new_installation_url: str | None = None
-) -> dict[str, Any] | None:
+def public_service_config(config: Config, service: str) -> dict[str, Any] | None:
     """hookshot's public config of `service` (GET /v1/service/{service}/config); None when the
     service is off or not supported by this bridge."""
     if service == "generic" and config.generic is not None and config.generic.enabled:
@@ -164,12 +163,8 @@ def public_service_config(
             }
         )
     if service == "github" and config.github is not None:
-        return _without_none(
-            {
-                "userIdPrefix": config.github.user_id_prefix or "_github_",
-                "newInstallationUrl": github_new_installation_url,
-            }
-        )
+        # `newInstallationUrl` needs GitHub's answer: the widget backend adds it.
+        return {"userIdPrefix": config.github.user_id_prefix or "_github_"}
     if service == "genericOutbound" and config.generic is not None and config.generic.outbound:
         return {}
     if service == "gitlab" and config.gitlab is not None:

@@ -89,6 +89,10 @@ class WidgetBackend(Protocol):
         """hookshot's public config of `service` ("generic", "github", ...); None when off."""
         ...
 
+    async def public_config(self, service: str) -> Mapping[str, Any] | None:
+        """`service_config` plus what has to be asked for (GitHub's `newInstallationUrl`)."""
+        ...
+
     @property
     def extra_services(self) -> tuple[str, ...]:
         """Services beyond hookshot's (services/__init__.py) that are switched on."""
@@ -292,7 +296,7 @@ class WidgetApi:
             raise ApiError(
                 "Not a known service, or service doesn't expose a config", ErrCode.NOT_FOUND
             )
-        config = self._backend.service_config(service)
+        config = await self._backend.public_config(service)
         if config is None:
             raise ApiError("Service is not enabled", ErrCode.DISABLED_FEATURE)
         return dict(config)

@@ -188,3 +188,89 @@ async def test_outbound_hook_and_targets_through_the_widget_api(
         listed = await http.get(targets_url, headers={"Authorization": f"Bearer {token}"})
     assert listed.status_code == 200, listed.text
     assert f"{login}/one" in [t["name"] for t in listed.json()]
+
+
+# hookshot's answers (BridgeWidgetApi.getConfigSections, Config.getPublicConfigForService and
+# the sections' `publicConfig`): the keys each service can carry.
+HOOKSHOT_SECTIONS = {
+    "general",
+    "github",
+    "gitlab",
+    "generic",
+    "genericOutbound",
+    "jira",
+    "figma",
+    "feeds",
+    "openproject",
+}
+HOOKSHOT_GENERIC_KEYS = {
+    "userIdPrefix",
+    "allowJsTransformationFunctions",
+    "waitForComplete",
+    "maxExpiryTime",
+    "requireExpiryTime",
+}
+
+
+async def test_config_endpoints_answer_hookshots_keys(
+    bridge: BridgeProcess, fake_github: FakeGitHub, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    async with httpx.AsyncClient() as http:
+        auth = {"Authorization": f"Bearer {await _session(http, bridge, user)}"}
+        sections = await http.get(_api(bridge, "/config/sections"), headers=auth)
+        answers = {
+            name: await http.get(_api(bridge, f"/service/{name}/config"), headers=auth)
+            for name in (
+                "generic",
+                "genericOutbound",
+                "github",
+                "gitlab",
+                "feeds",
+                "jira",
+                "figma",
+                "openproject",
+                "challengehound",
+                "nonsense",
+            )
+        }
+    assert sections.status_code == 200
+    # Every section hookshot lists is there, switched off for what this bridge does not run.
+    assert set(sections.json()) >= HOOKSHOT_SECTIONS
+    assert {k: v for k, v in sections.json().items() if k in HOOKSHOT_SECTIONS} == {
+        "general": True,
+        "github": True,
+        "gitlab": True,
+        "generic": True,
+        "genericOutbound": True,
+        "jira": False,
+        "figma": False,
+        "feeds": True,
+        "openproject": False,
+    }
+    assert all(isinstance(v, bool) for v in sections.json().values())
+
+    config = {name: resp.json() for name, resp in answers.items()}
+    assert all(answers[n].status_code == 200 for n in ("generic", "github", "gitlab", "feeds"))
+    # hookshot leaves unset generic keys out; every key it would send for this config is here.
+    generic = config["generic"]
+    assert {"userIdPrefix", "allowJsTransformationFunctions", "requireExpiryTime"} <= set(generic)
+    assert set(generic) <= HOOKSHOT_GENERIC_KEYS
+    assert generic["userIdPrefix"] == "_webhooks_"
+    assert generic["allowJsTransformationFunctions"] is True
+    assert config["genericOutbound"] == {}
+    # The GitHub App's page, read from GitHub, is where the widget sends people to install it.
+    assert config["github"] == {
+        "userIdPrefix": "_github_",
+        "newInstallationUrl": f"{fake_github.url}/apps/hookshot",
+    }
+    assert config["gitlab"] == {"userIdPrefix": "_gitlab_"}
+    assert config["feeds"] == {"pollIntervalSeconds": 1}
+    for off in ("jira", "figma", "openproject", "challengehound"):
+        assert answers[off].status_code == 404, off
+        assert config[off] == {"errcode": "HS_DISABLED_FEATURE", "error": "Service is not enabled"}
+    assert answers["nonsense"].status_code == 404
+    assert config["nonsense"] == {
+        "errcode": "HS_NOTFOUND",
+        "error": "Not a known service, or service doesn't expose a config",
+    }

@@ -92,6 +92,9 @@ class FakeBackend:
     def service_config(self, service: str) -> Mapping[str, Any] | None:
         return self.services.get(service)
 
+    async def public_config(self, service: str) -> Mapping[str, Any] | None:
+        return self.service_config(service)
+
     @property
     def extra_services(self) -> tuple[str, ...]:
         return tuple(name for name in self.services if name == "forgejo")
@@ -327,6 +330,7 @@ async def test_config_sections_and_service_config(h: Harness) -> None:
         "jira": False,
         "figma": False,
         "feeds": False,
+        "openproject": False,
     }
     resp = await h.http.get("/widgetapi/v1/service/github/config", headers=auth)
     assert resp.json() == {"userIdPrefix": "_github_"}
