@@ -1,8 +1,10 @@
 """Intake throughput: webhooks accepted per second by the bridge (durable: each 202 means the
-job is committed to SQLite) against a bare starlette endpoint on uvicorn that only answers
-202, on the same machine in the same run. Prints the ratio, never bare times alone.
+job is committed to SQLite) against a bare starlette endpoint on the same uvicorn that only
+answers 202, on the same machine in the same run. The load is wrk (bench/post.lua), 1 thread,
+32 connections. Prints the ratio, p50/p99 latency and the CPU ms per accepted request of
+every process of each side, never bare times alone.
 
-    .venv/bin/python bench/intake_bench.py [--seconds 10] [--concurrency 16] [--role webhooks]
+    .venv/bin/python bench/intake_bench.py [--seconds 10] [--connections 32] [--role webhooks]
 
 Starts a local Synapse and the bridge (as in `hookshot demo`) in a temporary folder. With
 `--role webhooks` the load goes to one `webhooks` process (each 202 means the job is in the
@@ -25,7 +27,7 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
+from loadgen import WrkResult, cpu_seconds, ensure_wrk, run_wrk
 from redis.asyncio import Redis
 
 from hookshot.dev.client import MatrixUser
@@ -48,27 +50,6 @@ BARE_APP = textwrap.dedent(
                 log_level="warning", access_log=False)
     """
 )
-
-
-async def load(url: str, seconds: float, concurrency: int) -> tuple[int, int]:
-    """(accepted, errors) from `concurrency` clients posting for `seconds`."""
-    deadline = time.monotonic() + seconds
-    accepted = errors = 0
-    body = b'{"text": "bench"}'
-
-    async def worker(http: httpx.AsyncClient) -> None:
-        nonlocal accepted, errors
-        while time.monotonic() < deadline:
-            resp = await http.post(url, content=body, headers={"Content-Type": "application/json"})
-            if resp.status_code in (200, 202):
-                accepted += 1
-            else:
-                errors += 1
-
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
-        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
-    return accepted, errors
 
 
 async def make_hook(synapse: LocalSynapse, bot: str) -> str:
@@ -106,13 +87,30 @@ def wait_port(port: int) -> None:
     raise SystemExit(f"port {port} never opened")
 
 
+def measure(url: str, pids: list[int], args: argparse.Namespace) -> tuple[WrkResult, float]:
+    """wrk against `url`; the CPU ms the processes `pids` spent per 2xx answer meanwhile."""
+    before = cpu_seconds(pids)
+    result = run_wrk(url, seconds=args.seconds, connections=args.connections)
+    spent = cpu_seconds(pids) - before
+    return result, 1000 * spent / max(result.ok, 1)
+
+
+def report(name: str, result: WrkResult, cpu_ms: float, base: WrkResult) -> None:
+    print(
+        f"{name:<23}: {result.rate:8.0f} req/s = {result.rate / base.rate:.2f}  "
+        f"p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms  "
+        f"CPU {cpu_ms:.3f} ms/req  non-2xx {result.not_ok}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--role", choices=["all", "webhooks"], default="all")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
+    ensure_wrk()
     prefix = f"hookshot-bench-{uuid.uuid4().hex[:8]}:"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -152,9 +150,11 @@ def main() -> None:
                     proc.stop()
             wait_port(bare_port)
             bare_url = f"http://127.0.0.1:{bare_port}/webhook/x"
-            asyncio.run(load(bare_url, 2, args.concurrency))  # warm-up
-            bare_ok, bare_err = asyncio.run(load(bare_url, args.seconds, args.concurrency))
-            ours_ok, ours_err = asyncio.run(load(url, args.seconds, args.concurrency))
+            ours = [p.pid for p in procs if p.running and p.pid is not None]
+            run_wrk(bare_url, seconds=2, connections=args.connections)  # warm-up
+            run_wrk(url, seconds=2, connections=args.connections)
+            bare_result, bare_cpu = measure(bare_url, [bare.pid], args)
+            ours_result, ours_cpu = measure(url, ours, args)
         finally:
             bare.terminate()
             bare.wait()
@@ -163,14 +163,13 @@ def main() -> None:
             synapse.stop()
             if args.role == "webhooks":
                 asyncio.run(forget(args.redis, prefix))
-    bare_rate, ours_rate = bare_ok / args.seconds, ours_ok / args.seconds
     where = "one webhooks process (Redis)" if args.role == "webhooks" else "single process (SQLite)"
-    print(f"concurrency {args.concurrency}, {args.seconds:.0f} s each; hookshot: {where}")
-    print(f"bare starlette+uvicorn : {bare_rate:8.0f} req/s  ({bare_err} errors)  = 1.00")
     print(
-        f"hookshot intake        : {ours_rate:8.0f} req/s  ({ours_err} errors)  = "
-        f"{ours_rate / bare_rate:.2f} of the bare endpoint (each one durably queued)"
+        f"wrk 1 thread, {args.connections} connections, {args.seconds:g} s each; hookshot: {where}"
     )
+    report("bare starlette+uvicorn", bare_result, bare_cpu, bare_result)
+    report("hookshot intake", ours_result, ours_cpu, bare_result)
+    print("(each hookshot 2xx is durably queued; its CPU includes delivering into Synapse)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,206 @@
+"""Delivery from a backlog: messages/s into Synapse and the bridge's CPU ms per delivered
+message, with N webhook jobs already queued, against a raw appservice client in the same run.
+
+    .venv/bin/python bench/delivery_bench.py [--backlog 100,10000] [--rooms 1,10]
+
+For each room count R and backlog N: the bridge (single process, SQLite) is stopped, N generic
+webhook jobs spread over the R rooms' hooks are written into its queue (exactly what the
+intake commits for `POST /webhook/<id>`), and the bridge is started again. From `/ready`
+until the observer appservice has seen all N messages: the rate, and the CPU (user + system,
+from /proc) the bridge process spent per message, routing and sending included. Messages
+are counted arriving at a second appservice on the same Synapse, never by our own answers.
+
+Baseline, same run: a raw client with the bridge's `as_token`, sending the same
+`m.room.message` events straight to Synapse, one at a time per room and the rooms in
+parallel (the fastest sender that keeps each room's order, which the bridge also keeps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import yaml
+from e2e_bench import Observer, aregister, make_hooks, make_rooms, serve
+from loadgen import cpu_seconds
+
+from hookshot import wire
+from hookshot.core.queue.base import NewJob
+from hookshot.core.queue.sqlite import SqliteQueue
+from hookshot.dev.client import MatrixUser
+from hookshot.dev.homeserver import LocalSynapse
+from hookshot.dev.stack import BridgeFiles, BridgeProcess
+
+PUSH_BATCH = 5000
+# A py-spy executable: profile each drain of >= 1000 jobs into /tmp/drain-<n>-<rooms>.raw.
+PY_SPY = os.environ.get("HOOKSHOT_BENCH_PY_SPY")
+
+
+@dataclass(frozen=True)
+class Hook:
+    room_id: str
+    hook_id: str
+
+
+@dataclass(frozen=True)
+class Result:
+    rate: float  # messages/s
+    cpu_ms: float | None  # CPU ms per message of the bridge's process(es)
+
+
+async def hooks_of(user: MatrixUser, room_ids: list[str], urls: list[str]) -> list[Hook]:
+    return [Hook(room, url.rsplit("/", 1)[1]) for room, url in zip(room_ids, urls, strict=True)]
+
+
+async def fill(db: Path, hooks: list[Hook], phase: str, count: int) -> None:
+    """Queue `count` webhook jobs, round-robin over `hooks`, as the generic intake does."""
+    queue = await SqliteQueue.open(db)
+    try:
+        for start in range(0, count, PUSH_BATCH):
+            jobs = []
+            for i in range(start, min(count, start + PUSH_BATCH)):
+                hook = hooks[i % len(hooks)]
+                payload = {
+                    "kind": wire.KIND_GENERIC,
+                    "hook_id": hook.hook_id,
+                    "room_id": hook.room_id,
+                    "state_key": "",
+                    "body": {"text": f"bench-{phase}-{i}"},
+                }
+                jobs.append(NewJob(f"generic:{uuid.uuid4()}", hook.hook_id, payload))
+            await queue.push(wire.TOPIC_WEBHOOK, jobs)
+    finally:
+        await queue.close()
+
+
+async def drain(
+    observer: Observer, proc: BridgeProcess, db: Path, hooks: list[Hook], count: int
+) -> Result:
+    """Stop the bridge, queue `count` jobs, start it: rate and CPU from /ready to the last."""
+    phase = f"b{secrets.token_hex(3)}"
+    await asyncio.to_thread(proc.stop)
+    await fill(db, hooks, phase, count)
+    await asyncio.to_thread(proc.start)  # returns once /ready answers 200
+    assert proc.pid is not None
+    cpu0, t0 = cpu_seconds([proc.pid]), time.monotonic()
+    spy = None
+    if PY_SPY and count >= 1000:
+        out = f"/tmp/drain-{count}-{len(hooks)}.raw"
+        argv = [PY_SPY, "record", "-p", str(proc.pid), "--gil", "-r", "200", "-f", "raw"]
+        spy = subprocess.Popen([*argv, "-o", out, "--nonblocking"], stdout=subprocess.DEVNULL)  # noqa: ASYNC220
+    await observer.wait_for(phase, count, timeout=max(120.0, count / 5))
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait()
+    arrived = [t for m, t in observer.arrived.items() if m.startswith(f"bench-{phase}-")]
+    seconds = max(arrived) - t0
+    return Result(count / seconds, 1000 * (cpu_seconds([proc.pid]) - cpu0) / count)
+
+
+async def raw(
+    observer: Observer, http: httpx.AsyncClient, base: str, hooks: list[Hook], count: int
+) -> Result:
+    """The same messages sent by the appservice itself, one at a time per room."""
+    phase = f"r{secrets.token_hex(3)}"
+    rooms = sorted({h.room_id for h in hooks})
+    markers = {room: [] for room in rooms}  # type: dict[str, list[str]]
+    for i in range(count):
+        markers[hooks[i % len(hooks)].room_id].append(f"bench-{phase}-{i}")
+
+    async def one_room(room: str) -> None:
+        for marker in markers[room]:
+            url = f"{base}/_matrix/client/v3/rooms/{room}/send/m.room.message/{uuid.uuid4().hex}"
+            resp = await http.put(url, json={"msgtype": "m.notice", "body": marker})
+            resp.raise_for_status()
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(one_room(r) for r in rooms))
+    await observer.wait_for(phase, count, timeout=max(120.0, count / 5))
+    arrived = [t for m, t in observer.arrived.items() if m.startswith(f"bench-{phase}-")]
+    return Result(count / (max(arrived) - t0), None)
+
+
+async def bench(args: argparse.Namespace, root: Path) -> None:
+    observer = Observer()
+    obs_reg = root / "observer.yml"
+    obs_reg.write_text(yaml.safe_dump(observer.registration()))
+    server, server_task = await serve(observer.app(), observer.port)
+    files = BridgeFiles(root / "bridge")
+    synapse = LocalSynapse(
+        root / "synapse", app_service_config_files=[files.registration_path, obs_reg]
+    )
+    files.write(synapse.base_url)
+    proc = BridgeProcess(files, root / "bridge.log")
+    db = files.root / "hookshot.db"
+    as_token = yaml.safe_load(files.registration_path.read_text())["as_token"]
+    rows: list[tuple[int, int, Result, Result]] = []
+    try:
+        await asyncio.to_thread(synapse.start)
+        await asyncio.to_thread(proc.start)
+        async with httpx.AsyncClient(timeout=30) as http:
+            ping = f"{synapse.base_url}/_matrix/client/v1/appservice/bench-observer/ping"
+            await http.post(ping, json={}, headers={"Authorization": f"Bearer {observer.as_token}"})
+        uid, token = await aregister(synapse, "bench")
+        user = MatrixUser(synapse.base_url, uid, token)
+        room_ids = await make_rooms(user, max(args.rooms), [])
+        hooks = await hooks_of(user, room_ids, await make_hooks(user, room_ids))
+        headers = {"Authorization": f"Bearer {as_token}"}
+        limits = httpx.Limits(max_connections=max(args.rooms) + 4)
+        async with httpx.AsyncClient(timeout=60, headers=headers, limits=limits) as http:
+            await raw(observer, http, synapse.base_url, hooks, 3 * len(hooks))  # warm-up
+            await drain(observer, proc, db, hooks, 3 * len(hooks))
+            for rooms in args.rooms:
+                some = hooks[:rooms]
+                for backlog in args.backlog:
+                    base = await raw(observer, http, synapse.base_url, some, min(backlog, 2000))
+                    ours = await drain(observer, proc, db, some, backlog)
+                    rows.append((rooms, backlog, base, ours))
+                    print(
+                        f"  {rooms:>3} rooms, {backlog:>6} queued: hookshot {ours.rate:6.1f} "
+                        f"msg/s, raw {base.rate:6.1f} = {ours.rate / base.rate:.2f}; "
+                        f"CPU {ours.cpu_ms:.2f} ms/msg",
+                        flush=True,
+                    )
+        await user.aclose()
+    finally:
+        proc.stop()
+        synapse.stop()
+        server.should_exit = True
+        await server_task
+    print("\n| rooms | queued | hookshot msg/s | raw one-at-a-time msg/s | ratio | CPU ms/msg |")
+    print("|---|---|---|---|---|---|")
+    for rooms, backlog, base, ours in rows:
+        print(
+            f"| {rooms} | {backlog:,} | {ours.rate:.1f} | {base.rate:.1f} | "
+            f"{ours.rate / base.rate:.2f} | {ours.cpu_ms:.2f} |"
+        )
+
+
+def ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backlog", type=ints, default=[100, 10_000])
+    parser.add_argument("--rooms", type=ints, default=[1, 10])
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(bench(args, Path(tmp)))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
