@@ -93,6 +93,11 @@ class AppserviceApi:
             if not isinstance(event, dict):
                 continue
             event_id, room_id = event.get("event_id"), event.get("room_id")
+            if "state_key" not in event and self._is_our_user(str(event.get("sender", ""))):
+                # The echo of a message we sent: nothing handles those (commands, outbound
+                # hooks and reactions ignore the bridge's users; state events are kept), and
+                # queueing each would cost three writes per delivered message.
+                continue
             if isinstance(event_id, str) and isinstance(room_id, str):
                 jobs.append(NewJob(id=event_id, partition=room_id, payload=event))
         if self._on_events is not None:
