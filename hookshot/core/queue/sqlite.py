@@ -309,6 +309,16 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _connect_reader(path: Path) -> sqlite3.Connection:
+    """The event loop's read-only connection (payloads of taken jobs), opened after the
+    writer made the schema."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA query_only=1")
+    # Only WAL recovery by another connection makes a reader wait; keep that short.
+    conn.execute("PRAGMA busy_timeout=1000")
+    return conn
+
+
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     version: int = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -379,12 +389,14 @@ class SqliteQueue:
     def __init__(
         self,
         writer: _Writer,
+        reader: sqlite3.Connection,
         index: JobIndex,
         clock: Clock,
         dedupe_window: float,
         failed_retention: float,
     ) -> None:
         self._writer = writer
+        self._reader = reader
         self._index = index
         self._clock = clock
         self._dedupe_window = dedupe_window
@@ -418,7 +430,12 @@ class SqliteQueue:
         for seq, topic, job_id, partition, attempts, enqueued_at, not_before in rows:
             entry = Entry(seq, job_id, partition, attempts, enqueued_at, not_before, None)
             index.add(topic, entry)
-        return cls(writer, index, clock, dedupe_window, failed_retention)
+        try:
+            reader = _connect_reader(path)
+        except BaseException:
+            await writer.stop()
+            raise
+        return cls(writer, reader, index, clock, dedupe_window, failed_retention)
 
     @property
     def commits(self) -> int:
@@ -449,7 +466,10 @@ class SqliteQueue:
         entries = await self._index.take(topic, limit, timeout)
         seqs = [entry.seq for entry in entries]
         try:
-            texts = await self._writer.submit(lambda conn: _payloads(conn, seqs))
+            # Read on the loop's own connection: a WAL reader never waits for the writer,
+            # and the rows were committed before their entries reached the index. Through
+            # the writer thread, each take waited behind the fsync of the current batch.
+            texts = _payloads(self._reader, seqs)
             return [job_of(topic, entry, decode(texts[entry.seq])) for entry in entries]
         except BaseException:
             # Cancelled or failed before the consumer saw them: they are still pending.
@@ -565,3 +585,4 @@ class SqliteQueue:
         """See `Queue.close`; queued writes are finished first."""
         self._index.close()
         await self._writer.stop()
+        self._reader.close()
