@@ -74,14 +74,20 @@ SERVICE_WEBHOOKS: Final = "webhooks"
 SERVICE_GITHUB: Final = "github"
 SERVICE_GITLAB: Final = "gitlab"
 
-# The room widget state type (Element's, which hookshot uses).
+# The room widget state type (Element's, which hookshot uses), and our widgets' state keys.
 WIDGET_STATE: Final = "im.vector.modular.widgets"
+WIDGET_STATE_KEY_PREFIX: Final = "hookshot_room_config_"
+
+# Ours: room account data in an upgraded room once its connections moved to the replacement
+# room: {"replacement_room": room_id}. Its absence after a tombstone means "not done yet".
+ROOM_UPGRADED: Final = "org.hookshot-python.room.upgraded"
 
 # Matrix event types and values we use.
 M_ROOM_MESSAGE: Final = "m.room.message"
 M_ROOM_MEMBER: Final = "m.room.member"
 M_ROOM_POWER_LEVELS: Final = "m.room.power_levels"
 M_ROOM_CREATE: Final = "m.room.create"
+M_ROOM_TOMBSTONE: Final = "m.room.tombstone"
 M_REACTION: Final = "m.reaction"
 M_NOTICE: Final = "m.notice"
 HTML_FORMAT: Final = "org.matrix.custom.html"

@@ -15,7 +15,7 @@ from hookshot.widget.settings import WidgetSettings
 
 def widget_state_key(settings: WidgetSettings, service: str | None = None) -> str:
     host = urlsplit(settings.public_url).netloc
-    return f"hookshot_room_config_{host}" + (f"_{service}" if service else "")
+    return f"{wire.WIDGET_STATE_KEY_PREFIX}{host}" + (f"_{service}" if service else "")
 
 
 def widget_content(
