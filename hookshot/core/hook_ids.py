@@ -59,6 +59,21 @@ class HookIds(_AccountDataMap):
             await self._write(room_id, {**data, hook_id: state_key})
             return hook_id
 
+    async def find(self, room_id: str, state_key: str) -> str | None:
+        """The hookId of `state_key`, without minting one."""
+        async with self._lock(room_id):
+            data = await self._data(room_id)
+            return next((h for h, key in data.items() if key == state_key), None)
+
+    async def assign(self, room_id: str, state_key: str, hook_id: str) -> None:
+        """Make `hook_id` the one hookId of `state_key` (a hook moving in from another room)."""
+        async with self._lock(room_id):
+            data = await self._data(room_id)
+            updated = {h: key for h, key in data.items() if key != state_key}
+            updated[hook_id] = state_key
+            if updated != data:
+                await self._write(room_id, updated)
+
     async def forget(self, room_id: str, state_key: str) -> None:
         """Drop every hookId pointing at `state_key` (the hook was removed)."""
         async with self._lock(room_id):
@@ -86,6 +101,13 @@ class HookSecrets(_AccountDataMap):
             data = await self._data(room_id)
             await self._write(room_id, {**data, hook_id: secret})
         return secret
+
+    async def put(self, room_id: str, hook_id: str, secret: str) -> None:
+        """Keep a secret the hook already has (it moved in from another room)."""
+        async with self._lock(room_id):
+            data = await self._data(room_id)
+            if data.get(hook_id) != secret:
+                await self._write(room_id, {**data, hook_id: secret})
 
     async def remove(self, room_id: str, hook_id: str) -> None:
         async with self._lock(room_id):

@@ -22,6 +22,7 @@ class BuildContext:
     hook_secrets: HookSecrets | None = None
     # Reads a sealed secret from the bot's account data (outbound hook tokens).
     sealed: Callable[[str], Awaitable[str | None]] | None = None
+    seal: Callable[[str, str], Awaitable[None]] | None = None  # writes one (type, secret)
     gitlab_instances: Mapping[str, str] = field(default_factory=dict)  # name -> base URL
     js_enabled: bool = False
 
@@ -41,6 +42,9 @@ class Vetted:
 Vetter = Callable[[BuildContext, Connection, Connection | None], Awaitable[Vetted]]
 # Called when the connection's state is removed: (context, room, state key).
 Forget = Callable[[BuildContext, str, str], Awaitable[None]]
+# Called before a room upgrade copies the state into the new room: (context, old room, new
+# room, state key). Moves what the connection keeps outside room state (hook ids, secrets).
+Carry = Callable[[BuildContext, str, str, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class Kind:
     feature: str = ""  # what must be switched on for it ("" = the service itself)
     vet: Vetter | None = None
     forget: Forget | None = None
+    carry: Carry | None = None
 
     @property
     def switch(self) -> str:

@@ -53,6 +53,15 @@ async def _build_outbound(
     return outbound_hook.from_state(room_id, event_type, state_key, content, token or "")
 
 
+async def _carry_outbound(ctx: BuildContext, old_room: str, new_room: str, state_key: str) -> None:
+    """A room upgrade: the hook keeps its token (the receiver need not be told a new one)."""
+    if ctx.sealed is None or ctx.seal is None:
+        return
+    token = await ctx.sealed(outbound_hook.token_account_data_key(old_room, state_key))
+    if token:
+        await ctx.seal(outbound_hook.token_account_data_key(new_room, state_key), token)
+
+
 GENERIC = Kind(
     "generic",
     wire.SERVICE_WEBHOOKS,
@@ -60,6 +69,7 @@ GENERIC = Kind(
     _build_generic,
     vet=generic_hook.vet,
     forget=generic_hook.forget,
+    carry=generic_hook.carry,
 )
 GITHUB_REPO = Kind("github_repo", wire.SERVICE_GITHUB, wire.GITHUB_REPO_TYPES, _build_github_repo)
 
@@ -71,6 +81,7 @@ OUTBOUND = Kind(
     wire.OUTBOUND_HOOK_TYPES,
     _build_outbound,
     feature=wire.SERVICE_OUTBOUND,
+    carry=_carry_outbound,
 )
 
 KINDS: tuple[Kind, ...] = (GENERIC, GITHUB_REPO, GITLAB_REPO, OUTBOUND)

@@ -250,6 +250,18 @@ async def forget(ctx: BuildContext, room_id: str, state_key: str) -> None:
     await ctx.hook_ids.forget(room_id, state_key)
 
 
+async def carry(ctx: BuildContext, old_room: str, new_room: str, state_key: str) -> None:
+    """A room upgrade: the hook keeps its hookId (so its URL) and its secret."""
+    hook_id = await ctx.hook_ids.find(old_room, state_key)
+    if hook_id is None:
+        return  # never built here: the new room mints its first hookId
+    await ctx.hook_ids.assign(new_room, state_key, hook_id)
+    if ctx.hook_secrets is not None:
+        secret = await ctx.hook_secrets.get(old_room, hook_id)
+        if secret is not None:
+            await ctx.hook_secrets.put(new_room, hook_id, secret)
+
+
 def find_hook(store: ConnectionStore, hook_id: str) -> GenericHook | None:
     """The generic hook with this (secret) hookId, if the store holds one."""
     found = store.addressed(hook_id)
