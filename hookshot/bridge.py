@@ -42,6 +42,7 @@ from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.dispatch import Dispatcher
 from hookshot.matrix.permission_rooms import PermissionRooms
 from hookshot.matrix.registration import Registration
+from hookshot.matrix.upgrades import RoomUpgrades
 from hookshot.ops.delivery_log import DeliveryLog, DeliveryRecorder
 from hookshot.ops.metrics import CountingQueue, Metrics, refresh_gauges
 from hookshot.ops.roles import PLANS, Role
@@ -214,9 +215,16 @@ class Bridge:
             js_enabled=bool(generic and generic.allow_js_transformation_functions),
             hook_secrets=self.hook_secrets,
             sealed=self._sealed,
+            seal=self._seal,
             static_keys=frozenset(
                 (c.room_id, c.connection_type, c.state_key) for c in config.connections
             ),
+        )
+        self.upgrades = RoomUpgrades(
+            client=self.client,
+            room_state=self.room_state,
+            admin_rooms=self.admin_rooms,
+            outbox=self.outbox,
         )
         max_expiry = generic.max_expiry_time if generic else None
         self.provisioner = Provisioner(
@@ -241,6 +249,7 @@ class Bridge:
         self.dispatcher = Dispatcher(
             client=self.client,
             room_state=self.room_state,
+            upgrades=self.upgrades,
             admin_rooms=self.admin_rooms,
             store=self.store,
             outbox=self.outbox,
@@ -499,7 +508,7 @@ class Bridge:
         async def load(room_id: str) -> None:
             async with gate:
                 try:
-                    await self.room_state.load_room(room_id)
+                    await self.upgrades.load_room(room_id)
                 except (MatrixError, httpx.HTTPError) as err:
                     # One unreadable room must not keep the bridge from starting.
                     log.warning("could not load room %s: %s", room_id, err)

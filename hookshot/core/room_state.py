@@ -45,6 +45,7 @@ class RoomStateSync:
         js_enabled: bool = False,
         hook_secrets: HookSecrets | None = None,
         sealed: Callable[[str], Awaitable[str | None]] | None = None,
+        seal: Callable[[str, str], Awaitable[None]] | None = None,
         static_keys: frozenset[Key] = frozenset(),
     ) -> None:
         self._static = static_keys
@@ -61,10 +62,13 @@ class RoomStateSync:
             hook_secrets=hook_secrets,
             gitlab_instances=gitlab_instances or {},
             sealed=sealed,
+            seal=seal,
             js_enabled=js_enabled,
         )
         # The last content an allowed user wrote, per connection key: what a rollback restores.
         self._good: dict[Key, dict[str, Any]] = {}
+        # Upgraded rooms whose connections moved on: old room -> replacement room.
+        self._retired: dict[str, str] = {}
 
     @property
     def js_enabled(self) -> bool:
@@ -74,6 +78,23 @@ class RoomStateSync:
     def bot(self) -> str:
         return self._client.bot_user_id
 
+    @property
+    def build_context(self) -> BuildContext:
+        return self._ctx
+
+    @property
+    def static_keys(self) -> frozenset[Key]:
+        return self._static
+
+    def kind_of(self, event_type: str) -> Kind | None:
+        """The kind of a state event type, also of services switched off here."""
+        return self._kinds(event_type)
+
+    def permitted(self, sender: str, event_type: str) -> bool:
+        """Would state of this type written by `sender` be applied?"""
+        kind = self._kinds(event_type)
+        return kind is not None and self._may_write(sender, kind)
+
     def _kind(self, event_type: str) -> Kind | None:
         kind = self._kinds(event_type)
         return kind if kind is not None and kind.switch in self._enabled else None
@@ -81,11 +102,14 @@ class RoomStateSync:
     def _may_write(self, sender: str, kind: Kind) -> bool:
         return sender == self.bot or self._allowed(sender, kind.service, "manageConnections")
 
-    async def load_room(self, room_id: str) -> int:
-        """Read a joined room's state into the store; returns the number of connections."""
+    async def load_room(self, room_id: str, state: list[dict[str, Any]] | None = None) -> int:
+        """Read a joined room's state (or `state`, just read) into the store; returns the
+        number of connections."""
         await self._admin_rooms.load(room_id)
         loaded = 0
-        for event in await self._client.room_state(room_id):
+        if state is None:
+            state = await self._client.room_state(room_id)
+        for event in state:
             event_type = event.get("type")
             kind = self._kind(event_type) if isinstance(event_type, str) else None
             if kind is None:
@@ -111,6 +135,9 @@ class RoomStateSync:
         if kind is None:
             return
         room_id = str(event.get("room_id", ""))
+        if room_id in self._retired:
+            log.info("ignoring %s in %s: the room was upgraded", event_type, room_id)
+            return
         sender = str(event.get("sender", ""))
         if not self._may_write(sender, kind):
             await self._roll_back(kind, room_id, event)
@@ -196,9 +223,18 @@ class RoomStateSync:
     ) -> None:
         """Apply content the bridge itself just wrote (before the homeserver echoes it)."""
         kind = self._kind(event_type)
-        if kind is not None:
+        if kind is not None and room_id not in self._retired:
             event = {"type": event_type, "state_key": state_key, "content": content}
             await self._apply(kind, room_id, event, notify=False)
+
+    def retire(self, room_id: str, replacement: str) -> None:
+        """The room was upgraded and its connections live in `replacement` now: forget its
+        connections and apply no more of its state."""
+        self.drop_room(room_id)
+        self._retired[room_id] = replacement
+
+    def replaced_by(self, room_id: str) -> str | None:
+        return self._retired.get(room_id)
 
     def drop_room(self, room_id: str) -> None:
         self._store.drop_room(room_id)

@@ -24,6 +24,7 @@ from hookshot.errors import CommandError, MatrixError
 from hookshot.matrix.admin_rooms import AdminRooms
 from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.permission_rooms import PermissionRooms
+from hookshot.matrix.upgrades import RoomUpgrades
 from hookshot.ops.delivery_log import DeliveryRecorder
 from hookshot.services.base import ServiceRuntime
 from hookshot.services.generic.outbound import is_forwarded
@@ -55,6 +56,7 @@ class Dispatcher:
         *,
         client: MatrixClient,
         room_state: RoomStateSync,
+        upgrades: RoomUpgrades,
         admin_rooms: AdminRooms,
         store: ConnectionStore,
         outbox: Outbox,
@@ -88,6 +90,7 @@ class Dispatcher:
         self._github_login = github_login
         self._client = client
         self._room_state = room_state
+        self._upgrades = upgrades
         self._admin_rooms = admin_rooms
         self._store = store
         self._outbox = outbox
@@ -116,6 +119,7 @@ class Dispatcher:
         if event_type == wire.M_ROOM_MEMBER:
             await self._on_member(event)
         elif "state_key" in event:
+            await self._upgrades.on_state(event)
             await self._room_state.on_state(event)
         elif event_type == wire.M_ROOM_MESSAGE:
             await self._on_message(event)
@@ -140,7 +144,7 @@ class Dispatcher:
         if membership == "invite":
             await self._on_invite(room_id, str(event.get("sender")), content)
         elif membership == "join":
-            count = await self._room_state.load_room(room_id)
+            count = await self._upgrades.load_room(room_id)
             log.info("joined %s: %d connections", room_id, count)
             if self._permission_rooms is not None:
                 await self._permission_rooms.bot_joined(room_id)
@@ -203,6 +207,11 @@ class Dispatcher:
             return
         room_id = str(event.get("room_id"))
         ctx = self._context(room_id, sender, str(event.get("event_id")))
+        replacement = self._room_state.replaced_by(room_id)
+        if replacement is not None:
+            if body.lstrip().startswith("!"):
+                await ctx.notice(f"This room was upgraded: I answer in {replacement} now.")
+            return
         if self._admin_rooms.owner(room_id) is not None:
             await self._admin_command(ctx, body)
             return

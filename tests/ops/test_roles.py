@@ -31,6 +31,7 @@ from hookshot.services.generic.hook import GenericHook, from_state
 from hookshot.services.generic.hook_directory import (
     DirectoryUnavailable,
     HookEntry,
+    StoreLookup,
     decode_entry,
     encode_entry,
     entry_for,
@@ -201,6 +202,31 @@ async def test_the_directory_follows_the_store(redis: tuple[Redis, str]) -> None
         await client.delete(prefix + "hooks", prefix + "hooks:ready")
         publisher.CHECK_INTERVAL = 0.1
         await _until(lambda: _finds(directory, entry_for(changed)))
+    finally:
+        publisher.stop()
+        await running
+
+
+async def test_the_directory_follows_a_hook_into_an_upgraded_room(redis: tuple[Redis, str]) -> None:
+    """A room upgrade applies the hook (same hookId) in the new room, then drops the old room:
+    the webhooks processes must route to the new room, never to neither."""
+    client, prefix = redis
+    store = ConnectionStore()
+    publisher = DirectoryPublisher(client, prefix, store)
+    directory = RedisHookDirectory(client, prefix)
+    old = _hook()
+    store.apply(old.key, old)
+    running = asyncio.create_task(publisher.run())
+    try:
+        await _until(lambda: _finds(directory, entry_for(old)))
+        moved = from_state(
+            "!new:example.org", old.event_type, old.state_key, {"name": "alerts"}, "h00k", "s3cret"
+        )
+        store.apply(moved.key, moved)
+        store.drop_room(old.room_id)
+        await _until(lambda: _finds(directory, entry_for(moved)))
+        # And the one-process directory (the store itself) agrees.
+        assert await StoreLookup(store).find("h00k") == entry_for(moved)
     finally:
         publisher.stop()
         await running
