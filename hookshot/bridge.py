@@ -242,6 +242,7 @@ class Bridge:
                 outbound_allow_private=bool(generic and generic.outbound_allow_private_targets),
             ),
             seal=self._seal,
+            published=self.publisher.flush if self.publisher is not None else None,
         )
         self.github = GitHubAccess(config.github, self.user_tokens) if config.github else None
         self.gitlab = GitLabAccess(config.gitlab, self.user_tokens) if config.gitlab else None

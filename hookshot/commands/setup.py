@@ -44,7 +44,7 @@ async def webhook_create(ctx: CommandContext, name: str, duration: str | None = 
             raise CommandError(str(err)) from None
     hook = await ctx.provisioner.create_webhook(ctx.room_id, ctx.sender, name, seconds)
     admin_room = await ctx.admin_rooms.get_or_create(ctx.sender)
-    room_link = "https://matrix.to/#/" + ctx.room_id.replace("!", "%21").replace(":", "%3A")
+    room_link = _room_link(ctx.room_id)
     expiry = ""
     if hook.expires is not None:
         expiry = f"\nIt expires at {hook.expires.strftime('%Y-%m-%d %H:%M UTC')}."
@@ -92,6 +92,35 @@ async def webhook_secret(ctx: CommandContext, name: str, off: str | None = None)
         html=False,
     )
     await ctx.notice(f"Webhook `{name}` now requires a secret. See your admin room.")
+
+
+@setup_commands.command(
+    "webhook rotate",
+    "Give a webhook a new URL (sent to your DM); the old one stops working at once.",
+    required=("name",),
+    category="webhook",
+)
+async def webhook_rotate(ctx: CommandContext, name: str) -> None:
+    hook = await ctx.provisioner.rotate_webhook(ctx.room_id, ctx.sender, name)
+    admin_room = await ctx.admin_rooms.get_or_create(ctx.sender)
+    kept = ""
+    if hook.kept_secret:
+        kept = (
+            f"\nIt still requires the same secret; `!hookshot webhook secret {name}` "
+            "makes a new one."
+        )
+    # The URL stands alone on its last line so it copies cleanly.
+    await ctx.notice(
+        f'The webhook "{name}" in {_room_link(ctx.room_id)} has a new URL; the old one no '
+        f"longer works.{kept}\nPlease configure your webhook source to use\n{hook.url}",
+        room_id=admin_room,
+        html=False,
+    )
+    await ctx.notice(f"Webhook `{name}` has a new URL. See your admin room.")
+
+
+def _room_link(room_id: str) -> str:
+    return "https://matrix.to/#/" + room_id.replace("!", "%21").replace(":", "%3A")
 
 
 @setup_commands.command(
@@ -218,7 +247,7 @@ async def setup_widget(ctx: CommandContext) -> None:
 async def outbound_hook_create(ctx: CommandContext, name: str, url: str) -> None:
     token = await ctx.provisioner.create_outbound_hook(ctx.room_id, ctx.sender, name, url)
     admin_room = await ctx.admin_rooms.get_or_create(ctx.sender)
-    room_link = "https://matrix.to/#/" + ctx.room_id.replace("!", "%21").replace(":", "%3A")
+    room_link = _room_link(ctx.room_id)
     await ctx.notice(
         f'You have bridged the webhook "{name}" in {room_link} .\n'
         f"Please use the secret token `{token}` when validating the request "

@@ -109,6 +109,15 @@ class HookSecrets(_AccountDataMap):
             if data.get(hook_id) != secret:
                 await self._write(room_id, {**data, hook_id: secret})
 
+    async def copy(self, room_id: str, old_id: str, new_id: str) -> bool:
+        """Give the hook's new hookId the old one's secret (a rotation); False if none."""
+        async with self._lock(room_id):
+            data = await self._data(room_id)
+            if old_id not in data:
+                return False
+            await self._write(room_id, {**data, new_id: data[old_id]})
+            return True
+
     async def remove(self, room_id: str, hook_id: str) -> None:
         async with self._lock(room_id):
             data = await self._data(room_id)

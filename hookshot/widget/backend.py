@@ -121,9 +121,7 @@ class BridgeWidgetBackend:
         if event_type == wire.GENERIC_HOOK:
             state = generic_hook.parse_state(body)
             made = await self._provisioner.create_webhook(room_id, user_id, state.name, state=state)
-            content = dataclasses.replace(state, expiration_date=made.expires).to_content(
-                made.hook_id
-            )
+            content = dataclasses.replace(state, expiration_date=made.expires).to_content()
             return Created(
                 generic_hook.from_state(room_id, event_type, state.name, content, made.hook_id)
             )
@@ -216,6 +214,16 @@ class BridgeWidgetBackend:
             connection.state_key,
             {"disabled": True},
         )
+
+    async def rotate(self, room_id: str, user_id: str, connection: Connection) -> Connection:
+        if not isinstance(connection, generic_hook.GenericHook):
+            raise CommandError("Only webhooks have a URL to rotate.")
+        await self._provisioner.rotate_webhook(room_id, user_id, connection.name)
+        # The provisioner applied the new state, so the store holds the rotated hook.
+        rotated = self._store.get(connection.key)
+        if rotated is None:
+            raise CommandError(f'The webhook "{connection.name}" was removed meanwhile.')
+        return rotated
 
     async def delivery_log(self, connection: Connection) -> Sequence[JSONValue] | None:
         if not isinstance(connection, generic_hook.GenericHook) or self._log is None:

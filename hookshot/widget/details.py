@@ -99,7 +99,7 @@ def id_of(connection: Connection) -> str | None:
 def current_content(connection: Connection) -> dict[str, Any] | None:
     """The connection's state content as we would write it (the base an update merges onto)."""
     if isinstance(connection, GenericHook):
-        return connection.state.to_content(connection.hook_id)
+        return connection.state.to_content()
     if isinstance(connection, GitHubRepo | GitLabRepo | OutboundHook):
         return connection.state.to_content()
     return None
@@ -128,7 +128,6 @@ def details(
         "config": content,
     }
     if isinstance(connection, GenericHook):
-        content.pop("hookId", None)  # a secret: only under `secrets`
         content.setdefault("waitForComplete", False)
         if show_secrets:
             secrets: dict[str, Any] = {

@@ -12,6 +12,7 @@ ProvisioningApi it extends), mounted at `/widgetapi` on listeners with the `widg
     POST   /v1/{roomId}/connections/{type}    body = state -> item (+ warning)
     PUT|PATCH /v1/{roomId}/connections/{id}   body = partial state -> item
     DELETE /v1/{roomId}/connections/{id}      -> {ok: true}
+    POST   /v1/{roomId}/connections/{id}/rotate  ours: a webhook's new URL -> item
 
 Everything but exchange_openid needs `Authorization: Bearer <session token>`. Reading needs the
 bot and the user joined to the room; changing needs the user at the level of state_default and
@@ -130,6 +131,10 @@ class WidgetBackend(Protocol):
 
     async def remove(self, room_id: str, user_id: str, connection: Connection) -> None: ...
 
+    async def rotate(self, room_id: str, user_id: str, connection: Connection) -> Connection:
+        """Ours: give a webhook a new hookId (the old URL stops working); the new connection."""
+        ...
+
     async def delivery_log(self, connection: Connection) -> Sequence[JSONValue] | None:
         """Ours: recent deliveries of a webhook, newest first; None for other kinds."""
         ...
@@ -203,6 +208,11 @@ class WidgetApi:
             ),
             # Ours: a webhook's delivery log, for whoever may edit the hook.
             Route("/v1/{roomId}/connections/{key}/log", self._authed(self._log), methods=["GET"]),
+            Route(
+                "/v1/{roomId}/connections/{key}/rotate",
+                self._authed(self._rotate),
+                methods=["POST"],
+            ),
         ]
 
     # --- boundaries ---------------------------------------------------------------------------
@@ -348,6 +358,21 @@ class WidgetApi:
         if entries is None:
             raise ApiError("This connection keeps no delivery log.", ErrCode.NOT_FOUND)
         return {"deliveries": list(entries)}
+
+    async def _rotate(self, request: Request, session: Session) -> JSONValue:
+        room_id = request.path_params["roomId"]
+        room = await self._room_access(room_id, session.user_id)
+        connection = self._find(room_id, request.path_params["key"])
+        kind, _ = _known(connection)
+        if connection.address is None:
+            raise ApiError("Only webhooks have a URL to rotate", ErrCode.UNSUPPORTED_OPERATION)
+        self._require_write(room, session.user_id, connection.event_type)
+        self._require_manage(session.user_id, kind.service)
+        rotated = await self._backend.rotate(room_id, session.user_id, connection)
+        item = self._item(rotated, secrets=True)
+        if item is None:
+            raise ApiError("The connection cannot be shown", ErrCode.UNKNOWN)
+        return item
 
     async def _room_access(self, room_id: str, user_id: str) -> RoomPower:
         """The room's power levels, once the bot and the user are known to be joined."""

@@ -237,6 +237,30 @@ async def test_wait_for_complete_and_the_delivery_log_cross_processes(
     assert re.search(r"POST → 200 \(\d+ bytes\) sent \$", log["content"]["body"]), log
 
 
+async def test_a_rotated_webhook_moves_on_every_webhooks_process(
+    cluster: Cluster, synapse: LocalSynapse, new_user: UserFactory
+) -> None:
+    """The bridge process rotates; the stateless intakes read the directory from Redis, and
+    the old id is gone from it before the command is acknowledged."""
+    user = await new_user()
+    ((room_id, old_id),) = await _hooked_rooms(user, 1, "rotating")
+    await command(user, room_id, "!hookshot webhook rotate rotating-0")
+    async with httpx.AsyncClient() as http:
+        for base in cluster.webhook_bases:
+            resp = await http.post(f"{base}/webhook/{old_id}", json={"text": "leaked"})
+            assert resp.status_code == 404, resp.text
+        dm = await admin_room(user, CLUSTER_BOT)
+        notice = await user.wait_for_event(
+            dm, lambda e: 'The webhook "rotating-0" in' in str(e.get("content", {}).get("body"))
+        )
+        new_id = _hook_id(notice["content"]["body"].splitlines()[-1])
+        markers = [f"rotated {uuid.uuid4().hex[:8]} via {i}" for i in (0, 1)]
+        for base, marker in zip(cluster.webhook_bases, markers, strict=True):
+            resp = await http.post(f"{base}/webhook/{new_id}", json={"text": marker})
+            assert resp.status_code == 202, resp.text
+    await _assert_exactly_once(synapse, user, {room_id: markers}, timeout=30)
+
+
 async def test_1000_webhooks_across_a_30s_homeserver_outage(
     cluster: Cluster, synapse: LocalSynapse, new_user: UserFactory
 ) -> None:

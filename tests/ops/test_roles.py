@@ -232,6 +232,33 @@ async def test_the_directory_follows_a_hook_into_an_upgraded_room(redis: tuple[R
         await running
 
 
+async def test_flush_returns_once_a_rotation_is_in_redis(redis: tuple[Redis, str]) -> None:
+    """What `!hookshot webhook rotate` waits for: the old id gone, the new one there."""
+    client, prefix = redis
+    store = ConnectionStore()
+    publisher = DirectoryPublisher(client, prefix, store)
+    directory = RedisHookDirectory(client, prefix)
+    hook = _hook()
+    store.apply(hook.key, hook)
+    running = asyncio.create_task(publisher.run())
+    try:
+        assert await publisher.flush()
+        assert await directory.find("h00k") == entry_for(hook)
+        rotated = from_state(
+            hook.room_id, hook.event_type, hook.state_key, {"name": "alerts"}, "n3w"
+        )
+        store.apply(hook.key, rotated)
+        assert await publisher.flush()  # no polling: written when it returns
+        assert await directory.find("h00k") is None
+        assert await directory.find("n3w") == entry_for(rotated)
+        assert await publisher.flush()  # nothing new: at once
+    finally:
+        publisher.stop()
+        await running
+    store.apply(hook.key, hook)
+    assert not await publisher.flush(timeout=0.05)  # not running: says so, does not hang
+
+
 async def test_outcomes_reach_a_waiter_in_another_process(redis: tuple[Redis, str]) -> None:
     client, prefix = redis
     deciding, waiting = OutcomeBus(client, prefix), OutcomeBus(client, prefix)

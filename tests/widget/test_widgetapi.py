@@ -32,6 +32,7 @@ from hookshot.core.connections import Connection
 from hookshot.errors import CommandError, MatrixError, PermissionDenied, StateError
 from hookshot.services.generic import hook as generic_hook
 from hookshot.services.github import repo as github_repo
+from hookshot.widget import details as shapes
 from hookshot.widget.details import connection_id
 from hookshot.widget.errors import OpenIdError
 from hookshot.widget.openid import (
@@ -152,6 +153,13 @@ class FakeBackend:
     async def remove(self, room_id: str, user_id: str, connection: Connection) -> None:
         self.calls.append(("remove", room_id, user_id, connection.state_key))
         self.conns[room_id] = [c for c in self.conns[room_id] if c is not connection]
+
+    async def rotate(self, room_id: str, user_id: str, connection: Connection) -> Connection:
+        self.calls.append(("rotate", room_id, user_id, connection.state_key))
+        content = shapes.current_content(connection) or {}
+        new = self._build(room_id, connection.event_type, connection.state_key, content, "rotated")
+        self.conns[room_id] = [new if c is connection else c for c in self.conns[room_id]]
+        return new
 
     async def targets(
         self, user_id: str, event_type: str, filters: Mapping[str, str]
@@ -630,6 +638,27 @@ async def test_delete(h: Harness) -> None:
     assert h.backend.calls == [("remove", ROOM, MOD, "alerts")]
     resp = await h.http.delete(url, headers=await h.login(MOD))
     assert_error(resp, 404, "HS_NOTFOUND")
+
+
+async def test_rotate(h: Harness) -> None:
+    h.add_hook("alerts")
+    url = conns_url(f"/{hook_id_of('alerts')}/rotate")
+    resp = await h.http.post(url, headers=await h.login(PLEB))
+    assert_error(resp, 403, "HS_FORBIDDEN_USER")
+    resp = await h.http.post(url, headers=await h.login(OUTSIDER))
+    assert_error(resp, 403, "HS_NOT_IN_ROOM")
+    resp = await h.http.get(url, headers=await h.login(MOD))
+    assert_error(resp, 405, "HS_METHOD_NOT_ALLOWED")
+    resp = await h.http.post(url, headers=await h.login(MOD))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["secrets"] == {"url": HOOK_URL + "rotated", "hookId": "rotated"}
+    assert h.backend.calls == [("rotate", ROOM, MOD, "alerts")]
+    # Repositories have no URL to rotate.
+    repo = github_repo.from_state(ROOM, wire.GITHUB_REPO, "a/b", {"org": "a", "repo": "b"})
+    h.backend.conns[ROOM].append(repo)
+    repo_url = conns_url(f"/{shapes.id_of(repo)}/rotate")
+    resp = await h.http.post(repo_url, headers=await h.login(MOD))
+    assert_error(resp, 400, "HS_UNSUPPORTED_OPERATION")
 
 
 @pytest.mark.parametrize(

@@ -44,11 +44,10 @@ class GenericHookState:
     # Ours: requests must carry the hook's secret (kept in account data, not in state).
     require_secret: bool = False
 
-    def to_content(self, hook_id: str | None = None) -> dict[str, Any]:
-        """The state content we write (hookshot's field names)."""
+    def to_content(self) -> dict[str, Any]:
+        """The state content we write (hookshot's field names). Never the hookId: hookshot
+        copies it into state as a display field, but every member can read state."""
         content: dict[str, Any] = {"name": self.name}
-        if hook_id:
-            content["hookId"] = hook_id  # display only; the account data is authoritative
         if self.transformation_function is not None:
             content["transformationFunction"] = self.transformation_function
         if self.wait_for_complete is not None:

@@ -75,17 +75,49 @@ class DirectoryPublisher:
         self._wake = asyncio.Event()
         self._full = True  # nothing published yet
         self._stopping = False
+        # Changes seen and changes written, counted, so `flush` can wait for a given one.
+        self._changes = 0
+        self._written = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         store.watch(self._changed)
 
     def _changed(self, old: Connection | None, new: Connection | None) -> None:
         for conn in (old, new):
             if isinstance(conn, GenericHook):
                 self._dirty.add(conn.hook_id)
+                self._changes += 1
         self._wake.set()
+
+    async def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every change seen so far is in Redis (a rotated hook's old id must
+        answer 404 on every webhooks process before the user is told); False on timeout."""
+        target = self._changes
+        if self._written >= target:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        entry = (target, waiter)
+        self._waiters.append(entry)
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), timeout)
+            return True
+        except TimeoutError:
+            log.warning("hook directory: changes not written to Redis within %.0fs", timeout)
+            return False
+        finally:
+            if entry in self._waiters:
+                self._waiters.remove(entry)
+
+    def _wrote(self, upto: int) -> None:
+        self._written = max(self._written, upto)
+        for target, waiter in self._waiters:
+            if target <= self._written and not waiter.done():
+                waiter.set_result(None)
 
     async def publish_all(self) -> None:
         """Replace the whole directory with the store's hooks (atomically, via RENAME)."""
         self._dirty.clear()
+        upto = self._changes
         entries = {h.hook_id: encode_entry(entry_for(h)) for h in self._hooks()}
         temp = f"{self._key}:next"
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -98,6 +130,7 @@ class DirectoryPublisher:
             pipe.set(self._ready_key, "1")
             await pipe.execute()
         self._full = False
+        self._wrote(upto)
         log.info("published %d webhooks to the hook directory", len(entries))
 
     def _hooks(self) -> list[GenericHook]:
@@ -105,6 +138,7 @@ class DirectoryPublisher:
 
     async def _write_dirty(self) -> None:
         ids, self._dirty = self._dirty, set()
+        upto = self._changes
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 for hook_id in ids:
@@ -117,6 +151,7 @@ class DirectoryPublisher:
         except BaseException:
             self._dirty |= ids
             raise
+        self._wrote(upto)
 
     async def run(self) -> None:
         """Write changes as they happen until `stop()`."""

@@ -51,6 +51,16 @@ class CreatedHook:
     expires: datetime | None
 
 
+@dataclass(frozen=True)
+class RotatedHook:
+    """A hook's new URL; `kept_secret`: it still requires the secret it had."""
+
+    name: str
+    hook_id: str
+    url: str
+    kept_secret: bool
+
+
 class Provisioner:
     """Writes connection state on behalf of a user, after hookshot's checks."""
 
@@ -64,7 +74,9 @@ class Provisioner:
         hook_secrets: HookSecrets | None = None,
         reload: Callable[[str, str, str, dict[str, Any]], Awaitable[None]] | None = None,
         seal: Callable[[str, str], Awaitable[None]] | None = None,
+        published: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
+        self._published = published
         self._seal = seal
         self._reload = reload
         self._client = client
@@ -145,7 +157,7 @@ class Provisioner:
         if state is None:
             state = GenericHookState(name=name)
         state = dataclasses.replace(state, name=name, expiration_date=expires)
-        await self._write(room_id, wire.GENERIC_HOOK, name, state.to_content(hook_id))
+        await self._write(room_id, wire.GENERIC_HOOK, name, state.to_content())
         return CreatedHook(name, hook_id, self.webhooks.hook_url(hook_id), expires)
 
     async def set_webhook_secret(
@@ -154,24 +166,49 @@ class Provisioner:
         """Require a (new) secret for the hook, or stop requiring one; returns the secret."""
         await self.check(room_id, user_id, wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK)
         assert self._hook_secrets is not None
-        for event_type in wire.GENERIC_HOOK_TYPES:
-            existing = await self._client.get_state(room_id, event_type, name)
-            if existing and existing.get("disabled") is not True:
-                break
-        else:
-            raise CommandError(f'No webhook by the name of "{name}" is configured.')
+        event_type, existing = await self._active_hook(room_id, name)
         hook_id = await self._hook_ids.ensure(room_id, name)
         secret = None
         if enable:
             secret = await self._hook_secrets.renew(room_id, hook_id)
         else:
             await self._hook_secrets.remove(room_id, hook_id)
-        content = {k: v for k, v in existing.items() if k != "secret"}
+        content = {k: v for k, v in existing.items() if k not in ("secret", "hookId")}
         if enable:
             content["secret"] = True
         # Also when unchanged: the hook must be rebuilt with its new secret.
         await self._write(room_id, event_type, name, content)
         return secret
+
+    async def rotate_webhook(self, room_id: str, user_id: str, name: str) -> RotatedHook:
+        """Give a hook a new hookId: the old URL answers 404 once this returns (here and, in
+        the roles, on every webhooks process); the state and any secret are kept."""
+        await self.check(room_id, user_id, wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK)
+        event_type, existing = await self._active_hook(room_id, name)
+        old_id = await self._hook_ids.ensure(room_id, name)
+        new_id = str(uuid.uuid4())
+        # The secret is copied before the id changes, so no rebuild sees the hook without it.
+        kept = self._hook_secrets is not None and await self._hook_secrets.copy(
+            room_id, old_id, new_id
+        )
+        await self._hook_ids.assign(room_id, name, new_id)
+        if kept and self._hook_secrets is not None:
+            await self._hook_secrets.remove(room_id, old_id)
+        # Rewritten so every bridge process rebuilds the hook from the account data; without
+        # `hookId`, which members could read (our state never carries it).
+        content = {k: v for k, v in existing.items() if k != "hookId"}
+        await self._write(room_id, event_type, name, content)
+        if self._published is not None:
+            await self._published()
+        return RotatedHook(name, new_id, self.webhooks.hook_url(new_id), kept)
+
+    async def _active_hook(self, room_id: str, name: str) -> tuple[str, dict[str, Any]]:
+        """The event type and content of the room's webhook `name`; CommandError if none."""
+        for event_type in wire.GENERIC_HOOK_TYPES:
+            existing = await self._client.get_state(room_id, event_type, name)
+            if existing and existing.get("disabled") is not True:
+                return event_type, existing
+        raise CommandError(f'No webhook by the name of "{name}" is configured.')
 
     async def create_outbound_hook(
         self, room_id: str, user_id: str, name: str, url: str, method: str = "PUT"
@@ -196,12 +233,8 @@ class Provisioner:
 
     async def remove_webhook(self, room_id: str, user_id: str, name: str) -> None:
         await self.check(room_id, user_id, wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK)
-        for event_type in wire.GENERIC_HOOK_TYPES:
-            existing = await self._client.get_state(room_id, event_type, name)
-            if existing and existing.get("disabled") is not True:
-                await self._write(room_id, event_type, name, {"disabled": True})
-                return
-        raise CommandError(f'No webhook by the name of "{name}" is configured.')
+        event_type, _ = await self._active_hook(room_id, name)
+        await self._write(room_id, event_type, name, {"disabled": True})
 
     async def write_state(
         self, room_id: str, event_type: str, state_key: str, content: dict[str, Any]
