@@ -760,6 +760,52 @@ async def test_delivery_log_in_the_widget(
 
 
 @needs_browser
+async def test_new_url_in_the_widget(
+    bridge: BridgeProcess, host: HostServer, browser: Browser, new_user: UserFactory
+) -> None:
+    """At 360 px, by keyboard: New URL asks first (Cancel keeps the URL), then shows the new
+    URL in the card, focused; the old one answers 404 and the new one posts."""
+    user = await new_user()
+    room_id = await room_with_bot(user, BOT)
+    async with httpx.AsyncClient() as http:
+        auth = {"Authorization": f"Bearer {await _widget_session(http, bridge, user)}"}
+        made = await api_create(http, bridge, auth, room_id, HOOK, {"name": "rotate-hook"})
+        assert made.status_code == 200, made.text
+        old_url = made.json()["secrets"]["url"]
+
+        page, widget = await open_widget(browser, bridge, host, user, room_id, viewport=PHONE)
+        card = hook_card(widget, "rotate-hook")
+        url_field = card.get_by_label("Webhook URL")
+        await expect(url_field).to_have_value(old_url)
+        button = card.get_by_role("button", name="New URL for rotate-hook")
+        await button.focus()
+        await page.keyboard.press("Enter")
+        confirm = card.get_by_role("button", name="Make a new URL")
+        await expect(confirm).to_be_focused()
+        await expect(card.get_by_text("The current one stops working at once")).to_be_visible()
+        await shoot(page, "rotate-1-confirm-360-light")
+        await card.get_by_role("button", name="Cancel").click()
+        await expect(button).to_be_focused()
+        await expect(url_field).to_have_value(old_url)
+
+        await button.click()
+        await confirm.click()
+        await expect(url_field).not_to_have_value(old_url)
+        await expect(url_field).to_be_focused()
+        new_url = await url_field.input_value()
+        assert new_url.startswith(f"{bridge.files.webhook_base}/webhook/"), new_url
+        await shoot(page, "rotate-2-new-url-360-light")
+
+        gone = await http.post(old_url, json={"text": "old"})
+        assert (gone.status_code, gone.json()) == (404, {"ok": False, "error": "Webhook not found"})
+        fresh = await http.post(new_url, json={"text": "rotated in the widget"})
+        assert fresh.status_code == 202, fresh.text
+        await wait_for_body(user, room_id, "rotated in the widget")
+        await page.context.close()
+    assert PAGE_ERRORS == []
+
+
+@needs_browser
 async def test_github_and_gitlab_typed_by_hand(
     bridge: BridgeProcess, host: HostServer, browser: Browser, new_user: UserFactory
 ) -> None:

@@ -146,6 +146,11 @@ export class BridgeApi {
     await this.request("DELETE", `/${room(roomId)}/connections/${encodeURIComponent(id)}`);
   }
 
+  /** Ours: give a webhook a new URL; the old one stops working at once. */
+  rotate<T>(roomId: string, id: string): Promise<T> {
+    return this.request("POST", `/${room(roomId)}/connections/${encodeURIComponent(id)}/rotate`);
+  }
+
   /** Ours: a webhook's recent deliveries, newest first. */
   async deliveries(roomId: string, id: string): Promise<Delivery[]> {
     const answer = await this.request<{ deliveries?: Delivery[] }>(

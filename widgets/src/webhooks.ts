@@ -1,6 +1,6 @@
 // Inbound (generic) webhooks of one room: list, create, show and copy the URL, edit (expiry,
 // message format: default, JavaScript function, template or built-in format), delivery log,
-// remove.
+// a new URL (rotation), remove.
 import {
   type BridgeApi,
   GENERIC_HOOK_EVENT,
@@ -9,6 +9,7 @@ import {
   type HookTemplate,
 } from "./bridgeApi";
 import { DeliveryLogPanel } from "./deliveryLog";
+import { RotateControl } from "./rotate";
 import { announce, h, uid } from "./dom";
 import { formatDuration, formatWhen, fromLocalInput, relative, toLocalInput } from "./time";
 import {
@@ -325,6 +326,16 @@ export class WebhooksView {
     const problem = h("div", {});
     if (canEdit) {
       const log = new DeliveryLogPanel(this.api, this.roomId, item.id, name);
+      const rotate = new RotateControl(name, problem, async () => {
+        const rotated = await this.api.rotate<HookItem>(this.roomId, item.id);
+        this.list.remember(rotated.id, {
+          ...rotated,
+          canEdit: item.canEdit,
+          canSendMessages: item.canSendMessages,
+        });
+        announce(`Webhook ${name} has a new URL; the old one no longer works.`);
+        this.list.card(rotated.id)?.querySelector<HTMLInputElement>("input.url")?.focus();
+      });
       const controls = new CardControls({
         name,
         question: `Remove “${name}”? Its URL will stop working at once.`,
@@ -337,9 +348,9 @@ export class WebhooksView {
           this.listTitle.focus();
         },
         editor: (c) => this.buildEditor(item, problem, c),
-        extra: [log.button],
+        extra: [rotate.button, log.button],
       });
-      li.append(...controls.nodes, log.panel);
+      li.append(...controls.nodes, rotate.confirm, log.panel);
     }
     li.append(problem);
     return li;
