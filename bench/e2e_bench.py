@@ -423,7 +423,8 @@ async def bench(args: argparse.Namespace, root: Path) -> None:
     synapse = LocalSynapse(
         root / "synapse", app_service_config_files=[files.registration_path, obs_reg]
     )
-    files.write(synapse.base_url)
+    # The load is one flood per hook on purpose: no rate limit (`generic.rateLimit`).
+    files.write(synapse.base_url, generic={"rateLimit": {"perSecond": 0}})
     procs = [BridgeProcess(files)]
     intake_ports = [files.webhook_port]
     prefix = f"hookshot-bench-{secrets.token_hex(4)}:"

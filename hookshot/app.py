@@ -139,12 +139,15 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
                 enable_http_get=generic.enable_http_get,
                 wait_for_complete=generic.wait_for_complete,
                 payload_size_limit=generic.payload_size_limit,
+                rate_limit=generic.rate_limit,
             ),
             hooks=bridge.hooks,
             queue=bridge.queue,
             completions=bridge.completions,
             ready=lambda: bridge.ready,
             log=bridge.delivery_log,
+            limits=bridge.hook_limits,
+            on_limited=bridge.metrics.webhooks_rate_limited.labels("generic").inc,
         )
         routes += intake.routes()
     return routes

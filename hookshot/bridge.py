@@ -32,6 +32,7 @@ from hookshot.core.permissions import Permissions
 from hookshot.core.queue.base import Job, Queue, SeenStore
 from hookshot.core.queue.settling import SettlingQueue
 from hookshot.core.queue.stopping import StoppingQueue
+from hookshot.core.rate_limit import KeyedLimits
 from hookshot.core.room_state import RoomStateSync
 from hookshot.core.router import WebhookRouter
 from hookshot.core.sender import Sender, backoff
@@ -137,6 +138,8 @@ class Bridge:
             self._redis_log = RedisDeliveryLog(shared.cache, shared.prefix)
         self.delivery_log: DeliveryRecorder = self._redis_log or DeliveryLog()
         self.completions.listen(self._log_outcome)
+        # Generic hooks' token buckets: one set per process, shared by its listeners.
+        self.hook_limits = KeyedLimits()
         self.outbox = Outbox(queue)
         # News between roles (waitForComplete answers, discussion roots); None in one process.
         self.bus: OutcomeBus | None = None

@@ -36,6 +36,7 @@ from hookshot.core.permissions import (
     default_permissions,
     room_actor_problem,
 )
+from hookshot.core.rate_limit import PER_SECOND, RateLimit, parse_rate_limit
 from hookshot.errors import ConfigError
 from hookshot.widget.settings import WidgetSettings, parse_widget_settings
 
@@ -69,6 +70,8 @@ DEFAULT_STORAGE_PATH: Final = "./data/hookshot.db"
 # Seconds SIGTERM waits for in-flight requests and sends (`shutdown.graceSeconds`).
 DEFAULT_SHUTDOWN_GRACE: Final = 10.0
 DEFAULT_PAYLOAD_SIZE_LIMIT: Final = "1mb"
+# Per generic hook (`generic.rateLimit`): generous for a real sender, a wall for a flood.
+DEFAULT_HOOK_RATE_LIMIT: Final = RateLimit(per_second=10, burst=100)
 LOG_LEVELS: Final[tuple[str, ...]] = ("error", "warn", "info", "debug", "trace")
 
 # RFC 2606 names used by hookshot's sample config; a real deployment never has them.
@@ -167,6 +170,8 @@ class GenericConfig:
     outbound: bool = False
     # Ours: outbound hooks may target private/loopback addresses (off: SSRF protection).
     outbound_allow_private_targets: bool = False
+    # Ours: each hook's token bucket (per_second 0: no limit); a hook's state may override it.
+    rate_limit: RateLimit = DEFAULT_HOOK_RATE_LIMIT
 
     def hook_url(self, hook_id: str) -> str:
         """The public URL of hook `hook_id`, as hookshot tells users."""
@@ -822,9 +827,25 @@ def _parse_generic(root: _Reader) -> GenericConfig | None:
         require_expiry_time=sec.flag("requireExpiryTime", False),
         outbound=sec.flag("outbound", False),
         outbound_allow_private_targets=sec.flag("outboundAllowPrivateTargets", False),
+        rate_limit=_parse_hook_rate_limit(sec),
     )
     sec.warn_unknown(ignored=("disallowedIpRanges",))
     return config
+
+
+def _parse_hook_rate_limit(sec: _Reader) -> RateLimit:
+    raw = sec.get("rateLimit")
+    if raw is None:
+        return DEFAULT_HOOK_RATE_LIMIT
+    try:
+        parsed = parse_rate_limit(raw)
+    except ValueError as exc:
+        sec.problem("rateLimit", str(exc))
+        return DEFAULT_HOOK_RATE_LIMIT
+    # Unset fields keep the default: only an explicit `perSecond: 0` turns the limit off.
+    explicit = isinstance(raw, Mapping) and raw.get(PER_SECOND) is not None
+    per_second = parsed.per_second if explicit else DEFAULT_HOOK_RATE_LIMIT.per_second
+    return RateLimit(per_second, parsed.burst or DEFAULT_HOOK_RATE_LIMIT.burst)
 
 
 def _parse_github(root: _Reader) -> GitHubConfig | None:

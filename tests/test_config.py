@@ -20,6 +20,7 @@ from hookshot.config import (
     parse_size,
 )
 from hookshot.core.permissions import Level, check_permission
+from hookshot.core.rate_limit import RateLimit
 from hookshot.errors import ConfigError
 
 
@@ -424,6 +425,38 @@ def test_payload_size_limit(value: str | int, expected: int) -> None:
 def test_payload_size_limit_problems(value: object) -> None:
     generic = {"enabled": True, "urlPrefix": "http://h.test/", "payloadSizeLimit": value}
     assert problems_of(minimal(generic=generic))["generic.payloadSizeLimit"].startswith("must be")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, RateLimit(10, 100)),
+        ({"perSecond": 2, "burst": 20}, RateLimit(2, 20)),
+        ({"burst": 50}, RateLimit(10, 50)),  # unset fields keep the default
+        ({"perSecond": 0.5}, RateLimit(0.5, 100)),
+        ({"perSecond": 0}, RateLimit(0, 100)),  # explicitly off
+    ],
+)
+def test_hook_rate_limit(value: object, expected: RateLimit) -> None:
+    generic = {"enabled": True, "urlPrefix": "http://h.test/", "rateLimit": value}
+    config = parse_config(minimal(generic=generic))
+    assert config.generic is not None
+    assert config.generic.rate_limit == expected
+    assert config.generic.rate_limit.active == bool(expected.per_second)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (10, "must be an object {perSecond, burst}"),
+        ({"perSecond": "10/s"}, "perSecond must be a number"),
+        ({"burst": 0.5}, "burst must be a whole number"),
+        ({"persecond": 10}, "has unknown field(s) persecond"),
+    ],
+)
+def test_hook_rate_limit_problems(value: object, message: str) -> None:
+    generic = {"enabled": True, "urlPrefix": "http://h.test/", "rateLimit": value}
+    assert problems_of(minimal(generic=generic))["generic.rateLimit"].startswith(message)
 
 
 # --- listeners --------------------------------------------------------------------------------

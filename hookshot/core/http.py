@@ -30,6 +30,15 @@ def refuse(status: int, error: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": error}, status_code=status)
 
 
+def too_many(retry_after: int) -> JSONResponse:
+    """429 past a hook's rate limit; `retry_after` is whole seconds until a request passes."""
+    return JSONResponse(
+        {"ok": False, "error": f"Too many requests; retry in {retry_after} s"},
+        status_code=429,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def starting() -> JSONResponse:
     """503 while room state loads: hooks are unknown yet, and a 404 would be a lie."""
     return JSONResponse(

@@ -34,6 +34,12 @@ class Metrics:
             ["path", "method", "status"],
             registry=r,
         )
+        self.webhooks_rate_limited = Counter(
+            "hookshot_webhooks_rate_limited",
+            "Webhook requests refused (429) by a hook's rate limit, by service",
+            ["service"],
+            registry=r,
+        )
         self.queue_pushes = Counter(
             "hookshot_queue_event_pushes", "Jobs pushed to a queue", ["event"], registry=r
         )

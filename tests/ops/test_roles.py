@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from hookshot.cli import main
 from hookshot.config import parse_config
 from hookshot.core.completions import Completions, Outcome
+from hookshot.core.rate_limit import RateLimit
 from hookshot.core.store import ConnectionStore
 from hookshot.errors import ConfigError
 from hookshot.ops.bridge_lock import BridgeLock
@@ -115,6 +116,9 @@ def test_directory_entries_round_trip() -> None:
         "h00k", "!r:example.org", "alerts", True, "s3cret", True, 1893456000.0
     )
     assert decode_entry("h00k", encode_entry(entry)) == entry
+    limited = entry_for(_hook(rateLimit={"perSecond": 2}))
+    assert limited.rate_limit == RateLimit(2, 0)
+    assert decode_entry("h00k", encode_entry(limited)) == limited
     assert not entry.expired(now=1893455999.0) and entry.expired(now=1893456000.0)
 
 
@@ -127,6 +131,7 @@ def test_directory_entries_round_trip() -> None:
         '{"room": "!r", "key": "k", "secret": 5}',
         '{"room": "!r", "key": "k", "wait": "yes"}',
         '{"room": "!r", "key": "k", "expires": true}',
+        '{"room": "!r", "key": "k", "rate": {"perSecond": -1}}',
         '{"key": "k"}',
     ],
 )

@@ -19,6 +19,7 @@ from typing import Any
 from hookshot import wire
 from hookshot.core.connections import Connection, OutgoingMessage, parse_priority
 from hookshot.core.kinds import BuildContext, Vetted
+from hookshot.core.rate_limit import UNSET, RateLimit, parse_rate_limit
 from hookshot.core.store import ConnectionStore
 from hookshot.errors import StateError
 from hookshot.services.generic.transform.formats import FORMATS
@@ -43,6 +44,8 @@ class GenericHookState:
     format: str | None = None
     # Ours: requests must carry the hook's secret (kept in account data, not in state).
     require_secret: bool = False
+    # Ours: this hook's token bucket, over `generic.rateLimit` (unset fields: the config's).
+    rate_limit: RateLimit = UNSET
 
     def to_content(self) -> dict[str, Any]:
         """The state content we write (hookshot's field names). Never the hookId: hookshot
@@ -62,6 +65,8 @@ class GenericHookState:
             content["format"] = self.format
         if self.require_secret:
             content["secret"] = True
+        if self.rate_limit != UNSET:
+            content["rateLimit"] = self.rate_limit.to_content()
         return content
 
 
@@ -102,6 +107,12 @@ def parse_state(content: Mapping[str, Any]) -> GenericHookState:
     fmt = content.get("format")
     if fmt is not None and fmt not in FORMATS:
         raise StateError(f"'format' must be one of {', '.join(FORMATS)}")
+    rate_limit = UNSET
+    if content.get("rateLimit") is not None:
+        try:
+            rate_limit = parse_rate_limit(content["rateLimit"])
+        except ValueError as err:
+            raise StateError(f"'rateLimit' {err}") from None
     return GenericHookState(
         name=name,
         transformation_function=fn or None,
@@ -111,6 +122,7 @@ def parse_state(content: Mapping[str, Any]) -> GenericHookState:
         template=dict(template) if template is not None else None,
         format=fmt,
         require_secret=require_secret,
+        rate_limit=rate_limit,
     )
 
 

@@ -2,8 +2,8 @@
 
 In one process the intake reads the connection store. In the scale-out roles the `webhooks`
 processes hold no room state: the `bridge` process publishes a directory (hookId -> room,
-state key, secret, expiry, waitForComplete) to a Redis hash, and the intake reads one entry
-per request (`hook_directory_redis.py`).
+state key, secret, expiry, waitForComplete, rate limit) to a Redis hash, and the intake reads
+one entry per request (`hook_directory_redis.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from hookshot.core.rate_limit import UNSET, RateLimit, parse_rate_limit
 from hookshot.core.store import ConnectionStore
 from hookshot.errors import HookshotError
 from hookshot.services.generic.hook import GenericHook, find_hook
@@ -32,6 +33,7 @@ class HookEntry:
     secret: str | None = None
     wait_for_complete: bool | None = None
     expires_at: float | None = None  # unix seconds
+    rate_limit: RateLimit = UNSET  # the hook's override; the intake knows the default
 
     def expired(self, now: float | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or time.time())
@@ -47,21 +49,22 @@ def entry_for(hook: GenericHook) -> HookEntry:
         secret=hook.secret,
         wait_for_complete=hook.state.wait_for_complete,
         expires_at=expiry.timestamp() if expiry is not None else None,
+        rate_limit=hook.state.rate_limit,
     )
 
 
 def encode_entry(entry: HookEntry) -> str:
-    return json.dumps(
-        {
-            "room": entry.room_id,
-            "key": entry.state_key,
-            "requireSecret": entry.require_secret,
-            "secret": entry.secret,
-            "wait": entry.wait_for_complete,
-            "expires": entry.expires_at,
-        },
-        separators=(",", ":"),
-    )
+    fields: dict[str, object] = {
+        "room": entry.room_id,
+        "key": entry.state_key,
+        "requireSecret": entry.require_secret,
+        "secret": entry.secret,
+        "wait": entry.wait_for_complete,
+        "expires": entry.expires_at,
+    }
+    if entry.rate_limit != UNSET:
+        fields["rate"] = entry.rate_limit.to_content()
+    return json.dumps(fields, separators=(",", ":"))
 
 
 def decode_entry(hook_id: str, text: str) -> HookEntry | None:
@@ -80,6 +83,7 @@ def decode_entry(hook_id: str, text: str) -> HookEntry | None:
             isinstance(expires, bool) or not isinstance(expires, int | float)
         ):
             raise TypeError("expires must be a number")
+        rate = parse_rate_limit(raw.get("rate", {}))
     except (ValueError, KeyError, TypeError) as err:
         log.error("hook directory entry for %s is malformed: %s", hook_id[:6], err)
         return None
@@ -91,6 +95,7 @@ def decode_entry(hook_id: str, text: str) -> HookEntry | None:
         secret=secret,
         wait_for_complete=wait,
         expires_at=float(expires) if expires is not None else None,
+        rate_limit=rate,
     )
 
 

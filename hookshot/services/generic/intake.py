@@ -2,6 +2,8 @@
 
 Refusals are JSON `{"ok": false, "error": ...}` with a precise status. A 2xx means the
 request is in the durable queue; with `waitForComplete` we answer after the message was sent.
+Past a hook's rate limit the answer is 429 + Retry-After and nothing is stored; the delivery
+log and the process log get the first refusal of a flood and then one sum a minute.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from starlette.routing import BaseRoute, Route
 
 from hookshot import wire
 from hookshot.core.completions import WAITING_KEY, Completions
-from hookshot.core.http import TooLarge, read_limited, refuse, starting
+from hookshot.core.http import TooLarge, read_limited, refuse, starting, too_many
 from hookshot.core.queue.base import NewJob, Queue
+from hookshot.core.rate_limit import UNSET, KeyedLimits, RateLimit, Report, retry_after
 from hookshot.core.signatures import hook_secret_valid
 from hookshot.errors import WebhookError
 from hookshot.ops.delivery_log import DeliveryRecorder
 from hookshot.services.generic.body import parse_body, query_to_body
-from hookshot.services.generic.hook_directory import DirectoryUnavailable, HookLookup
+from hookshot.services.generic.hook_directory import DirectoryUnavailable, HookEntry, HookLookup
 from hookshot.widget.errors import ErrCode
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,8 @@ class GenericIntakeSettings:
     enable_http_get: bool
     wait_for_complete: bool
     payload_size_limit: int
+    # `generic.rateLimit`: each hook's bucket unless its state overrides it.
+    rate_limit: RateLimit = UNSET
     # How long a waiting request is held before we answer 202 (the job is queued anyway).
     wait_timeout: float = 30.0
 
@@ -54,8 +59,12 @@ class GenericWebhookIntake:
         completions: Completions,
         ready: Callable[[], bool],
         log: DeliveryRecorder | None = None,
+        limits: KeyedLimits | None = None,
+        on_limited: Callable[[], None] = lambda: None,
     ) -> None:
         self._log = log
+        self._limits = limits or KeyedLimits()
+        self._on_limited = on_limited
         self._ready = ready
         self._settings = settings
         self._hooks = hooks
@@ -82,6 +91,35 @@ class GenericWebhookIntake:
         self._record(hook_id, method, size, status, f"refused: {error}", None)
         return refuse(status, error)
 
+    def _over_limit(self, hook: HookEntry, method: str, size: int) -> Response | None:
+        """429 when the hook's bucket is empty; None when the request may go on."""
+        limit = hook.rate_limit.over(self._settings.rate_limit)
+        if not limit.active:
+            return None
+        verdict = self._limits.check(hook.hook_id, limit)
+        if verdict.report is not None:
+            self._report(hook.hook_id, method, size, limit, verdict.report)
+        if not verdict.wait:
+            return None
+        self._on_limited()
+        return too_many(retry_after(verdict.wait))
+
+    def _report(
+        self, hook_id: str, method: str, size: int, limit: RateLimit, report: Report
+    ) -> None:
+        if report.count == 1 and not report.seconds:
+            text = f"over {limit.describe()}; further refusals are summed here once a minute"
+            log.warning("generic hook %s…: rate limited (%s)", hook_id[:6], limit.describe())
+        else:
+            text = f"{report.count} requests in {report.seconds:.0f} s"
+            log.warning(
+                "generic hook %s…: %d requests refused by its rate limit in %.0f s",
+                hook_id[:6],
+                report.count,
+                report.seconds,
+            )
+        self._record(hook_id, method, size, 429, f"refused: rate limited: {text}", None)
+
     async def handle(self, request: Request) -> Response:
         method = request.method
         allowed = ("PUT", "GET", "POST") if self._settings.enable_http_get else ("PUT", "POST")
@@ -107,14 +145,19 @@ class GenericWebhookIntake:
             return refuse(404, "Webhook not found")  # hookshot's text
         if hook.expired():
             return self._refused(hook_id, method, 0, 404, "This hook has expired")
+        # A hook with a secret counts only verified requests, so someone holding just the URL
+        # cannot use up its sender's allowance; other hooks refuse before reading the body.
+        if not hook.require_secret and (limited := self._over_limit(hook, method, 0)):
+            return limited
         try:
             raw = await read_limited(request, self._settings.payload_size_limit)
         except TooLarge:
             return self._refused(hook_id, method, 0, 413, "Payload too large")
-        if hook.require_secret and (
-            hook.secret is None or not hook_secret_valid(hook.secret, request.headers, raw)
-        ):
-            return self._refused(hook_id, method, len(raw), 401, "Missing or invalid secret")
+        if hook.require_secret:
+            if hook.secret is None or not hook_secret_valid(hook.secret, request.headers, raw):
+                return self._refused(hook_id, method, len(raw), 401, "Missing or invalid secret")
+            if limited := self._over_limit(hook, method, len(raw)):
+                return limited
         try:
             if method == "GET":
                 body: object = query_to_body(request.query_params.multi_items())

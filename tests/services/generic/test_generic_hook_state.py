@@ -6,6 +6,7 @@ import pytest
 
 from hookshot import wire
 from hookshot.core.durations import format_duration, parse_duration
+from hookshot.core.rate_limit import RateLimit
 from hookshot.core.store import ConnectionStore
 from hookshot.errors import StateError
 from hookshot.services.generic import hook as generic_hook
@@ -28,6 +29,10 @@ from hookshot.services.generic.hook import GenericHookState, find_hook, parse_st
         ({"name": "demo", "expirationDate": 5}, "ISO 8601"),
         ({"name": "demo", "priority": "high"}, "'priority' must be an integer"),
         ({"name": "demo", "priority": True}, "'priority' must be an integer"),
+        ({"name": "demo", "rateLimit": 10}, "'rateLimit' must be an object"),
+        ({"name": "demo", "rateLimit": {"perSecond": "ten"}}, "'rateLimit' perSecond must be"),
+        ({"name": "demo", "rateLimit": {"burst": -1}}, "'rateLimit' burst must be"),
+        ({"name": "demo", "rateLimit": {"rate": 1}}, r"'rateLimit' has unknown field\(s\) rate"),
     ],
 )
 def test_invalid_state(content: dict[str, object], error: str) -> None:
@@ -43,6 +48,7 @@ def test_valid_state_round_trips() -> None:
         "expirationDate": "2030-01-02T03:04:05.678Z",
         "priority": 5,
         "transformationFunction": "result = data",
+        "rateLimit": {"perSecond": 0.5, "burst": 3},
     }
     state = parse_state(content)
     assert state == GenericHookState(
@@ -51,6 +57,7 @@ def test_valid_state_round_trips() -> None:
         wait_for_complete=True,
         expiration_date=datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=UTC),
         priority=5,
+        rate_limit=RateLimit(0.5, 3),
     )
     # hookshot's display copy of the hookId is read past and never written (members can
     # read state; the account data holds the id).
