@@ -433,7 +433,7 @@ def test_payload_size_limit_problems(value: object) -> None:
         (None, RateLimit(10, 100)),
         ({"perSecond": 2, "burst": 20}, RateLimit(2, 20)),
         ({"burst": 50}, RateLimit(10, 50)),  # unset fields keep the default
-        ({"perSecond": 0.5}, RateLimit(0.5, 100)),
+        ({"perSecond": 5.0}, RateLimit(5, 100)),
         ({"perSecond": 0}, RateLimit(0, 100)),  # explicitly off
     ],
 )
@@ -449,7 +449,8 @@ def test_hook_rate_limit(value: object, expected: RateLimit) -> None:
     ("value", "message"),
     [
         (10, "must be an object {perSecond, burst}"),
-        ({"perSecond": "10/s"}, "perSecond must be a number"),
+        ({"perSecond": "10/s"}, "perSecond must be a whole number"),
+        ({"perSecond": 0.5}, "perSecond must be a whole number"),
         ({"burst": 0.5}, "burst must be a whole number"),
         ({"persecond": 10}, "has unknown field(s) persecond"),
     ],

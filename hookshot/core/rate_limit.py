@@ -23,10 +23,10 @@ BURST = "burst"
 class RateLimit:
     """`per_second` tokens refill a bucket of `burst`; each request takes one.
 
-    0 means "not set": in the config, no limit (per_second); in a hook's override, the
-    config's value for that field."""
+    Whole numbers, as Matrix state cannot carry fractions (canonical JSON). 0 means "not
+    set": in the config, no limit (per_second); in a hook's override, the config's value."""
 
-    per_second: float = 0.0
+    per_second: int = 0
     burst: int = 0
 
     @property
@@ -37,8 +37,8 @@ class RateLimit:
         """This override with its unset fields taken from `default`."""
         return RateLimit(self.per_second or default.per_second, self.burst or default.burst)
 
-    def to_content(self) -> dict[str, float | int]:
-        content: dict[str, float | int] = {}
+    def to_content(self) -> dict[str, int]:
+        content: dict[str, int] = {}
         if self.per_second:
             content[PER_SECOND] = self.per_second
         if self.burst:
@@ -46,7 +46,7 @@ class RateLimit:
         return content
 
     def describe(self) -> str:
-        return f"{self.per_second:g}/s, burst {self.burst}"
+        return f"{self.per_second}/s, burst {self.burst}"
 
 
 # An override that changes nothing (and, as a config value, no limit).
@@ -60,20 +60,16 @@ def parse_rate_limit(value: object) -> RateLimit:
     unknown = sorted(str(k) for k in value if k not in (PER_SECOND, BURST))
     if unknown:
         raise ValueError(f"has unknown field(s) {', '.join(unknown)}: use {PER_SECOND}, {BURST}")
-    rate = value.get(PER_SECOND, 0)
-    if (
-        isinstance(rate, bool)
-        or not isinstance(rate, int | float)
-        or not math.isfinite(rate)
-        or rate < 0
-    ):
-        raise ValueError(f"{PER_SECOND} must be a number of requests per second, 0 or more")
-    burst = value.get(BURST, 0)
-    if isinstance(burst, float) and burst.is_integer():
-        burst = int(burst)  # JSON has one number type: 100.0 is 100
-    if isinstance(burst, bool) or not isinstance(burst, int) or burst < 0:
-        raise ValueError(f"{BURST} must be a whole number of requests, 0 or more")
-    return RateLimit(float(rate), burst)
+    per_second = _whole(value.get(PER_SECOND, 0), f"{PER_SECOND} must be a whole number")
+    return RateLimit(per_second, _whole(value.get(BURST, 0), f"{BURST} must be a whole number"))
+
+
+def _whole(value: object, message: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # YAML's 10.0 is 10
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{message}, 0 or more")
+    return value
 
 
 def retry_after(wait: float) -> int:

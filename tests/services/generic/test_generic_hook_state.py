@@ -48,7 +48,7 @@ def test_valid_state_round_trips() -> None:
         "expirationDate": "2030-01-02T03:04:05.678Z",
         "priority": 5,
         "transformationFunction": "result = data",
-        "rateLimit": {"perSecond": 0.5, "burst": 3},
+        "rateLimit": {"perSecond": 2, "burst": 3},
     }
     state = parse_state(content)
     assert state == GenericHookState(
@@ -57,7 +57,7 @@ def test_valid_state_round_trips() -> None:
         wait_for_complete=True,
         expiration_date=datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=UTC),
         priority=5,
-        rate_limit=RateLimit(0.5, 3),
+        rate_limit=RateLimit(2, 3),
     )
     # hookshot's display copy of the hookId is read past and never written (members can
     # read state; the account data holds the id).
