@@ -17,6 +17,7 @@ from hookshot.matrix.registration import (
     load_registration,
     write_registration,
 )
+from hookshot.ops.config_secrets import register_config_secrets
 from hookshot.ops.logs import setup_logging
 from hookshot.ops.roles import Role, check_role
 
@@ -86,6 +87,7 @@ def _run(config_path: str, registration_path: str, role: Role) -> int:
         json_lines=config.logging.json,
         access_log=config.logging.access_log,
     )
+    register_config_secrets(config, registration)
     import logging
 
     log = logging.getLogger("hookshot")

@@ -1,4 +1,5 @@
-"""Logging setup: hookshot's `logging.level` names, plain or one JSON object per line."""
+"""Logging setup: hookshot's `logging.level` names, plain or one JSON object per line, and
+every line redacted (ops/redaction.py) whichever logger wrote it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
+
+from hookshot.ops.redaction import redact
 
 _LEVELS = {
     "error": logging.ERROR,
@@ -18,8 +22,28 @@ _LEVELS = {
 }
 
 
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class RedactingFormatter(logging.Formatter):
+    """Another formatter's whole output (message with its %-args, traceback, stack) redacted."""
+
+    def __init__(self, inner: logging.Formatter, clean: Callable[[str], str] = redact) -> None:
+        super().__init__()
+        self._inner = inner
+        self._clean = clean
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._clean(self._inner.format(record))
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record, for log shippers."""
+    """One JSON object per record, for log shippers; its texts redacted before JSON escapes
+    them (a secret with a quote or newline in it would no longer match afterwards)."""
+
+    def __init__(self, clean: Callable[[str], str] = redact) -> None:
+        super().__init__()
+        self._clean = clean
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -27,10 +51,12 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "module": record.name,
-            "message": record.getMessage(),
+            "message": self._clean(record.getMessage()),
         }
         if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
+            entry["error"] = self._clean(self.formatException(record.exc_info))
+        if record.stack_info:
+            entry["stack"] = self._clean(self.formatStack(record.stack_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -39,10 +65,12 @@ def setup_logging(
 ) -> None:
     """Configure the root logger once for the process."""
     handler = logging.StreamHandler(sys.stderr)
+    # One handler on the root, which uvicorn's, httpx's and redis's loggers propagate to, so
+    # no line leaves the process unredacted.
     if json_lines:
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(RedactingFormatter(logging.Formatter(PLAIN_FORMAT)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS.get(level.lower(), logging.INFO))
