@@ -6,6 +6,7 @@ from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet
 from hookshot.core.tokens import GitHubToken, TokenError
 from hookshot.errors import CommandError
+from hookshot.ops.redaction import register_secret
 from hookshot.services.github.client import GitHubError
 from hookshot.services.gitlab.client import GitLabClient
 
@@ -30,6 +31,7 @@ async def admin_help(ctx: CommandContext) -> None:
     category="github",
 )
 async def github_set_token(ctx: CommandContext, token: str) -> None:
+    register_secret(token)  # first: a failure below may be logged with it
     github = ctx.require_github()
     # Do not leave a secret in the room's history, even if the token turns out invalid.
     await ctx.redact_command("Contains a token")
@@ -114,6 +116,7 @@ async def github_logout(ctx: CommandContext) -> None:
     category="gitlab",
 )
 async def gitlab_set_token(ctx: CommandContext, instance: str, token: str) -> None:
+    register_secret(token)  # first: a failure below may be logged with it
     gitlab = ctx.require_gitlab()
     await ctx.redact_command("Contains a token")
     url = gitlab.instance_url(instance)

@@ -9,6 +9,7 @@ import uuid
 
 from hookshot import wire
 from hookshot.matrix.client import MatrixClient
+from hookshot.ops.redaction import forget_secret, register_secret
 
 
 class _AccountDataMap:
@@ -29,11 +30,16 @@ class _AccountDataMap:
             raw = await self._client.get_room_account_data(room_id, self._type)
             cached = {k: v for k, v in (raw or {}).items() if isinstance(v, str)}
             self._rooms[room_id] = cached
+            self._register(cached)
         return cached
 
     async def _write(self, room_id: str, updated: dict[str, str]) -> None:
+        self._register(updated)  # before the write: its failure may be logged with them
         await self._client.set_room_account_data(room_id, self._type, updated)
         self._rooms[room_id] = updated
+
+    def _register(self, data: dict[str, str]) -> None:
+        """Hide the map's secrets in the logs (each subclass knows which side is secret)."""
 
     def drop_room(self, room_id: str) -> None:
         self._rooms.pop(room_id, None)
@@ -44,6 +50,10 @@ class HookIds(_AccountDataMap):
 
     def __init__(self, client: MatrixClient) -> None:
         super().__init__(client, wire.GENERIC_HOOK_ACCOUNT_DATA)
+
+    def _register(self, data: dict[str, str]) -> None:
+        for hook_id in data:
+            register_secret(hook_id)
 
     async def ensure(self, room_id: str, state_key: str, hook_id: str | None = None) -> str:
         """The hookId of `state_key`, minting (and saving) one when there is none."""
@@ -81,6 +91,8 @@ class HookIds(_AccountDataMap):
             updated = {h: key for h, key in data.items() if key != state_key}
             if updated != data:
                 await self._write(room_id, updated)
+                for hook_id in data.keys() - updated.keys():
+                    forget_secret(hook_id)  # a dead URL; the shape rules still hide it
 
 
 class HookSecrets(_AccountDataMap):
@@ -89,6 +101,10 @@ class HookSecrets(_AccountDataMap):
 
     def __init__(self, client: MatrixClient) -> None:
         super().__init__(client, wire.GENERIC_HOOK_SECRETS)
+
+    def _register(self, data: dict[str, str]) -> None:
+        for secret in data.values():
+            register_secret(secret)
 
     async def get(self, room_id: str, hook_id: str) -> str | None:
         async with self._lock(room_id):

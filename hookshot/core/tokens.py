@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from hookshot.errors import CommandError, ConfigError
+from hookshot.ops.redaction import register_secret
 
 # --- wire names -------------------------------------------------------------------------------
 
@@ -221,7 +222,7 @@ class TokenStore:
         """Store (or replace) the token, sealed as hookshot 7 seals it."""
         event_type = token_event_type(service, user_id, instance)
         content: dict[str, Any] = {
-            ENCRYPTED_KEY: self.key.encrypt(token),
+            ENCRYPTED_KEY: self.key.encrypt(_registered(token)),
             KEY_ID_KEY: self.key.key_id,
             ALGORITHM_KEY: ALGORITHM_PKCS1V15,
         }
@@ -255,7 +256,7 @@ class TokenStore:
         await self._client.set_account_data(
             event_type,
             {
-                ENCRYPTED_KEY: self.key.encrypt(token),
+                ENCRYPTED_KEY: self.key.encrypt(_registered(token)),
                 KEY_ID_KEY: self.key.key_id,
                 ALGORITHM_KEY: ALGORITHM_PKCS1V15,
             },
@@ -275,7 +276,15 @@ class TokenStore:
             raise TokenError(f"Your stored {_service_name(service)} token is malformed.")
         if not isinstance(algorithm, str):
             raise TokenError(f"Your stored {_service_name(service)} token is malformed.")
-        return self.key.decrypt(parts, algorithm)
+        return _registered(self.key.decrypt(parts, algorithm))
+
+
+def _registered(token: str) -> str:
+    """`token`, hidden in the logs from now on. GitHub's JSON value registers its fields
+    (GitHubToken) instead of the whole."""
+    if not token.startswith("{"):
+        register_secret(token)
+    return token
 
 
 def _service_name(service: str) -> str:
@@ -342,6 +351,10 @@ class GitHubToken:
                 now_ms + refresh_token_expires_in * 1000 if refresh_token_expires_in else None
             ),
         )
+
+    def __post_init__(self) -> None:
+        register_secret(self.access_token)
+        register_secret(self.refresh_token)
 
     def dumps(self) -> str:
         """The JSON hookshot writes (absent fields left out, as JSON.stringify does)."""

@@ -46,6 +46,7 @@ from hookshot.core.http import TooLarge, read_limited
 from hookshot.core.kinds import Kind
 from hookshot.errors import CommandError, MatrixError, PermissionDenied, StateError
 from hookshot.matrix import power
+from hookshot.ops.redaction import register_secret
 from hookshot.services import registry
 from hookshot.widget import details as shapes
 from hookshot.widget.errors import ApiError, ErrCode, OpenIdError
@@ -245,6 +246,7 @@ class WidgetApi:
         session = await self._sessions.get(token)
         if session is None:
             raise ApiError("Token not found", ErrCode.AS_BAD_TOKEN)
+        register_secret(token)  # a session another process issued (sessions in Redis)
         if session.expired(self._clock()):
             await self._sessions.delete(token)
             raise ApiError("Token expired", ErrCode.AS_BAD_TOKEN)
@@ -275,12 +277,14 @@ class WidgetApi:
             raise ApiError("Missing/invalid matrixServer in body", ErrCode.AS_BAD_VALUE)
         if not isinstance(token, str) or not token:
             raise ApiError("Missing/invalid openIdToken in body", ErrCode.AS_BAD_VALUE)
+        register_secret(token)
         try:
             user_id = await self._verifier.verify(server, token)
         except OpenIdError as err:
             log.info("widget: OpenID exchange for %s refused: %s", server, err.message)
             raise ApiError(err.message, ErrCode.AS_BAD_OPENID, err.status) from None
         session = await self._sessions.create(user_id, self._lifetime)
+        register_secret(session.token)
         return {"token": session.token, "userId": user_id}
 
     async def _session(self, request: Request, session: Session) -> JSONValue:

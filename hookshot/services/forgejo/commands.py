@@ -12,6 +12,7 @@ from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_num
 from hookshot.commands.user_tokens import UserTokens
 from hookshot.core.connections import Connection
 from hookshot.errors import CommandError
+from hookshot.ops.redaction import register_secret
 from hookshot.services.forgejo.client import ForgejoClient
 from hookshot.services.forgejo.config import ForgejoConfig
 from hookshot.services.forgejo.repo import ForgejoRepo, state_key, validate_new_state
@@ -58,6 +59,7 @@ def build_commands(config: ForgejoConfig, tokens: UserTokens) -> ForgejoCommands
         category=SERVICE,
     )
     async def personal_token(ctx: CommandContext, instance: str, token: str) -> None:
+        register_secret(token)  # first: a failure below may be logged with it
         url = instance_url(instance)
         # Do not leave a secret in the room's history, even if the token turns out invalid.
         await ctx.redact_command("Contains a token")

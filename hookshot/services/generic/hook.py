@@ -22,6 +22,7 @@ from hookshot.core.kinds import BuildContext, Vetted
 from hookshot.core.rate_limit import UNSET, RateLimit, parse_rate_limit
 from hookshot.core.store import ConnectionStore
 from hookshot.errors import StateError
+from hookshot.ops.redaction import register_secret
 from hookshot.services.generic.transform.formats import FORMATS
 from hookshot.services.generic.transform.js import compile_check
 from hookshot.services.generic.transform.result import TransformError
@@ -198,6 +199,8 @@ def from_state(
     secret: str | None = None,
 ) -> GenericHook:
     state = parse_state(content)
+    register_secret(hook_id)
+    register_secret(secret)
     return GenericHook(
         room_id=room_id,
         event_type=event_type,

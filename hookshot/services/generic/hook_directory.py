@@ -17,6 +17,7 @@ from typing import Protocol
 from hookshot.core.rate_limit import UNSET, RateLimit, parse_rate_limit
 from hookshot.core.store import ConnectionStore
 from hookshot.errors import HookshotError
+from hookshot.ops.redaction import register_secret
 from hookshot.services.generic.hook import GenericHook, find_hook
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,8 @@ def decode_entry(hook_id: str, text: str) -> HookEntry | None:
     except (ValueError, KeyError, TypeError) as err:
         log.error("hook directory entry for %s is malformed: %s", hook_id[:6], err)
         return None
+    register_secret(hook_id)  # a `webhooks` process learns hooks here, not from room state
+    register_secret(secret)
     return HookEntry(
         hook_id=hook_id,
         room_id=room,

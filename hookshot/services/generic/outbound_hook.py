@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from hookshot import wire
 from hookshot.core.connections import DEFAULT_PRIORITY, Connection
 from hookshot.errors import StateError
+from hookshot.ops.redaction import register_secret
 
 # Wire names (to move into wire.py).
 OUTBOUND_HOOK: Final = wire.OUTBOUND_HOOK
@@ -149,6 +150,7 @@ def from_state(
     without one: "Missing stored token for connection")."""
     if not token:
         raise StateError("Missing stored token for connection")
+    register_secret(token)
     state = parse_state(content)
     return OutboundHook(
         room_id=room_id,

@@ -33,6 +33,7 @@ from github.Repository import Repository
 
 from hookshot.config import GitHubConfig
 from hookshot.errors import CommandError, ConfigError
+from hookshot.ops.redaction import register_secret
 
 T = TypeVar("T")
 
@@ -830,6 +831,7 @@ class GitHubApp:
             if cached is not None and cached[1] - _TOKEN_RENEW_MARGIN > datetime.now(UTC):
                 return cached[0]
             grant = self._integration.get_access_token(installation_id)
+            register_secret(grant.token)
             expires = grant.expires_at
             if expires.tzinfo is None:
                 expires = expires.replace(tzinfo=UTC)

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from hookshot.commands.user_tokens import GitHubAccess
 from hookshot.errors import CommandError, HookshotError
+from hookshot.ops.redaction import register_secret
 from hookshot.services.github.client import GitHubError
 from hookshot.services.github.oauth_api import OAuthApp, exchange_oauth_code, oauth_authorize_url
 
@@ -112,6 +113,7 @@ class GitHubLogin:
         now = self._clock()
         self._forget_old(now)
         state = secrets.token_urlsafe(24)
+        register_secret(state)
         self._logins[state] = _Login(user_id, now + STATE_TTL)
         return oauth_authorize_url(
             self._app.client_id, self._app.redirect_uri, state, web_url=self._github.web_url
@@ -154,6 +156,7 @@ class GitHubLogin:
             login.used = True
             return self._github_refused(error, query.get("error_description", ""))
         code = query.get("code")
+        register_secret(code)
         if not code:
             return Page(400, "Login failed", f"GitHub sent no code. {NEW_LINK}")
         login.used = True
