@@ -133,12 +133,17 @@ def trie_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
         return None
 
     def emit(node: _Trie) -> str:
+        # A run of single children is a plain string (recursion only where values branch).
+        chain = []
+        while "" not in node and len(node) == 1:
+            char, node = next(iter(node.items()))
+            chain.append(re.escape(char))
         branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
         if not branches:
-            return ""
+            return "".join(chain)
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
         # A value ends here and a longer one goes on: the optional (greedy) part keeps the longer.
-        return f"(?:{body})?" if "" in node else body
+        return "".join(chain) + (f"(?:{body})?" if "" in node else body)
 
     return re.compile(emit(root))
 

@@ -98,6 +98,11 @@ def test_trie_pattern_prefers_the_longest_value() -> None:
     assert pattern is not None
     assert pattern.sub("#", "abc+defghi abc+def x/y/z/w") == "#i # #"
     assert trie_pattern([]) is None
+    long_value = "x+" * 5000  # no recursion per character
+    long_pattern = trie_pattern([long_value, long_value + "y"])
+    assert (
+        long_pattern is not None and long_pattern.sub("#", f"{long_value}y {long_value}") == "# #"
+    )
 
 
 def test_many_hook_ids_cost_little_per_line() -> None:
