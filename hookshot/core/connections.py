@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,3 +69,11 @@ def parse_priority(content: Mapping[str, Any]) -> int:
 def is_removal(content: Mapping[str, Any]) -> bool:
     """Empty content or `disabled: true` removes a connection (hookshot's convention)."""
     return not content or content.get("disabled") is True
+
+
+def connection_id(room_id: str, canonical_event_type: str, state_key: str) -> str:
+    """hookshot's `connectionId`: md5 hex of "<roomId>/<canonical event type>/<state_key>"
+    (the widget's connection ids and the failure metric's label; never a secret)."""
+    return hashlib.md5(
+        f"{room_id}/{canonical_event_type}/{state_key}".encode(), usedforsecurity=False
+    ).hexdigest()

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from hookshot import wire
 from hookshot.core.completions import WAITING_KEY, Completions, Outcome, waited_for
+from hookshot.core.connections import connection_id
 from hookshot.core.outbox import send_jobs
 from hookshot.core.queue.base import Job, Queue
 from hookshot.core.service import JobRenderer, Rendered
@@ -65,9 +66,7 @@ class WebhookRouter:
             log.exception("webhook job %s could not be rendered", job.id)
             if self._metrics is not None:
                 kind = str(job.payload.get("kind"))
-                self._metrics.connection_failed.labels(
-                    kind, str(job.payload.get("hook_id", ""))
-                ).inc()
+                self._metrics.connection_failed.labels(kind, _connection_label(job)).inc()
             await self._queue.fail(job, f"{type(err).__name__}: {err}")
             self._completions.resolve(
                 job.id,
@@ -92,3 +91,12 @@ class WebhookRouter:
                 Outcome(ok=True, response=response),
                 announce=waited_for(job.payload),
             )
+
+
+def _connection_label(job: Job) -> str:
+    """hookshot's connectionId of a generic hook's job, never its hookId: /metrics would
+    otherwise list the URL of every hook that failed."""
+    p = job.payload
+    if p.get("kind") == wire.KIND_GENERIC and "room_id" in p and "state_key" in p:
+        return connection_id(str(p["room_id"]), wire.GENERIC_HOOK, str(p["state_key"]))
+    return ""

@@ -10,7 +10,6 @@ room + kind + state key and the same for a room bridged by hookshot before.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from typing import Any
 
 from hookshot import wire
 from hookshot.config import Config
-from hookshot.core.connections import Connection
+from hookshot.core.connections import Connection, connection_id
 from hookshot.core.kinds import Kind
 from hookshot.services import registry
 from hookshot.services.generic.hook import GenericHook
@@ -81,12 +80,6 @@ def kind_info(event_type: str) -> tuple[Kind, KindInfo] | None:
     if kind is None or kind.name not in KINDS:
         return None
     return kind, KINDS[kind.name]
-
-
-def connection_id(room_id: str, canonical_event_type: str, state_key: str) -> str:
-    return hashlib.md5(
-        f"{room_id}/{canonical_event_type}/{state_key}".encode(), usedforsecurity=False
-    ).hexdigest()
 
 
 def id_of(connection: Connection) -> str | None:
