@@ -13,7 +13,7 @@ UV := $(UV_HOME)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test lint clean widget widget-check lock floors
+.PHONY: install demo test lint clean widget widget-check lock floors bench
 
 install: $(VENV)/.installed
 
@@ -47,6 +47,12 @@ floors: $(UV)
 	$(UV) pip install --quiet --python $(FLOORS)/bin/python --no-deps -e .
 	$(FLOORS)/bin/pytest -p no:cacheprovider --ignore=tests/widget/test_widget_browser.py \
 	  --ignore=tests/test_dockerfile.py
+
+# Throughput against same-run baselines (wrk for the load: `apt-get install wrk`); ~5 min.
+bench: install
+	$(PY) bench/intake_bench.py --seconds 10
+	$(PY) bench/intake_bench.py --seconds 10 --role webhooks
+	$(PY) bench/delivery_bench.py --backlog 100,1000 --rooms 1,10 --raw 300
 
 demo: install
 	$(PY) -m hookshot demo
