@@ -38,6 +38,8 @@ class GenericHookState:
     name: str
     transformation_function: str | None = None
     wait_for_complete: bool | None = None
+    # hookshot's per-hook override of `generic.includeHookBody` (None: the config decides).
+    include_hook_body: bool | None = None
     expiration_date: datetime | None = None
     priority: int = -1
     # Ours: a declarative template ({plain, html, msgtype, empty_if}) or a built-in format.
@@ -56,6 +58,8 @@ class GenericHookState:
             content["transformationFunction"] = self.transformation_function
         if self.wait_for_complete is not None:
             content["waitForComplete"] = self.wait_for_complete
+        if self.include_hook_body is not None:
+            content["includeHookBody"] = self.include_hook_body
         if self.expiration_date is not None:
             content["expirationDate"] = format_timestamp(self.expiration_date)
         if self.priority != -1:
@@ -88,6 +92,9 @@ def parse_state(content: Mapping[str, Any]) -> GenericHookState:
     wait = content.get("waitForComplete")
     if wait is not None and not isinstance(wait, bool):
         raise StateError("'waitForComplete' must be a boolean")
+    include_body = content.get("includeHookBody")
+    if include_body is not None and not isinstance(include_body, bool):
+        raise StateError("'includeHookBody' must be a boolean")
     expiry_raw = content.get("expirationDate")
     expiry = None
     if expiry_raw is not None:
@@ -118,6 +125,7 @@ def parse_state(content: Mapping[str, Any]) -> GenericHookState:
         name=name,
         transformation_function=fn or None,
         wait_for_complete=wait,
+        include_hook_body=include_body,
         expiration_date=expiry,
         priority=parse_priority(content),
         template=dict(template) if template is not None else None,

@@ -65,7 +65,9 @@ class GenericRenderer:
             log.info("webhook job %s: hook was removed before delivery", job.id)
             return Rendered()
         data = job.payload.get("body")
-        include = self._settings.include_hook_body
+        include = hook.state.include_hook_body
+        if include is None:
+            include = self._settings.include_hook_body
         result = await self._transform(hook, data, job.id)
         response = None
         if result is None:

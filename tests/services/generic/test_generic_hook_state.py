@@ -21,6 +21,7 @@ from hookshot.services.generic.hook import GenericHookState, find_hook, parse_st
         ({"name": "x" * 65}, "between 3-64"),
         ({"name": 42}, "Missing name"),
         ({"name": "demo", "waitForComplete": "yes"}, "'waitForComplete' must be a boolean"),
+        ({"name": "demo", "includeHookBody": "no"}, "'includeHookBody' must be a boolean"),
         (
             {"name": "demo", "transformationFunction": 1},
             "'transformationFunction' must be a string",
@@ -45,6 +46,7 @@ def test_valid_state_round_trips() -> None:
         "name": "demo",
         "hookId": "ignored-display-only",
         "waitForComplete": True,
+        "includeHookBody": False,
         "expirationDate": "2030-01-02T03:04:05.678Z",
         "priority": 5,
         "transformationFunction": "result = data",
@@ -55,6 +57,7 @@ def test_valid_state_round_trips() -> None:
         name="demo",
         transformation_function="result = data",
         wait_for_complete=True,
+        include_hook_body=False,
         expiration_date=datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=UTC),
         priority=5,
         rate_limit=RateLimit(2, 3),
