@@ -7,10 +7,13 @@ soft breaks). markdown-it-py ships the same preset as "js-default".
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Final
 
 from markdown_it import MarkdownIt
+
+from hookshot import wire
 
 _MD: Final = MarkdownIt("js-default")
 # What could make a link, markup or code of user text. `_` inside a word is left alone: it
@@ -38,6 +41,27 @@ def render_markdown_inline(text: str) -> str:
     """Render `text` without paragraph wrapping, like hookshot's `md.renderInline(text)`."""
     rendered: str = _MD.renderInline(text)
     return rendered
+
+
+_PARAGRAPH_TAGS: Final = re.compile(r"</?p>")
+_WHITESPACE: Final = re.compile(r"\s+")
+
+
+def notice_content(markdown: str) -> dict[str, object]:
+    """A bot notice: `markdown` as the body, plus its HTML when it has any markup (clients
+    would otherwise show backticks and asterisks); plain text stays plain."""
+    content: dict[str, object] = {"msgtype": wire.M_NOTICE, "body": markdown}
+    rendered = render_markdown(markdown)
+    if has_markup(markdown, rendered):
+        content["format"] = wire.HTML_FORMAT
+        content["formatted_body"] = rendered
+    return content
+
+
+def has_markup(text: str, rendered: str) -> bool:
+    """Whether markdown `text` renders to more than paragraphs of the same characters."""
+    bare = html.unescape(_PARAGRAPH_TAGS.sub("", rendered))
+    return _WHITESPACE.sub("", bare) != _WHITESPACE.sub("", text)
 
 
 def escape_markdown(text: str) -> str:

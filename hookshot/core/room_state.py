@@ -14,6 +14,7 @@ from typing import Any
 from hookshot.core.connections import OutgoingMessage, is_removal
 from hookshot.core.hook_ids import HookIds, HookSecrets
 from hookshot.core.kinds import BuildContext, Kind, KindLookup
+from hookshot.core.markdown import notice_content
 from hookshot.core.outbox import Outbox
 from hookshot.core.store import ConnectionStore
 from hookshot.errors import StateError
@@ -245,4 +246,4 @@ class RoomStateSync:
 
 
 def _notice(room_id: str, text: str) -> OutgoingMessage:
-    return OutgoingMessage(room_id=room_id, content={"msgtype": "m.notice", "body": text})
+    return OutgoingMessage(room_id=room_id, content=notice_content(text))

@@ -3,6 +3,7 @@ same Provisioner the commands use (one path to create or change a connection).""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -120,6 +121,7 @@ class BridgeWidgetBackend:
     ) -> Created:
         if event_type == wire.GENERIC_HOOK:
             state = generic_hook.parse_state(body)
+            await self._check_function(state)
             made = await self._provisioner.create_webhook(room_id, user_id, state.name, state=state)
             content = dataclasses.replace(state, expiration_date=made.expires).to_content()
             return Created(
@@ -161,7 +163,7 @@ class BridgeWidgetBackend:
     ) -> Connection:
         new = dict(content)
         if isinstance(connection, generic_hook.GenericHook):
-            generic_hook.parse_state(new)
+            await self._check_function(generic_hook.parse_state(new))
             service = wire.SERVICE_WEBHOOKS
             built: Connection = generic_hook.from_state(
                 room_id,
@@ -264,6 +266,12 @@ class BridgeWidgetBackend:
                 found += [{"name": p.path_with_namespace, "instance": name} for p in projects]
             return found
         return None
+
+    async def _check_function(self, state: generic_hook.GenericHookState) -> None:
+        # Compiling takes a QuickJS runtime: off the event loop.
+        generic = self._config.generic
+        js_enabled = generic is not None and generic.allow_js_transformation_functions
+        await asyncio.to_thread(generic_hook.refuse_bad_function, state, js_enabled=js_enabled)
 
     async def _write(
         self,

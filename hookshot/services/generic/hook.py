@@ -24,7 +24,7 @@ from hookshot.core.store import ConnectionStore
 from hookshot.errors import StateError
 from hookshot.ops.redaction import register_secret
 from hookshot.services.generic.transform.formats import FORMATS
-from hookshot.services.generic.transform.js import compile_check
+from hookshot.services.generic.transform.js import COMPILE_ERROR_PREFIX, compile_check
 from hookshot.services.generic.transform.result import TransformError
 from hookshot.services.generic.transform.template import Template, compile_template
 
@@ -242,7 +242,27 @@ def vet_function(
         return hook, None
     kept = previous.state.transformation_function if previous else None
     state = dataclasses.replace(hook.state, transformation_function=kept)
-    return dataclasses.replace(hook, state=state), error
+    # Say what the hook does now: a room admin fixing it must know nothing broke meanwhile.
+    outcome = (
+        "it keeps its previous transformation function"
+        if kept is not None
+        else "it posts the default format"
+    )
+    # The compiler's words in a code block, as hookshot shows them.
+    detail = error.removeprefix(COMPILE_ERROR_PREFIX).strip()
+    notice = f"{COMPILE_ERROR_PREFIX}\n\n```\n{detail}\n```\n\nWebhook {hook.name}: {outcome}."
+    return dataclasses.replace(hook, state=state), notice
+
+
+def refuse_bad_function(state: GenericHookState, *, js_enabled: bool) -> None:
+    """For paths that can answer the writer (the widget): a function that does not compile
+    is refused with the compiler's message, before any state is written."""
+    source = state.transformation_function
+    if source is None or not js_enabled:
+        return
+    error = compile_check(source)
+    if error is not None:
+        raise StateError(error)
 
 
 async def vet(ctx: BuildContext, built: Connection, previous: Connection | None) -> Vetted:

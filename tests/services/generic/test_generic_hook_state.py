@@ -131,3 +131,34 @@ def test_format_duration() -> None:
     assert format_duration(2592000) == "4w2d"
     assert format_duration(90061) == "1d1h1m1s"
     assert format_duration(0) == "0s"
+
+
+def _hook_with(fn: str | None) -> generic_hook.GenericHook:
+    content = {"name": "demo", **({"transformationFunction": fn} if fn else {})}
+    return generic_hook.from_state("!r:hs", wire.GENERIC_HOOK, "demo", content, "hid")
+
+
+def test_a_function_that_does_not_compile_keeps_the_previous_one() -> None:
+    previous = _hook_with("result = 1")
+    hook, notice = generic_hook.vet_function(_hook_with("result = {"), previous, js_enabled=True)
+    assert hook.state.transformation_function == "result = 1"
+    assert notice is not None
+    assert notice.startswith("Could not compile transformation function:\n\n```\nSyntaxError")
+    assert notice.endswith("Webhook demo: it keeps its previous transformation function.")
+    fresh, notice = generic_hook.vet_function(_hook_with("result = {"), None, js_enabled=True)
+    assert fresh.state.transformation_function is None
+    assert notice is not None and notice.endswith("Webhook demo: it posts the default format.")
+    same, notice = generic_hook.vet_function(_hook_with("result = 1"), previous, js_enabled=True)
+    assert same.state.transformation_function == "result = 1" and notice is None
+
+
+def test_refuse_bad_function() -> None:
+    with pytest.raises(StateError, match=r"^Could not compile transformation function: Syntax"):
+        generic_hook.refuse_bad_function(parse_state(_content("result = {")), js_enabled=True)
+    generic_hook.refuse_bad_function(parse_state(_content("result = 1")), js_enabled=True)
+    # With JS off the function is never run, so there is nothing to refuse.
+    generic_hook.refuse_bad_function(parse_state(_content("result = {")), js_enabled=False)
+
+
+def _content(fn: str) -> dict[str, object]:
+    return {"name": "demo", "transformationFunction": fn}
