@@ -12,9 +12,10 @@ from hookshot.services.gitlab.client import GitLabClient
 
 admin_commands = CommandSet()
 
+# No code span: scripts take the first code block in an admin room, and that must be a secret.
 WELCOME = (
     "Hello! This is your admin room with the hookshot bridge. Secret webhook URLs are sent "
-    "here. In a room, invite me and say `!hookshot help` to see what I can do."
+    'here. In a room, invite me and say "!hookshot help" to see what I can do.'
 )
 
 

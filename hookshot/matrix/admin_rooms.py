@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from hookshot import wire
 from hookshot.matrix.client import MatrixClient
@@ -50,18 +51,33 @@ class AdminRooms:
                 return user
         return None
 
-    async def adopt(self, room_id: str, user_id: str) -> None:
-        """Mark a DM the user invited us to as their admin room."""
-        await self._client.set_room_account_data(room_id, wire.ADMIN_ROOM, {"admin_user": user_id})
-        self.note(room_id, user_id)
+    async def adopt(
+        self, room_id: str, user_id: str, greet: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Mark a DM the user invited us to as their admin room; `greet` queues its greeting.
+
+        Under the user's lock, and the greeting is queued before the room can be found: a
+        secret sent there by a command running at the same time always comes after it, and
+        a command waits rather than opening a second DM.
+        """
+        async with self._lock(user_id):
+            await self._client.set_room_account_data(
+                room_id, wire.ADMIN_ROOM, {"admin_user": user_id}
+            )
+            if greet is not None:
+                await greet()
+            self.note(room_id, user_id)
+
+    def _lock(self, user_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(user_id, asyncio.Lock())
 
     async def get_or_create(self, user_id: str) -> str:
         """The user's admin room, created (and the user invited) when there is none."""
-        lock = self._locks.setdefault(user_id, asyncio.Lock())
-        async with lock:
+        async with self._lock(user_id):
             existing = self._by_user.get(user_id)
             if existing is not None:
                 return existing
+            # No greeting here: the DM is opened to carry a secret, which is its first message.
             room_id = await self._client.create_room(
                 {
                     "invite": [user_id],
@@ -72,5 +88,8 @@ class AdminRooms:
                 }
             )
             log.info("created admin room %s for %s", room_id, user_id)
-            await self.adopt(room_id, user_id)
+            await self._client.set_room_account_data(
+                room_id, wire.ADMIN_ROOM, {"admin_user": user_id}
+            )
+            self.note(room_id, user_id)
             return room_id

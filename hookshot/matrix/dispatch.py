@@ -4,6 +4,7 @@ state and commands. Events arrive here from the durable `matrix` queue, in order
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -159,8 +160,8 @@ class Dispatcher:
             return
         await self._client.join(room_id)
         if content.get("is_direct") is True:
-            await self._admin_rooms.adopt(room_id, inviter)
-            await self._welcome(room_id, f"welcome:{room_id}")
+            greet = functools.partial(self._welcome, room_id, f"welcome:{room_id}")
+            await self._admin_rooms.adopt(room_id, inviter, greet)
         elif self._widgets is not None and self._widgets.add_setup_widget_on_invite:
             try:
                 await add_setup_widget(self._client, room_id, self._widgets)
