@@ -27,6 +27,7 @@ from hookshot.core.completions import Completions, Outcome
 from hookshot.core.connections import OutgoingMessage
 from hookshot.core.hook_ids import HookIds, HookSecrets
 from hookshot.core.kinds import Kind
+from hookshot.core.markdown import notice_content
 from hookshot.core.outbox import Outbox
 from hookshot.core.permissions import Permissions
 from hookshot.core.queue.base import Job, Queue, SeenStore
@@ -421,7 +422,7 @@ class Bridge:
     async def tell_user(self, user_id: str, text: str) -> None:
         """A notice in the user's admin room (created if needed)."""
         room_id = await self.admin_rooms.get_or_create(user_id)
-        notice = OutgoingMessage(room_id=room_id, content={"msgtype": wire.M_NOTICE, "body": text})
+        notice = OutgoingMessage(room_id=room_id, content=notice_content(text))
         await self.outbox.send(f"tell:{uuid.uuid4()}", [notice])
 
     async def ensure_user(self, user_id: str) -> None:

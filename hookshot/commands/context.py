@@ -11,7 +11,7 @@ from hookshot import wire
 from hookshot.commands.registry import CommandSet
 from hookshot.commands.user_tokens import GitHubAccess, GitLabAccess
 from hookshot.core.connections import Connection, OutgoingMessage
-from hookshot.core.markdown import render_markdown
+from hookshot.core.markdown import notice_content, render_markdown, render_markdown_inline
 from hookshot.core.outbox import Outbox
 from hookshot.core.store import ConnectionStore
 from hookshot.errors import CommandError, MatrixError
@@ -56,13 +56,18 @@ class CommandContext:
         *,
         room_id: str | None = None,
         html: bool = True,
+        inline: bool = False,
         reply_to: str | None = None,
     ) -> None:
-        """Queue a notice (markdown rendered to HTML) for this room or another."""
-        content: dict[str, Any] = {"msgtype": wire.M_NOTICE, "body": markdown}
+        """Queue a notice for this room or another: markdown rendered to HTML, or with
+        `html=False` plain unless the text has markup (then it carries the HTML too);
+        `inline` renders without a paragraph, as hookshot's `md.renderInline`."""
+        content: dict[str, Any] = notice_content(markdown)
         if html:
             content["format"] = wire.HTML_FORMAT
-            content["formatted_body"] = render_markdown(markdown)
+            content["formatted_body"] = (
+                render_markdown_inline(markdown) if inline else render_markdown(markdown)
+            )
         if reply_to is not None:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
         target = room_id or self.room_id

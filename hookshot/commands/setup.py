@@ -5,7 +5,7 @@ from __future__ import annotations
 from hookshot import wire
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet
-from hookshot.core.durations import parse_duration
+from hookshot.core.durations import describe_duration, parse_duration
 from hookshot.errors import CommandError
 from hookshot.services.generic.hook import GenericHook
 from hookshot.services.gitlab.client import BRIDGE_HOOK_EVENTS
@@ -41,13 +41,16 @@ async def webhook_create(ctx: CommandContext, name: str, duration: str | None = 
         try:
             seconds = parse_duration(duration)
         except ValueError as err:
-            raise CommandError(str(err)) from None
+            # hookshot's text first: scripts match it.
+            raise CommandError(f"Duration could not be parsed: {err}") from None
     hook = await ctx.provisioner.create_webhook(ctx.room_id, ctx.sender, name, seconds)
     admin_room = await ctx.admin_rooms.get_or_create(ctx.sender)
     room_link = _room_link(ctx.room_id)
     expiry = ""
-    if hook.expires is not None:
-        expiry = f"\nIt expires at {hook.expires.strftime('%Y-%m-%d %H:%M UTC')}."
+    if hook.expires is not None and seconds is not None:
+        # The length in words, as hookshot words durations; the moment for the record.
+        when = hook.expires.strftime("%Y-%m-%d %H:%M UTC")
+        expiry = f"\nIt expires in {describe_duration(seconds)}, at {when}."
     # The URL stands alone on its last line so it copies cleanly (as in hookshot).
     await ctx.notice(
         f'You have bridged the webhook "{name}" in {room_link} .{expiry}\n'
@@ -64,7 +67,7 @@ async def webhook_create(ctx: CommandContext, name: str, duration: str | None = 
 async def webhook_list(ctx: CommandContext) -> None:
     names = await ctx.provisioner.webhook_names(ctx.room_id)
     if not names:
-        await ctx.notice("No webhooks configured")
+        await ctx.notice("No webhooks configured", inline=True)  # hookshot's renderInline
         return
     await ctx.notice("Webhooks configured:\n\n" + "\n".join(f" - {n}" for n in names))
 

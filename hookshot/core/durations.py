@@ -1,4 +1,5 @@
-"""Durations written the way hookshot's users write them: `30d`, `1h30m`, `2 weeks`."""
+"""Durations written the way hookshot's users write them (`30d`, `1h30m`, `2 weeks`), and
+spelled out the way hookshot prints them (date-fns `formatDuration`: `7 days`, `1 day 2 hours`)."""
 
 from __future__ import annotations
 
@@ -32,12 +33,19 @@ def parse_duration(text: str) -> float:
     return total
 
 
-def format_duration(seconds: float) -> str:
-    """The largest whole units, e.g. 90000 -> '1d1h'."""
+_UNIT_SECONDS = {"day": 86400, "hour": 3600, "minute": 60, "second": 1}
+
+
+def describe_duration(
+    seconds: float, units: tuple[str, ...] = ("day", "hour", "minute", "second")
+) -> str:
+    """Whole `units` in words, zero ones left out, as date-fns `formatDuration` prints them:
+    90000 -> '1 day 1 hour'; with `units=("hour",)` -> '25 hours' (hookshot's expiry
+    notice). Nothing to show gives '0 <smallest unit>s'."""
     rest = int(seconds)
-    out = []
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if rest >= size:
-            out.append(f"{rest // size}{unit}")
-            rest %= size
-    return "".join(out) or "0s"
+    words = []
+    for name in units:
+        count, rest = divmod(rest, _UNIT_SECONDS[name])
+        if count:
+            words.append(f"{count} {name}{'' if count == 1 else 's'}")
+    return " ".join(words) or f"0 {units[-1]}s"

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hookshot import wire
-from hookshot.core.markdown import escape_markdown, render_markdown_inline
+from hookshot.core.markdown import escape_markdown, notice_content, render_markdown_inline
 from hookshot.services.feeds.parse import Entry
 from hookshot.services.feeds.state import FeedState
 from hookshot.services.feeds.wire import ITEM_KEY
@@ -75,4 +75,4 @@ def failure_notice(url: str, error: str, failures: int) -> dict[str, Any]:
     text = f"Error fetching {url}: {error}"
     if failures > 1:
         text += f" ({failures} times in a row; retrying less often until it works)"
-    return {"msgtype": wire.M_NOTICE, "body": text}
+    return notice_content(text)

@@ -1,4 +1,5 @@
-"""`generic.sendExpiryNotice`: tell a room a day before one of its webhooks stops working."""
+"""`generic.sendExpiryNotice`: tell a room, as hookshot does, 3 days before one of its
+webhooks stops working (not in its last 15 minutes: too late to act on)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,18 @@ import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
-from hookshot import wire
 from hookshot.core.connections import OutgoingMessage
+from hookshot.core.durations import describe_duration
+from hookshot.core.markdown import escape_markdown, notice_content
 from hookshot.core.outbox import Outbox
 from hookshot.core.store import ConnectionStore
 from hookshot.services.generic.hook import GenericHook, format_timestamp
 
 log = logging.getLogger(__name__)
 
-WARN_BEFORE = timedelta(days=1)
+# hookshot's WARN_AT_EXPIRY_MS and CHECK_EXPIRY_MS.
+WARN_BEFORE = timedelta(days=3)
+TOO_LATE = timedelta(minutes=15)
 
 
 def due(
@@ -27,23 +31,20 @@ def due(
         if not isinstance(conn, GenericHook):
             continue
         expiry = conn.state.expiration_date
-        if expiry is not None and now < expiry <= now + warn_before:
+        if expiry is not None and now + TOO_LATE <= expiry <= now + warn_before:
             found.append(conn)
     return found
 
 
-def notice(hook: GenericHook) -> OutgoingMessage:
+def notice(hook: GenericHook, now: datetime) -> OutgoingMessage:
+    """hookshot's expiry warning: whole hours left ('71 hours'), minutes in the last hour
+    (hookshot prints an empty duration there)."""
     expiry = hook.state.expiration_date
     assert expiry is not None
-    when = expiry.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return OutgoingMessage(
-        room_id=hook.room_id,
-        content={
-            "msgtype": wire.M_NOTICE,
-            "body": f'The webhook "{hook.name}" expires at {when}. After that its URL '
-            "answers 404; create a new webhook to keep receiving messages.",
-        },
-    )
+    left = (expiry - now).total_seconds()
+    when = describe_duration(left, ("hour",) if left >= 3600 else ("minute",))
+    text = f"The webhook **{escape_markdown(hook.name)}** will be expiring in {when}."
+    return OutgoingMessage(room_id=hook.room_id, content=notice_content(text))
 
 
 class ExpiryNotifier:
@@ -60,12 +61,13 @@ class ExpiryNotifier:
         self._stopping.set()
 
     async def check(self, now: datetime | None = None) -> int:
-        hooks = due(self._store, now or datetime.now(UTC))
+        moment = now or datetime.now(UTC)
+        hooks = due(self._store, moment)
         for hook in hooks:
             expiry = hook.state.expiration_date
             assert expiry is not None
             await self._outbox.send(
-                f"expiry:{hook.hook_id}:{format_timestamp(expiry)}", [notice(hook)]
+                f"expiry:{hook.hook_id}:{format_timestamp(expiry)}", [notice(hook, moment)]
             )
         return len(hooks)
 

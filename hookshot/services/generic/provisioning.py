@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookshot import wire
-from hookshot.core.durations import format_duration
+from hookshot.core.durations import describe_duration
 from hookshot.core.hook_ids import HookIds, HookSecrets
 from hookshot.errors import CommandError, PermissionDenied, StateError
 from hookshot.matrix import power
@@ -25,6 +25,8 @@ from hookshot.services.generic.hook import GenericHookState
 from hookshot.services.generic.outbound import TargetRefused, check_target, new_outbound_token
 
 PermissionCheck = Callable[[str, str, str], bool]
+# hookshot refuses webhooks that would expire within the hour.
+MIN_EXPIRY_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -116,15 +118,19 @@ class Provisioner:
         self, duration_seconds: float | None, now: datetime | None = None
     ) -> datetime | None:
         """When a hook created now for `duration_seconds` expires, within config limits."""
+        # hookshot's texts (its provisionConnection), with the limit or an example added.
         limit = self.webhooks.max_expiry_seconds
         if duration_seconds is None:
             if self.webhooks.require_expiry:
-                raise CommandError("An expiry time is required for webhooks (e.g. `7d`).")
+                raise CommandError("Expiration date must be set (a duration such as 7d).")
             return None
-        if duration_seconds <= 0:
-            raise CommandError("The expiry time must be in the future.")
+        if duration_seconds < MIN_EXPIRY_SECONDS:
+            raise CommandError("Expiration date must at least be a hour in the future")
         if limit is not None and duration_seconds > limit:
-            raise CommandError(f"The expiry time may not be longer than {format_duration(limit)}.")
+            raise CommandError(
+                "Expiration date cannot exceed the configured max expiry time "
+                f"({describe_duration(limit)})"
+            )
         return (now or datetime.now(UTC)) + timedelta(seconds=duration_seconds)
 
     async def create_webhook(

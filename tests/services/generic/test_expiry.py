@@ -36,9 +36,16 @@ def _provisioner(max_days: float | None, required: bool) -> Provisioner:
         (None, False, None, None, None),
         (None, False, 3600, NOW + timedelta(hours=1), None),
         (30, False, 30 * 86400, NOW + timedelta(days=30), None),
-        (30, False, 31 * 86400, None, "may not be longer than 4w2d"),
-        (None, True, None, None, "An expiry time is required"),
-        (None, False, 0, None, "must be in the future"),
+        (
+            30,
+            False,
+            31 * 86400,
+            None,
+            r"^Expiration date cannot exceed the configured max expiry time \(30 days\)$",
+        ),
+        (None, True, None, None, "^Expiration date must be set"),
+        (None, False, 0, None, "^Expiration date must at least be a hour in the future$"),
+        (None, False, 3599, None, "^Expiration date must at least be a hour in the future$"),
     ],
 )
 def test_expiry_limits(
@@ -70,9 +77,15 @@ def _store(*expiries: datetime | None) -> ConnectionStore:
 
 def test_due_hooks() -> None:
     store = _store(
-        None, NOW + timedelta(hours=2), NOW + timedelta(days=3), NOW - timedelta(hours=1)
+        None,
+        NOW + timedelta(hours=2),
+        NOW + timedelta(days=3),
+        NOW + timedelta(days=3, seconds=1),
+        NOW - timedelta(hours=1),
+        NOW + timedelta(minutes=14),
     )
-    assert [h.name for h in due(store, NOW)] == ["hook1"]
+    # hookshot's window: within 3 days, but not the last 15 minutes.
+    assert [h.name for h in due(store, NOW)] == ["hook1", "hook2"]
 
 
 async def test_notices_are_sent_once() -> None:
@@ -82,9 +95,9 @@ async def test_notices_are_sent_once() -> None:
     await notifier.check(NOW + timedelta(minutes=10))
     jobs = await queue.take(wire.TOPIC_SEND, 10, timeout=0)
     assert len(jobs) == 1
-    assert (
-        jobs[0]
-        .payload["content"]["body"]
-        .startswith('The webhook "hook0" expires at 2030-05-01 17:00 UTC.')
+    content = jobs[0].payload["content"]
+    assert content["body"] == "The webhook **hook0** will be expiring in 5 hours."
+    assert content["formatted_body"] == (
+        "<p>The webhook <strong>hook0</strong> will be expiring in 5 hours.</p>"
     )
     await queue.close()

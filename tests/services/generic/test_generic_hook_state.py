@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from hookshot import wire
-from hookshot.core.durations import format_duration, parse_duration
+from hookshot.core.durations import describe_duration, parse_duration
 from hookshot.core.rate_limit import RateLimit
 from hookshot.core.store import ConnectionStore
 from hookshot.errors import StateError
@@ -127,10 +127,13 @@ def test_bad_duration(text: str) -> None:
         parse_duration(text)
 
 
-def test_format_duration() -> None:
-    assert format_duration(2592000) == "4w2d"
-    assert format_duration(90061) == "1d1h1m1s"
-    assert format_duration(0) == "0s"
+def test_describe_duration() -> None:
+    assert describe_duration(2592000) == "30 days"
+    assert describe_duration(90061) == "1 day 1 hour 1 minute 1 second"
+    assert describe_duration(7200.9) == "2 hours"
+    assert describe_duration(0) == "0 seconds"
+    assert describe_duration(3 * 86400 - 1, ("hour",)) == "71 hours"
+    assert describe_duration(60, ("minute",)) == "1 minute"
 
 
 def _hook_with(fn: str | None) -> generic_hook.GenericHook:
