@@ -109,3 +109,49 @@ async def test_file_messages_carry_the_media_part(
     assert media.get_payload(decode=True) == b"a,b\n1,2\n"
     assert media.get_filename() == "report.csv"
     assert media.get_content_type() == "text/csv"
+
+
+async def test_image_bytes_are_forwarded_unchanged(
+    bridge: BridgeProcess, synapse: LocalSynapse, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    room_id = await room_with_bot(user, BOT)
+    # Binary content (a PNG signature, every byte value): nothing may be re-encoded on the way.
+    image = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64
+    async with httpx.AsyncClient() as http:
+        upload = await http.post(
+            f"{synapse.base_url}/_matrix/media/v3/upload",
+            params={"filename": "chart.png"},
+            content=image,
+            headers={"Authorization": f"Bearer {user.access_token}", "Content-Type": "image/png"},
+        )
+    assert upload.status_code == 200, upload.text
+    with Receiver() as receiver:
+        await command(user, room_id, f"!hookshot outbound-hook images {receiver.url}")
+        event_id = await user.send_event(
+            room_id,
+            "m.room.message",
+            {
+                "msgtype": "m.image",
+                "body": "chart.png",
+                "url": upload.json()["content_uri"],
+                "info": {"mimetype": "image/png", "size": len(image)},
+            },
+        )
+        for _ in range(100):
+            if receiver.requests:
+                break
+            await asyncio.sleep(0.1)
+    got = receiver.requests[0]
+    assert got.headers["x-matrix-hookshot-eventid"] == event_id
+    message = email.message_from_bytes(
+        b"Content-Type: " + got.headers["content-type"].encode() + b"\r\n\r\n" + got.body,
+        policy=email.policy.HTTP,
+    )
+    parts = {
+        part.get_param("name", header="content-disposition"): part for part in message.iter_parts()
+    }
+    assert json.loads(parts["event"].get_payload(decode=True))["event_id"] == event_id
+    assert parts["media"].get_payload(decode=True) == image
+    assert parts["media"].get_filename() == "chart.png"
+    assert parts["media"].get_content_type() == "image/png"
