@@ -454,6 +454,10 @@ class Bridge:
             self._spawn(self.sender.run, "sender")
         if self.directory is not None:
             await self._wait_for_directory(self.directory)
+        if self.publisher is not None:
+            # Ready means every hook (static connections too) is known to the webhooks
+            # processes: until then they would answer from the previous bridge's directory.
+            await self.publisher.published.wait()
         if plan.room_state:
             # Invites sent while we were down are in transactions the homeserver holds for
             # us (it cannot /sync an appservice bot); the ping makes it deliver them now.

@@ -79,6 +79,8 @@ class DirectoryPublisher:
         self._changes = 0
         self._written = 0
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        # Set once this process's whole directory is in Redis (an older one may be there).
+        self.published = asyncio.Event()
         store.watch(self._changed)
 
     def _changed(self, old: Connection | None, new: Connection | None) -> None:
@@ -131,6 +133,7 @@ class DirectoryPublisher:
             await pipe.execute()
         self._full = False
         self._wrote(upto)
+        self.published.set()
         log.info("published %d webhooks to the hook directory", len(entries))
 
     def _hooks(self) -> list[GenericHook]:
