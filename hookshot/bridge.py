@@ -30,7 +30,7 @@ from hookshot.core.kinds import Kind
 from hookshot.core.markdown import notice_content
 from hookshot.core.outbox import Outbox
 from hookshot.core.permissions import Permissions
-from hookshot.core.queue.base import Job, Queue, SeenStore
+from hookshot.core.queue.base import Job, Queue, SeenStore, ValueStore
 from hookshot.core.queue.settling import SettlingQueue
 from hookshot.core.queue.stopping import StoppingQueue
 from hookshot.core.rate_limit import KeyedLimits
@@ -38,6 +38,7 @@ from hookshot.core.room_state import RoomStateSync
 from hookshot.core.router import WebhookRouter
 from hookshot.core.sender import Sender, backoff
 from hookshot.core.store import ConnectionStore
+from hookshot.core.threads import Threads as SubjectThreads
 from hookshot.errors import HookshotError, MatrixError, StateError
 from hookshot.matrix.admin_rooms import AdminRooms
 from hookshot.matrix.client import MatrixClient
@@ -346,6 +347,7 @@ class Bridge:
             metrics=self.metrics,
             # The bridge threads later notes under a discussion's first notice.
             on_sent=self.bus.publish_sent if self.bus else self.threads.on_sent,
+            threads=SubjectThreads(self.client, seen) if isinstance(seen, ValueStore) else None,
         )
         self.expiry = ExpiryNotifier(self.store, self.outbox)
         self.outbound_client = guarded_client(

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hookshot import wire
+from hookshot.core.threads import ThreadRef
 from hookshot.errors import StateError
 
 # hookshot's default priority for a connection without one; higher handles first.
@@ -45,15 +47,19 @@ class OutgoingMessage:
     event_type: str = "m.room.message"
     sender: str | None = None  # None: the bot
     displayname: str | None = None  # applied to a virtual sender before sending
+    thread: ThreadRef | None = None  # its subject's thread, resolved by the sender
 
     def to_payload(self) -> dict[str, Any]:
-        return {
+        payload = {
             "room_id": self.room_id,
             "event_type": self.event_type,
             "content": dict(self.content),
             "sender": self.sender,
             "displayname": self.displayname,
         }
+        if self.thread is not None:
+            payload[wire.THREAD_KEY] = self.thread.to_payload()
+        return payload
 
 
 def parse_priority(content: Mapping[str, Any]) -> int:

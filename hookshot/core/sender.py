@@ -24,6 +24,7 @@ import httpx
 from hookshot import wire
 from hookshot.core.completions import Completions, Outcome, waited_for
 from hookshot.core.queue.base import Job, Queue
+from hookshot.core.threads import ThreadRef, Threads
 from hookshot.errors import MatrixError, RateLimited
 from hookshot.matrix.client import MatrixClient
 from hookshot.ops.metrics import Metrics
@@ -96,7 +97,9 @@ class Sender:
         max_in_flight: int = 16,
         metrics: Metrics | None = None,
         on_sent: Callable[[dict[str, Any], str], None] | None = None,
+        threads: Threads | None = None,
     ) -> None:
+        self._threads = threads
         self._metrics = metrics
         self._on_sent = on_sent
         self._client = client
@@ -136,15 +139,24 @@ class Sender:
             if sender is not None:
                 await self._users.ensure(sender, p.get("displayname"), room_id)
             txn_id = txn_id_for(job.id)
+            event_type = str(p.get("event_type", wire.M_ROOM_MESSAGE))
+            content = dict(p["content"])
+            ref = ThreadRef.from_payload(p.get(wire.THREAD_KEY))
+            planned = None
+            if ref is not None and self._threads is not None:
+                planned = await self._threads.plan(room_id, ref, p, sender, txn_id)
+                if planned is None:
+                    await self._queue.ack(job)
+                    self._completions.resolve(origin, Outcome(ok=True), announce=waited_for(p))
+                    return
+                event_type, content, sender = planned.event_type, planned.content, planned.sender
             event_id = await self._earlier_send(room_id, sender, txn_id) if job.attempts else None
             if event_id is None:
                 event_id = await self._client.send_event(
-                    room_id,
-                    str(p.get("event_type", wire.M_ROOM_MESSAGE)),
-                    {**p["content"], wire.TXN_KEY: txn_id},
-                    txn_id,
-                    user_id=sender,
+                    room_id, event_type, {**content, wire.TXN_KEY: txn_id}, txn_id, user_id=sender
                 )
+            if planned is not None and self._threads is not None:
+                await self._threads.sent(room_id, planned, event_id, txn_id)
         except RateLimited as err:
             self._count_retry("ratelimited")
             await self._queue.retry(job, err.retry_after_ms / 1000, str(err))

@@ -258,13 +258,20 @@ class MatrixClient:
         return [e for e in chunk if isinstance(e, dict)] if isinstance(chunk, list) else []
 
     async def redact(
-        self, room_id: str, event_id: str, txn_id: str, reason: str | None = None
+        self,
+        room_id: str,
+        event_id: str,
+        txn_id: str,
+        reason: str | None = None,
+        *,
+        user_id: str | None = None,
     ) -> None:
         body = {"reason": reason} if reason else {}
         await self.request(
             "PUT",
             f"/_matrix/client/v3/rooms/{_q(room_id)}/redact/{_q(event_id)}/{_q(txn_id)}",
             body,
+            user_id=user_id,
         )
 
     async def get_event(self, room_id: str, event_id: str) -> JSON:

@@ -358,6 +358,27 @@ async def test_seen_keys_are_new_once_until_they_expire(timed: Backend, clock: F
     assert await timed.add_new(["$a", "$b"], ttl=60) == [True, True]
 
 
+async def test_values_are_kept_replaced_and_expire(timed: Backend, clock: FakeClock) -> None:
+    assert await timed.get_value("thread:!r:a") is None
+    await timed.set_value("thread:!r:a", "one", ttl=60)
+    await timed.set_value("thread:!r:a", "two ✅", ttl=60)
+    await timed.set_value("thread:!r:b", "other", ttl=60)
+    assert await timed.get_value("thread:!r:a") == "two ✅"
+    assert await timed.get_value("thread:!r:b") == "other"
+    if not isinstance(timed, RedisQueue):  # Redis expires keys on its own clock
+        clock.advance(61)
+        assert await timed.get_value("thread:!r:a") is None
+
+
+async def test_sqlite_values_survive_reopen(tmp_path: Path) -> None:
+    queue = await SqliteQueue.open(tmp_path / "q.db")
+    await queue.set_value("k", "root", ttl=3600)
+    await queue.close()
+    queue = await SqliteQueue.open(tmp_path / "q.db")
+    assert await queue.get_value("k") == "root"
+    await queue.close()
+
+
 # SQLite only: durability across SIGKILL and reopen.
 
 _CHILD = """

@@ -128,6 +128,20 @@ class SeenStore(Protocol):
         ...
 
 
+@runtime_checkable
+class ValueStore(Protocol):
+    """Durable key -> text with expiry, for small records that must survive a restart (a
+    subject's thread root)."""
+
+    async def get_value(self, key: str) -> str | None:
+        """The live value of `key`, or None."""
+        ...
+
+    async def set_value(self, key: str, value: str, ttl: float) -> None:
+        """Store `value` under `key` for `ttl` seconds, replacing what was there."""
+        ...
+
+
 class QueueWrapper:
     """A Queue that hands every call to `inner`; wrappers override only what they change."""
 

@@ -264,6 +264,7 @@ class MemoryQueue:
         self._done: dict[tuple[str, str], float] = {}  # (topic, id) -> dedupe expiry
         self._failed: dict[str, list[FailedJob]] = {}
         self._seen: dict[str, float] = {}  # key -> expiry
+        self._values: dict[str, tuple[str, float]] = {}  # key -> (value, expiry)
 
     def _check_open(self) -> float:
         if self._index.closed:
@@ -359,6 +360,16 @@ class MemoryQueue:
                 self._seen[key] = now + ttl
             results.append(new)
         return results
+
+    async def get_value(self, key: str) -> str | None:
+        """See `ValueStore.get_value`."""
+        now = self._check_open()
+        value, expires_at = self._values.get(key, ("", 0.0))
+        return value if expires_at > now else None
+
+    async def set_value(self, key: str, value: str, ttl: float) -> None:
+        """See `ValueStore.set_value`."""
+        self._values[key] = (value, self._check_open() + ttl)
 
     async def close(self) -> None:
         """See `Queue.close`."""

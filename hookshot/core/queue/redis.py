@@ -14,6 +14,7 @@ Layout, under a key prefix P (default `hookshot:`) and per topic T:
     P{T}:done:{id}        dedupe-window expiry of an acked/failed id (Redis TTL = the window)
     P{T}:failed           sorted set of failed-job records by failed_at (kept for the retention)
     Pseen:{key}           `SeenStore` key: its expiry time (Redis TTL = its ttl)
+    Pkv:{key}             `ValueStore` value (Redis TTL = its ttl)
 
 Ordering and leases: a partition gets a ticket only when its lane was empty (push) or its head
 finished (ack/fail), so at most one job per partition is ever ticketed, delayed or in flight,
@@ -97,6 +98,7 @@ _KEYS: Final = {
     "done": ":done:",
 }
 _SEEN: Final = "seen:"
+_KV: Final = "kv:"
 
 _MAX_BATCH: Final = 1024  # scripts per pipeline: bounds the latency of one round trip
 _BACKOFF: Final = 0.5  # seconds a `take` waits after Redis could not be reached
@@ -812,6 +814,17 @@ class RedisQueue:
             return []
         replies = await self._submit("add_new", args, list)
         return [bool(r) for r in replies]
+
+    async def get_value(self, key: str) -> str | None:
+        """See `ValueStore.get_value`."""
+        self._check_open()
+        value = await self._redis.get(self._prefix + _KV + key)
+        return None if value is None else str(value)  # the client decodes replies
+
+    async def set_value(self, key: str, value: str, ttl: float) -> None:
+        """See `ValueStore.set_value`."""
+        self._check_open()
+        await self._redis.set(self._prefix + _KV + key, value, px=_ms(ttl))
 
     async def _keep_leases(self) -> None:
         while True:

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Rows = list[tuple[str, str, str]]  # (id, partition, payload JSON) of jobs to insert
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 # MIGRATIONS[n] takes the schema from version n to n + 1.
 MIGRATIONS: Final[list[list[str]]] = [
     [
@@ -76,6 +76,13 @@ MIGRATIONS: Final[list[list[str]]] = [
             key TEXT PRIMARY KEY,
             expires_at REAL NOT NULL) WITHOUT ROWID""",
         "CREATE INDEX seen_expiry ON seen (expires_at)",
+    ],
+    [
+        """CREATE TABLE kv (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            expires_at REAL NOT NULL) WITHOUT ROWID""",
+        "CREATE INDEX kv_expiry ON kv (expires_at)",
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
@@ -375,6 +382,7 @@ def _prune(
             now,
         ),
         ("DELETE FROM seen WHERE key IN (SELECT key FROM seen WHERE expires_at <= ? LIMIT ?)", now),
+        ("DELETE FROM kv WHERE key IN (SELECT key FROM kv WHERE expires_at <= ? LIMIT ?)", now),
         (
             "DELETE FROM failed WHERE seq IN (SELECT seq FROM failed WHERE failed_at <= ? LIMIT ?)",
             now - failed_retention,
@@ -384,7 +392,8 @@ def _prune(
 
 
 class SqliteQueue:
-    """`Queue` and `SeenStore` in one SQLite file; create with `await SqliteQueue.open(path)`."""
+    """`Queue`, `SeenStore` and `ValueStore` in one SQLite file; create with
+    `await SqliteQueue.open(path)`."""
 
     def __init__(
         self,
@@ -568,6 +577,31 @@ class SqliteQueue:
             return [conn.execute(sql, (key, now + ttl, now)).rowcount == 1 for key in keys]
 
         return await self._writer.submit(work)
+
+    async def get_value(self, key: str) -> str | None:
+        """See `ValueStore.get_value`."""
+        now = self._clock()
+
+        def work(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT value FROM kv WHERE key = ? AND expires_at > ?", (key, now)
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        # Through the writer, so a read sees every write submitted before it.
+        return await self._writer.submit(work)
+
+    async def set_value(self, key: str, value: str, ttl: float) -> None:
+        """See `ValueStore.set_value`."""
+        expires_at = self._clock() + ttl
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)",
+                (key, value, expires_at),
+            )
+
+        await self._writer.submit(work)
 
     async def prune(self) -> int:
         """Delete every expired dedupe id, seen key and failed record now; how many went

@@ -49,6 +49,8 @@ class GenericHookState:
     require_secret: bool = False
     # Ours: this hook's token bucket, over `generic.rateLimit` (unset fields: the config's).
     rate_limit: RateLimit = UNSET
+    # Ours: a built-in format's thread keys are used (a transformation's always are).
+    threads: bool = False
 
     def to_content(self) -> dict[str, Any]:
         """The state content we write (hookshot's field names). Never the hookId: hookshot
@@ -72,6 +74,8 @@ class GenericHookState:
             content["secret"] = True
         if self.rate_limit != UNSET:
             content["rateLimit"] = self.rate_limit.to_content()
+        if self.threads:
+            content["threads"] = True
         return content
 
 
@@ -121,6 +125,9 @@ def parse_state(content: Mapping[str, Any]) -> GenericHookState:
             rate_limit = parse_rate_limit(content["rateLimit"])
         except ValueError as err:
             raise StateError(f"'rateLimit' {err}") from None
+    threads = content.get("threads", False)
+    if not isinstance(threads, bool):
+        raise StateError("'threads' must be a boolean")
     return GenericHookState(
         name=name,
         transformation_function=fn or None,
@@ -132,6 +139,7 @@ def parse_state(content: Mapping[str, Any]) -> GenericHookState:
         format=fmt,
         require_secret=require_secret,
         rate_limit=rate_limit,
+        threads=threads,
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from hookshot.core.connections import OutgoingMessage
 from hookshot.core.queue.base import Job
 from hookshot.core.service import Rendered
 from hookshot.core.store import ConnectionStore
+from hookshot.core.threads import ThreadAction, ThreadRef
 from hookshot.ops.delivery_log import DeliveryRecorder
 from hookshot.services.generic.format import assemble, render_generic
 from hookshot.services.generic.hook import GenericHook, find_hook
@@ -41,6 +43,16 @@ def response_payload(response: WebhookResponse) -> dict[str, Any]:
         "contentType": response.content_type,
         "statusCode": response.status_code,
     }
+
+
+def threaded(message: OutgoingMessage, key: str, *, edit_root: bool) -> list[OutgoingMessage]:
+    """`message` into the thread of `key` (in its room, whichever hook posts it), and with
+    `edit_root` also as the thread root's new content."""
+    subject = f"generic:{key}"
+    messages = [replace(message, thread=ThreadRef(subject))]
+    if edit_root:
+        messages.append(replace(message, thread=ThreadRef(subject, ThreadAction.EDIT_ROOT)))
+    return messages
 
 
 class GenericRenderer:
@@ -88,7 +100,15 @@ class GenericRenderer:
         message = hook.message(
             content, user_id_prefix=self._settings.user_id_prefix, domain=self._settings.domain
         )
-        return Rendered([message], response=response)
+        if result is None or result.thread_key is None:
+            return Rendered([message], response=response)
+        # A built-in format's keys are used only when the hook opted in; a transformation's
+        # author asked for theirs.
+        from_format = hook.template is None and hook.state.format is not None
+        if from_format and not hook.state.threads:
+            return Rendered([message], response=response)
+        messages = threaded(message, result.thread_key, edit_root=result.thread_edit_root)
+        return Rendered(messages, response=response)
 
     async def _transform(
         self, hook: GenericHook, data: object, job_id: str

@@ -223,7 +223,10 @@ ERRORS = [
         {"plain": "x", "empty_if": 3},
         "template.empty_if: must be a condition or a list of conditions",
     ),
-    ({"plain": "x", "foo": 1}, "template.foo: unknown key (use plain, html, msgtype, empty_if)"),
+    (
+        {"plain": "x", "foo": 1},
+        "template.foo: unknown key (use plain, html, msgtype, empty_if, threadKey)",
+    ),
     ({"plain": ""}, "template.plain: must be a non-empty string"),
     ({"html": "x"}, "template.plain: must be a non-empty string"),
     ({"plain": "x", "html": 1}, "template.html: must be a string"),

@@ -17,11 +17,12 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
 from urllib.parse import quote
 
+from hookshot.core.threads import MAX_KEY_LENGTH
 from hookshot.services.generic.format import js_number
 from hookshot.services.generic.transform.result import TransformError, TransformResult
 
@@ -129,7 +130,20 @@ def _alert_group(data: Mapping[str, object], service: str, *, grafana: bool) -> 
     if hidden > 0:
         more = f"…and {hidden} more alert{'s' if hidden != 1 else ''}"
         doc.markup(f"\n\n{more}", f"<p>{html.escape(more)}</p>")
-    return doc.result()
+    result = doc.result()
+    key = _alert_thread_key(data, alerts)
+    if key is None:
+        return result
+    return replace(result, thread_key=key, thread_edit_root=not firing)
+
+
+def _alert_thread_key(data: Mapping[str, object], alerts: list[Mapping[str, object]]) -> str | None:
+    """One alert: its fingerprint; a group of several: the group's key (the fingerprints of
+    a group change as alerts join it, its key does not)."""
+    if len(alerts) == 1 and _str(alerts[0].get("fingerprint")):
+        return f"alert:{_str(alerts[0].get('fingerprint'))}"[:MAX_KEY_LENGTH]
+    group = _str(data.get("groupKey"))
+    return f"alert-group:{group}"[:MAX_KEY_LENGTH] if group else None
 
 
 def _group_title(data: Mapping[str, object], firing: int) -> str:

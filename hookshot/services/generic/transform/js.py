@@ -32,6 +32,7 @@ from typing import Final, Protocol, cast
 # The C extension itself: the `quickjs` wrapper package starts a thread when imported.
 import _quickjs  # type: ignore[import-not-found]
 
+from hookshot.core.threads import check_key
 from hookshot.services.generic.format import js_stringify
 from hookshot.services.generic.transform.result import (
     Mentions,
@@ -193,7 +194,16 @@ def _interpret(kind: str, value: object) -> TransformResult:
         mentions=_mentions(value.get("mentions")),
         url_previews=_url_previews(value.get("hints")),
         webhook_response=response,
+        thread_key=_thread_key(value.get("threadKey")),
+        thread_edit_root=_truthy(value.get("threadEditRoot")),
     )
+
+
+def _thread_key(value: object) -> str | None:
+    try:
+        return check_key(value)
+    except ValueError as err:
+        raise TransformError(f"Result returned from transformation: {err}") from None
 
 
 def _optional_string(result: dict[str, object], key: str) -> str | None:

@@ -65,6 +65,10 @@ class TransformResult:
     mentions: Mentions | None = None
     url_previews: bool | None = None
     webhook_response: WebhookResponse | None = None
+    # Messages with the same key go to one thread in the room; `thread_edit_root` also
+    # replaces the thread's first message with this one (an alert resolved).
+    thread_key: str | None = None
+    thread_edit_root: bool = False
 
     @property
     def empty(self) -> bool:

@@ -30,10 +30,11 @@ from jsonpath_ng.jsonpath import Child, Fields, Index, Root, This
 
 from hookshot.core.markdown import render_markdown
 from hookshot.core.patterns import PatternError, check, js_search
+from hookshot.core.threads import MAX_KEY_LENGTH
 from hookshot.services.generic.format import js_number, js_stringify
 from hookshot.services.generic.transform.result import TransformError, TransformResult
 
-TEMPLATE_KEYS: Final = ("plain", "html", "msgtype", "empty_if")
+TEMPLATE_KEYS: Final = ("plain", "html", "msgtype", "empty_if", "threadKey")
 # A filter's `=~ '<regex>'` (or "<regex>"): refused when written if RE2 cannot run it.
 _FILTER_REGEX: Final = re.compile(r"""=~\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")""")
 
@@ -138,6 +139,7 @@ class Template:
     html: _Text | None
     msgtype: _Text | None
     empty_if: tuple[_Condition, ...]
+    thread_key: _Text | None
     # Alphanumeric so markdown leaves it alone in text, link targets and code alike.
     marker: str
 
@@ -151,7 +153,13 @@ class Template:
         else:
             html_text = self._markdown(data)
         msgtype = self.msgtype.render(data, escape=False).strip() if self.msgtype else ""
-        return TransformResult(plain=plain, html=html_text or None, msgtype=msgtype or None)
+        key = self.thread_key.render(data, escape=False).strip() if self.thread_key else ""
+        return TransformResult(
+            plain=plain,
+            html=html_text or None,
+            msgtype=msgtype or None,
+            thread_key=key[:MAX_KEY_LENGTH] or None,
+        )
 
     def _markdown(self, data: object) -> str:
         # Markdown comes from the template only: values are substituted after rendering,
@@ -187,8 +195,16 @@ def compile_template(spec: Mapping[str, object]) -> Template:
     msgtype = spec.get("msgtype")
     if msgtype is not None and not isinstance(msgtype, str):
         raise TemplateError("msgtype", None, "must be a string")
+    thread_key = spec.get("threadKey")
+    if thread_key is not None and not isinstance(thread_key, str):
+        raise TemplateError("threadKey", None, "must be a string")
     conditions = spec.get("empty_if")
-    texts: list[tuple[str, object]] = [("plain", plain), ("html", html_spec), ("msgtype", msgtype)]
+    texts: list[tuple[str, object]] = [
+        ("plain", plain),
+        ("html", html_spec),
+        ("msgtype", msgtype),
+        ("threadKey", thread_key),
+    ]
     for condition in conditions if isinstance(conditions, list) else [conditions]:
         texts.append(("empty_if", condition))
     for name, text in texts:
@@ -203,6 +219,7 @@ def compile_template(spec: Mapping[str, object]) -> Template:
         html=_compile_text("html", html_spec) if html_spec else None,
         msgtype=_compile_text("msgtype", msgtype) if msgtype else None,
         empty_if=_compile_conditions(spec.get("empty_if")),
+        thread_key=_compile_text("threadKey", thread_key) if thread_key else None,
         marker=f"hstv{secrets.token_hex(4)}v",
     )
 
