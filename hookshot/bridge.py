@@ -303,6 +303,7 @@ class Bridge:
                         ),
                     ),
                     github_app,
+                    values=seen if isinstance(seen, ValueStore) else None,
                 ),
                 wire.KIND_GITLAB: GitLabRenderer(
                     queue,

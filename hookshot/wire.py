@@ -97,5 +97,8 @@ REL_REPLACE: Final = "m.replace"
 REL_ANNOTATION: Final = "m.annotation"
 # Send-job payload key: the message's place in its subject's thread (core/threads.py).
 THREAD_KEY: Final = "thread"
+# ValueStore keys: a GitHub PR's/issue's state for its thread root; which PR a branch heads.
+GITHUB_SUBJECT_PREFIX: Final = "ghsubject:"
+GITHUB_BRANCH_PREFIX: Final = "ghbranch:"
 M_NOTICE: Final = "m.notice"
 HTML_FORMAT: Final = "org.matrix.custom.html"

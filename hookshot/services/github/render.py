@@ -9,13 +9,14 @@ from typing import Any
 
 from hookshot.core.connections import OutgoingMessage
 from hookshot.core.debounce import JobDebouncer
-from hookshot.core.queue.base import Job, Queue
+from hookshot.core.queue.base import Job, Queue, ValueStore
 from hookshot.core.service import HELD, Rendered
 from hookshot.core.store import ConnectionStore
 from hookshot.errors import HookshotError
 from hookshot.services.github.client import GitHubApp
 from hookshot.services.github.notices import GitHubDefaults, notices
 from hookshot.services.github.repo import GitHubRepo
+from hookshot.services.github.subject_threads import SubjectTracker, threaded
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,10 @@ class GitHubRenderer:
         defaults: GitHubDefaults,
         app: GitHubApp | None = None,
         label_delay: float = 5.0,  # hookshot's issue label debounce
+        values: ValueStore | None = None,  # subject states for `threads: true` connections
     ) -> None:
         self._store = store
+        self._subjects = SubjectTracker(values)
         self._defaults = defaults
         self._app = app
         self._labels = JobDebouncer(queue, label_delay, self._messages)
@@ -83,11 +86,12 @@ class GitHubRenderer:
             c.state.pr_diff and c.state.pr_diff.enabled for c in conns
         ):
             diff = await self._pr_diff(full_name, body)
+        changes = await self._subjects.observe(name, body) if any(c.threads for c in conns) else []
         messages = []
         for conn in conns:
             notes = notices(conn, name, body, self._defaults, comment=comment, diff=diff)
-            for content in notes:
-                messages.append(OutgoingMessage(room_id=conn.room_id, content=content))
+            previews = conn.show_url_previews(self._defaults.url_previews)
+            messages += threaded(conn, name, notes, changes, url_previews=previews)
         return messages
 
     async def _pr_diff(self, full_name: str, body: dict[str, Any]) -> str | None:

@@ -96,6 +96,8 @@ _KNOWN_KEYS = frozenset(
         "hotlinkIssues",
         "newIssue",
         "workflowRun",
+        "threads",
+        "ciReactions",
     }
 )
 
@@ -164,6 +166,9 @@ class GitHubRepoState:
     hotlink_issues: bool | HotlinkIssues | None = None
     new_issue_labels: tuple[str, ...] | None = None
     workflow_run: WorkflowRunOptions | None = None
+    # Ours (quiet rooms): one thread per PR/issue, its root edited to the current state.
+    threads: bool | None = None
+    ci_reactions: bool | None = None  # with threads: CI results react on the root
     priority: int = DEFAULT_PRIORITY
     # Keys we do not model, kept so a rewrite does not drop them (hookshot spreads its state too).
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
@@ -192,6 +197,10 @@ class GitHubRepoState:
             content["newIssue"] = {"labels": list(self.new_issue_labels)}
         if self.workflow_run is not None:
             content["workflowRun"] = self.workflow_run.to_content()
+        if self.threads is not None:
+            content["threads"] = self.threads
+        if self.ci_reactions is not None:
+            content["ciReactions"] = self.ci_reactions
         if self.priority != DEFAULT_PRIORITY:
             content["priority"] = self.priority
         return content
@@ -219,6 +228,8 @@ def parse_state(content: Mapping[str, Any]) -> GitHubRepoState:
         hotlink_issues=_hotlink_issues(content),
         new_issue_labels=_new_issue_labels(content.get("newIssue")),
         workflow_run=_workflow_run(content.get("workflowRun")),
+        threads=_optional_bool(content, "threads"),
+        ci_reactions=_optional_bool(content, "ciReactions"),
         priority=_priority(content.get("priority")),
         extra={k: v for k, v in content.items() if k not in _KNOWN_KEYS},
     )
@@ -353,6 +364,15 @@ class GitHubRepo(Connection):
         """
         enabled = self.state.enable_hooks
         return any(candidate in enabled for candidate in hook_names(name))
+
+    @property
+    def threads(self) -> bool:
+        return self.state.threads is True
+
+    @property
+    def ci_reactions(self) -> bool:
+        """CI results react on the thread root; only with threads (a reaction needs a root)."""
+        return self.threads and self.state.ci_reactions is True
 
     def show_issue_room_link(self, default: bool = False) -> bool:
         """The room's setting, else `default` (config `github.defaultOptions`)."""

@@ -16,6 +16,7 @@ from hookshot.services.github.repo import (
     PrDiff,
     WorkflowRunOptions,
     convert_ignored_hooks,
+    from_state,
     hook_names,
     parse_state,
     validate_new_state,
@@ -101,6 +102,8 @@ def test_allowed_and_default_hooks() -> None:
             "workflow_run",
             WorkflowRunOptions(excluding_workflows=("Docs",)),
         ),
+        ({"threads": True}, "threads", True),
+        ({"ciReactions": False}, "ci_reactions", False),
         ({"priority": 10}, "priority", 10),
         ({"priority": -5}, "priority", -5),
         ({"priority": 3.0}, "priority", 3),
@@ -176,6 +179,8 @@ def test_valid_field(fields: dict[str, Any], attr: str, expected: object) -> Non
             {**BASE, "workflowRun": {"excludingWorkflows": [1]}},
             "'workflowRun.excludingWorkflows' must be an array of strings",
         ),
+        ({**BASE, "threads": "yes"}, "'threads' must be a boolean"),
+        ({**BASE, "ciReactions": 1}, "'ciReactions' must be a boolean"),
         ({**BASE, "priority": "high"}, "'priority' must be an integer"),
         ({**BASE, "priority": True}, "'priority' must be an integer"),
         ({**BASE, "priority": 1.5}, "'priority' must be an integer"),
@@ -506,3 +511,11 @@ def test_hookshot_written_contents_parse(event_type: str, content: dict[str, Any
     for key, value in content.items():
         if key != "ignoreHooks":
             assert written[key] == value
+
+
+def test_threads_round_trip_and_ci_reactions_need_threads() -> None:
+    state = parse_state({**BASE, "threads": True, "ciReactions": True})
+    assert state.to_content()["threads"] is True and state.to_content()["ciReactions"] is True
+    assert "threads" not in parse_state(BASE).to_content()
+    conn = from_state("!r:x", "t", "o/r", {**BASE, "ciReactions": True})
+    assert not conn.threads and not conn.ci_reactions  # a reaction needs a thread root
