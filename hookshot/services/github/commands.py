@@ -4,11 +4,14 @@ They act as the sender, with the token they stored in their admin room."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from hookshot import wire
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, issue_number
 from hookshot.errors import CommandError
 from hookshot.services.github.repo import GitHubRepo
+from hookshot.services.github.subject_threads import SWITCHES
 
 github_commands = CommandSet()
 
@@ -79,6 +82,24 @@ async def github_close(ctx: CommandContext, number: str, comment: str | None = N
     conn = _repo(ctx)
     async with await ctx.require_github().user_client(ctx.sender) as client:
         await client.close_issue(conn.full_name, issue_number(number), comment)
+
+
+@github_commands.command(
+    "threads",
+    "Put each PR's and issue's notices into its own thread: on or off",
+    required=("setting",),
+)
+async def github_threads(ctx: CommandContext, setting: str) -> None:
+    conn = _repo(ctx)
+    value = SWITCHES.get(setting.lower())
+    if value is None:
+        raise CommandError("Say `threads on` or `threads off`.")
+    await ctx.provisioner.check(ctx.room_id, ctx.sender, wire.SERVICE_GITHUB, conn.event_type)
+    state = replace(conn.state, threads=value)
+    await ctx.provisioner.write_state(
+        ctx.room_id, conn.event_type, conn.state_key, state.to_content()
+    )
+    await ctx.notice(f"Threads {'on' if value else 'off'} for {conn.state.org}/{conn.state.repo}")
 
 
 @github_commands.command(

@@ -31,6 +31,8 @@ from hookshot.services.github.subject import (
 
 _CI_EVENTS: Final = ("github.check_run.", "github.check_suite.", "github.workflow_run.")
 _BRANCH_PREFIX: Final = "refs/heads/"
+# `!gh threads on|off`.
+SWITCHES: Final[Mapping[str, bool]] = {"on": True, "off": False, "true": True, "false": False}
 
 
 @dataclass(frozen=True)

@@ -161,3 +161,24 @@ async def test_a_pull_request_lives_in_one_thread_with_ci_reactions(
         and not e["content"].get("body", "").startswith("Commands for")
     ]
     assert [e["event_id"] for e in timeline] == [root]
+
+
+async def test_threads_command_switches_the_connection(
+    bridge: BridgeProcess, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    org, repo = f"org{uuid.uuid4().hex[:6]}", "switch"
+    room_id = await room_with_bot(user, BOT)
+    await user.send_state(room_id, GITHUB, f"{org}/{repo}", {"org": org, "repo": repo})
+    await user.send_text(room_id, "!gh threads on")
+    await user.wait_for_event(room_id, notice_from(BOT, f"Threads on for {org}/{repo}"))
+    state = await user.get_state(room_id, GITHUB, f"{org}/{repo}")
+    assert state is not None and state["threads"] is True and state["org"] == org
+    await user.send_text(room_id, "!gh threads maybe")
+    await user.wait_for_event(
+        room_id, notice_from(BOT, "Failed to handle command: Say `threads on`")
+    )
+    await user.send_text(room_id, "!gh threads off")
+    await user.wait_for_event(room_id, notice_from(BOT, f"Threads off for {org}/{repo}"))
+    state = await user.get_state(room_id, GITHUB, f"{org}/{repo}")
+    assert state is not None and state["threads"] is False
