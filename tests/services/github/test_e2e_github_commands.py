@@ -151,6 +151,10 @@ async def test_review_by_replying_to_a_pull_request_notice(
     room_id = await room_with_bot(user, BOT)
     org, name = repo.split("/")
     await user.send_state(room_id, GITHUB, repo, {"org": org, "repo": name})
+    # The bridge applies state in room order: once `!gh help` is answered, the connection is
+    # in place (a delivery posted before that would find no connection).
+    await user.send_text(room_id, "!gh help")
+    await user.wait_for_event(room_id, notice_from(BOT, f"Commands for {repo}:"))
     payload = _payload("pull_request.opened.1.json", org, name)
     payload["pull_request"]["number"] = pr.number
     async with httpx.AsyncClient() as http:
@@ -192,6 +196,10 @@ async def test_reactions_on_issue_notices_reach_github(
     room_id = await room_with_bot(user, BOT)
     org, name = repo.split("/")
     await user.send_state(room_id, GITHUB, repo, {"org": org, "repo": name})
+    # The bridge applies state in room order: once `!gh help` is answered, the connection is
+    # in place (a delivery posted before that would find no connection).
+    await user.send_text(room_id, "!gh help")
+    await user.wait_for_event(room_id, notice_from(BOT, f"Commands for {repo}:"))
     payload = _payload("issues.opened.1.json", org, name)
     payload["issue"]["number"] = issue.number
     async with httpx.AsyncClient() as http:
@@ -229,6 +237,8 @@ async def test_pr_diff_is_attached_when_enabled(
         f"{org}/{name}",
         {"org": org, "repo": name, "prDiff": {"enabled": True, "maxLines": 20}},
     )
+    await user.send_text(room_id, "!gh help")  # answered once the state is applied
+    await user.wait_for_event(room_id, notice_from(BOT, f"Commands for {org}/{name}:"))
     payload = _payload("pull_request.opened.1.json", org, name)
     payload["pull_request"]["number"] = pr.number
     async with httpx.AsyncClient() as http:
