@@ -628,6 +628,37 @@ async def test_update_refusals(h: Harness) -> None:
     assert h.backend.calls == [("update", ROOM, ADMIN, "alerts")]
 
 
+async def test_update_github_thread_switches(h: Harness) -> None:
+    """The widget's threads / CI reactions toggle: kept, validated, listed, and unset by null."""
+    gh = github_repo.from_state(
+        ROOM, wire.GITHUB_REPO, "acme/widgets", {"org": "acme", "repo": "widgets"}
+    )
+    h.backend.conns[ROOM].append(gh)
+    auth = await h.login(MOD)
+    url = conns_url(f"/{connection_id(ROOM, wire.GITHUB_REPO, 'acme/widgets')}")
+    resp = await h.http.put(url, headers=auth, json={"threads": True, "ciReactions": True})
+    assert resp.status_code == 200, resp.text
+    config = resp.json()["config"]
+    assert (config["threads"], config["ciReactions"]) == (True, True)
+    assert config["enableHooks"] == list(github_repo.DEFAULT_HOOKS)  # untouched
+    listed = (await h.http.get(conns_url("/github"), headers=auth)).json()["connections"]
+    assert listed[0]["config"]["threads"] is True and listed[0]["config"]["ciReactions"] is True
+    # A non-boolean is refused with the state parser's message; nothing changes.
+    for key in ("threads", "ciReactions"):
+        resp = await h.http.patch(url, headers=auth, json={key: "yes"})
+        assert assert_error(resp, 400, "HS_BAD_VALUE")["error"] == f"'{key}' must be a boolean"
+    # Other edits keep them (the body is laid over the current state) ...
+    resp = await h.http.patch(url, headers=auth, json={"commandPrefix": "!acme"})
+    assert resp.json()["config"]["threads"] is True
+    # ... and off, as the widget sends it, is the key unset.
+    resp = await h.http.put(url, headers=auth, json={"threads": None, "ciReactions": None})
+    config = resp.json()["config"]
+    assert "threads" not in config and "ciReactions" not in config
+    assert config["commandPrefix"] == "!acme"
+    resp = await h.http.patch(url, headers=auth, json={"threads": False})
+    assert resp.json()["config"]["threads"] is False
+
+
 async def test_delete(h: Harness) -> None:
     h.add_hook("alerts")
     url = conns_url(f"/{hook_id_of('alerts')}")
