@@ -971,6 +971,73 @@ async def test_github_picker_with_a_token(
 
 
 @needs_browser
+async def test_github_threads_toggle_in_the_widget(
+    bridge: BridgeProcess, host: HostServer, browser: Browser, new_user: UserFactory
+) -> None:
+    """A repository's editor switches threads (by keyboard) and CI reactions (which need
+    threads) on, the room's state and the card say so; switched off, both keys are gone."""
+    user = await new_user()
+    room_id = await room_with_bot(user, BOT)
+    async with httpx.AsyncClient() as http:
+        auth = {"Authorization": f"Bearer {await _widget_session(http, bridge, user)}"}
+        made = await api_create(
+            http, bridge, auth, room_id, GITHUB_REPO, {"org": "acme", "repo": "threaded"}
+        )
+        assert made.status_code == 200, made.text
+
+    async def state() -> dict[str, Any]:
+        return await user.get_state(room_id, GITHUB_REPO, "acme/threaded") or {}
+
+    page, widget = await open_widget(browser, bridge, host, user, room_id)
+    await tab(widget, "GitHub").click()
+    card = connection_card(widget, "acme/threaded")
+    await expect(card).to_be_visible()
+    await expect(card.locator(".badge")).to_have_count(0)
+
+    await card.get_by_role("button", name="Edit").click()
+    threads = card.get_by_role("checkbox", name="Thread each pull request and issue")
+    reactions = card.get_by_role("checkbox", name="CI results as reactions on the thread")
+    await expect(threads).not_to_be_checked()
+    await expect(reactions).to_be_disabled()
+    await threads.focus()
+    await page.keyboard.press("Space")
+    await expect(threads).to_be_checked()
+    await expect(reactions).to_be_enabled()
+    await reactions.check()
+    await assert_labelled(page)
+    await shoot(page, "github-threads-desktop-light")
+    await card.get_by_role("button", name="Save").click()
+    await expect(card.locator(".badge")).to_have_text(["Threads", "CI reactions"])
+
+    async def on() -> bool:
+        content = await state()
+        return content.get("threads") is True and content.get("ciReactions") is True
+
+    await until(on, "threads and CI reactions in the room's state")
+    assert set((await state())["enableHooks"]) == set(made.json()["config"]["enableHooks"])
+
+    # Off again: unticking threads unticks (and disables) CI reactions; both keys are unset.
+    await card.get_by_role("button", name="Edit").click()
+    await expect(threads).to_be_checked()
+    await expect(reactions).to_be_checked()
+    await threads.uncheck()
+    await expect(reactions).not_to_be_checked()
+    await expect(reactions).to_be_disabled()
+    await card.get_by_role("button", name="Save").click()
+    await expect(card.locator(".badge")).to_have_count(0)
+
+    async def off() -> bool:
+        content = await state()
+        return bool(content) and not content.get("threads") and not content.get("ciReactions")
+
+    await until(off, "threads and CI reactions off in the room's state")
+    final = await state()
+    assert "threads" not in final and "ciReactions" not in final, final  # unset, not false
+    await page.context.close()
+    assert PAGE_ERRORS == []
+
+
+@needs_browser
 async def test_outbound_hook_in_the_widget(
     bridge: BridgeProcess, host: HostServer, browser: Browser, new_user: UserFactory
 ) -> None:

@@ -17,6 +17,7 @@ import {
   type HookGroup,
 } from "./hooks";
 import { describe } from "./messages";
+import { threadBadges, threadsField } from "./repoThreads";
 import {
   busyButton,
   CardControls,
@@ -67,6 +68,8 @@ interface Forge {
   lede: string;
   login: string;
   name: (c: RepoConfig) => string;
+  /** Its connections take `threads` and `ciReactions` (GitLab's do not yet). */
+  threads: boolean;
 }
 
 const HOOKSHOT_DOCS =
@@ -87,6 +90,7 @@ export const GITHUB: Forge = {
   lede: "A connected repository posts its issues, pull requests, releases and workflow runs here, and takes commands such as !gh create.",
   login: "github setpersonaltoken …",
   name: (c) => `${c.org ?? ""}/${c.repo ?? ""}`,
+  threads: true,
 };
 
 export const GITLAB: Forge = {
@@ -102,6 +106,7 @@ export const GITLAB: Forge = {
   lede: "A connected project (or group) posts its merge requests, pushes, releases, pipelines and issues here.",
   login: "gitlab personaltoken <instance> …",
   name: (c) => c.path ?? "",
+  threads: false,
 };
 
 /** Does this refusal mean "the bridge has no token of yours" (or cannot list at all)? */
@@ -635,6 +640,10 @@ export class ReposView {
     const headingId = uid("repo");
     const hooks = Array.isArray(c.enableHooks) ? c.enableHooks : forge.defaults;
     const shown = hooks.slice(0, 10);
+    const badges = [
+      ...(c.instance ? [h("span", { class: "badge" }, c.instance)] : []),
+      ...(forge.threads ? threadBadges(c) : []),
+    ];
     const li = h(
       "li",
       { class: "card hook", "data-connection-id": item.id, "aria-labelledby": headingId },
@@ -642,9 +651,7 @@ export class ReposView {
         "div",
         { class: "hook-head" },
         h("h4", { id: headingId, class: "hook-name" }, name),
-        c.instance
-          ? h("span", { class: "badges" }, h("span", { class: "badge" }, c.instance))
-          : null,
+        badges.length ? h("span", { class: "badges" }, ...badges) : null,
       ),
       hooks.length
         ? h(
@@ -698,12 +705,14 @@ export class ReposView {
     const name = this.forge.name(item.config);
     const events = eventsField(this.forge.groups, hooks);
     const prefix = prefixField(this.forge, item.config.commandPrefix ?? "");
+    const threads = this.forge.threads ? threadsField(item.config) : null;
     const save = h("button", { type: "submit", class: "primary" }, "Save");
     const cancel = h("button", { type: "button", onclick: () => controls.closeEditor() }, "Cancel");
     const form = h(
       "form",
       { class: "edit", "aria-label": `Edit ${name}`, novalidate: true },
       events.el,
+      threads?.el,
       prefix.field,
       h("div", { class: "actions" }, save, cancel),
     );
@@ -714,7 +723,11 @@ export class ReposView {
       if (commandPrefix === false) return;
       const restore = busyButton(save, "Saving…");
       this.api
-        .update<RepoItem>(this.roomId, item.id, { enableHooks: events.values(), commandPrefix })
+        .update<RepoItem>(this.roomId, item.id, {
+          enableHooks: events.values(),
+          commandPrefix,
+          ...threads?.values(),
+        })
         .then((updated) => {
           this.list.remember(updated.id, {
             ...updated,
