@@ -25,7 +25,6 @@ from hookshot.ops.metrics import Metrics
 from hookshot.ops.roles import APPSERVICE
 from hookshot.services.generic.intake import GenericIntakeSettings, GenericWebhookIntake
 from hookshot.services.github.intake import GitHubWebhookIntake, is_github_delivery
-from hookshot.services.gitlab.intake import GitLabWebhookIntake, is_gitlab_delivery
 from hookshot.widget.static import static_mount
 
 log = logging.getLogger(__name__)
@@ -113,22 +112,16 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
         if bridge.github_login is not None and bridge.plan.room_state:
             routes += bridge.github_login.routes()
 
-    gitlab = None
-    if bridge.config.gitlab is not None:
-        gitlab = GitLabWebhookIntake(
-            secret=bridge.config.gitlab.webhook_secret,
-            queue=bridge.queue,
-            ready=lambda: bridge.ready,
-        )
-        routes += gitlab.routes()
     for runtime in bridge.services.values():
         routes += runtime.intake_routes
+    legacy = [r.legacy_root for r in bridge.services.values() if r.legacy_root is not None]
 
     async def legacy_root(request: Request) -> Response:
         if github is not None and is_github_delivery(request.headers):
             return await github.handle(request)
-        if gitlab is not None and is_gitlab_delivery(request.headers):
-            return await gitlab.handle(request)
+        for service in legacy:
+            if service.claims(request.headers):
+                return await service.handle(request)
         return await _not_found(request, Exception())
 
     routes.append(Route("/", legacy_root, methods=["POST"]))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from hookshot import wire
-from hookshot.commands.user_tokens import GitHubAccess, GitLabAccess, UserTokens
+from hookshot.commands.user_tokens import GitHubAccess, UserTokens
 from hookshot.config import Config
 from hookshot.core.completions import Completions, Outcome
 from hookshot.core.connections import OutgoingMessage
@@ -62,8 +62,6 @@ from hookshot.services.github.client import GitHubApp
 from hookshot.services.github.notices import GitHubDefaults
 from hookshot.services.github.oauth import GitHubLogin
 from hookshot.services.github.render import GitHubRenderer
-from hookshot.services.gitlab.render import GitLabRenderer
-from hookshot.services.gitlab.review_batches import DiscussionThreads
 from hookshot.services.registry import kind_for
 from hookshot.widget.backend import BridgeWidgetBackend
 from hookshot.widget.openid import OpenIdVerifier
@@ -181,9 +179,8 @@ class Bridge:
         services = {wire.SERVICE_WEBHOOKS} if generic and generic.enabled else set()
         if generic and generic.outbound:
             services.add(wire.SERVICE_OUTBOUND)
-        for service in (wire.SERVICE_GITHUB, wire.SERVICE_GITLAB):
-            if service in config.enabled_services:
-                services.add(service)
+        if wire.SERVICE_GITHUB in config.enabled_services:
+            services.add(wire.SERVICE_GITHUB)
         self.user_tokens = UserTokens(self.client, config.pass_file)
         # The services on the Service interface (services/__init__.py) the config switches on.
         parts = ServiceParts(
@@ -216,7 +213,6 @@ class Bridge:
             outbox=self.outbox,
             allowed=self.allowed,
             enabled_services=frozenset(services),
-            gitlab_instances=config.gitlab.instances if config.gitlab else None,
             js_enabled=bool(generic and generic.allow_js_transformation_functions),
             hook_secrets=self.hook_secrets,
             sealed=self._sealed,
@@ -250,7 +246,6 @@ class Bridge:
             published=self.publisher.flush if self.publisher is not None else None,
         )
         self.github = GitHubAccess(config.github, self.user_tokens) if config.github else None
-        self.gitlab = GitLabAccess(config.gitlab, self.user_tokens) if config.gitlab else None
         self.github_login = GitHubLogin(self.github, self.tell_user) if self.github else None
         self.dispatcher = Dispatcher(
             client=self.client,
@@ -265,7 +260,6 @@ class Bridge:
             is_bridge_user=self.is_bridge_user,
             github=self.github,
             github_login=self.github_login,
-            gitlab=self.gitlab,
             delivery_log=self.delivery_log,
             widgets=config.widgets,
             queue=queue,
@@ -277,7 +271,6 @@ class Bridge:
             if config.github and config.github.app_id and config.github.private_key_file
             else None
         )
-        self.threads = DiscussionThreads()
         self.router = WebhookRouter(
             queue=queue,
             completions=self.completions,
@@ -305,12 +298,6 @@ class Bridge:
                     github_app,
                     values=seen if isinstance(seen, ValueStore) else None,
                 ),
-                wire.KIND_GITLAB: GitLabRenderer(
-                    queue,
-                    self.store,
-                    self.threads,
-                    (config.gitlab.comment_debounce_ms / 1000) if config.gitlab else 5.0,
-                ),
                 **{
                     name: runtime.renderer
                     for name, runtime in self.services.items()
@@ -330,7 +317,6 @@ class Bridge:
                     allowed=self.allowed,
                     log=self.delivery_log,
                     github=self.github,
-                    gitlab=self.gitlab,
                     services=self.services,
                     github_app=github_app,
                 ),
@@ -346,8 +332,8 @@ class Bridge:
             queue,
             self.completions,
             metrics=self.metrics,
-            # The bridge threads later notes under a discussion's first notice.
-            on_sent=self.bus.publish_sent if self.bus else self.threads.on_sent,
+            # Services may thread later messages under earlier ones (ServiceRuntime.on_sent).
+            on_sent=self.bus.publish_sent if self.bus else self._on_sent,
             threads=SubjectThreads(self.client, seen) if isinstance(seen, ValueStore) else None,
         )
         self.expiry = ExpiryNotifier(self.store, self.outbox)
@@ -407,8 +393,15 @@ class Bridge:
         await refresh_gauges(self.metrics, self.queue, topics, counts)
 
     def kind_for(self, event_type: str) -> Kind | None:
-        """The connection kind of a state event type, of any service."""
-        return kind_for(event_type) or self._kinds.get(event_type)
+        """The connection kind of a state event type, of any service (a running service's
+        own first: it builds with the service's settings)."""
+        return self._kinds.get(event_type) or kind_for(event_type)
+
+    def _on_sent(self, payload: dict[str, Any], event_id: str) -> None:
+        """A message was sent: tell the services that follow what they sent."""
+        for runtime in self.services.values():
+            if runtime.on_sent is not None:
+                runtime.on_sent(payload, event_id)
 
     # --- identity and permissions -------------------------------------------------------
 
@@ -442,7 +435,7 @@ class Bridge:
         if self.bus is not None:
             self._spawn(self.bus.run_publisher, "news-publisher", Stage.FLUSH)
             waiting = self.completions if plan.intake else None
-            threads = self.threads.on_sent if plan.room_state else None
+            threads = self._on_sent if plan.room_state else None
             subscribe = functools.partial(self.bus.run_subscriber, waiting, threads)
             self._spawn(subscribe, "news-subscriber", Stage.LISTEN)
         if self.lock is not None:

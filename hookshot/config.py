@@ -38,6 +38,7 @@ from hookshot.core.permissions import (
 )
 from hookshot.core.rate_limit import PER_SECOND, RateLimit, parse_rate_limit
 from hookshot.errors import ConfigError
+from hookshot.services.gitlab.config import GitLabConfig
 from hookshot.widget.settings import WidgetSettings, parse_widget_settings
 
 # --- vocabulary -------------------------------------------------------------------------------
@@ -192,26 +193,6 @@ class GitHubConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class GitLabConfig:
-    """`gitlab`: projects' (and groups') webhooks from the configured instances."""
-
-    instances: Mapping[str, str]  # name -> base URL (no trailing slash)
-    webhook_secret: str
-    public_url: str | None = None  # where GitLab reaches our /gitlab/webhook (for setup)
-    comment_debounce_ms: int = 5000
-    user_id_prefix: str | None = None
-
-    def instance_for_url(self, url: str) -> str | None:
-        """The configured instance name whose URL `url` starts with."""
-        for name, base in self.instances.items():
-            if url.rstrip("/").lower() == base.lower() or url.lower().startswith(
-                base.lower() + "/"
-            ):
-                return name
-        return None
-
-
-@dataclass(frozen=True, slots=True)
 class StaticConnection:
     """`connections[]` (hookshot 7.3): a connection from the config, not from room state."""
 
@@ -284,7 +265,6 @@ class Config:
     permissions: tuple[ActorPermission, ...] = ()
     generic: GenericConfig | None = None
     github: GitHubConfig | None = None
-    gitlab: GitLabConfig | None = None
     widgets: WidgetSettings | None = None
     connections: tuple[StaticConnection, ...] = ()
     bot: BotConfig = field(default_factory=BotConfig)
@@ -315,10 +295,15 @@ class Config:
         return self.generic.url_prefix if self.generic else None
 
     @property
+    def gitlab(self) -> GitLabConfig | None:
+        """The `gitlab` section's settings (the GitLab service's, see services/gitlab)."""
+        found = self.services.get("gitlab")
+        return found if isinstance(found, GitLabConfig) else None
+
+    @property
     def enabled_services(self) -> tuple[str, ...]:
         """Service kinds switched on, named as hookshot names them (supported or not)."""
-        found = _enabled_services(self.generic, self.unsupported, self.github, self.gitlab)
-        return found + tuple(self.services)
+        return _enabled_services(self.generic, self.unsupported, self.github) + tuple(self.services)
 
 
 # --- readers ----------------------------------------------------------------------------------
@@ -450,7 +435,7 @@ def parse_instances(section: _Reader, example: str) -> dict[str, str]:
         if inst is None:
             continue
         url = inst.required_text("url")
-        if url and (why := _check_http_url(url)):
+        if url and (why := check_http_url(url)):
             inst.problem("url", why)
         elif url:
             instances[str(name)] = url.rstrip("/")
@@ -474,7 +459,7 @@ def _is_placeholder_host(host: str) -> bool:
     return any(host == d or host.endswith("." + d) for d in _PLACEHOLDER_DOMAINS)
 
 
-def _check_http_url(value: str) -> str | None:
+def check_http_url(value: str) -> str | None:
     """Why `value` is not an absolute http(s) URL we can use, or None when it is."""
     try:
         parts = urlsplit(value)
@@ -540,12 +525,12 @@ def _parse_bridge(root: _Reader) -> BridgeConfig:
         elif _is_placeholder_host(_server_host(domain)):
             sec.problem("domain", f"{domain} is the sample's placeholder; use your server name")
     url = sec.required_text("url")
-    if url and (why := _check_http_url(url)):
+    if url and (why := check_http_url(url)):
         sec.problem("url", why)
     port = sec.port("port", required=True) or 0
     bind_address = sec.text("bindAddress") or DEFAULT_BIND_ADDRESS
     media_url = sec.text("mediaUrl")
-    if media_url and (why := _check_http_url(media_url)):
+    if media_url and (why := check_http_url(media_url)):
         sec.problem("mediaUrl", why)
     sec.warn_unknown()
     return BridgeConfig(
@@ -784,7 +769,7 @@ def _parse_generic(root: _Reader) -> GenericConfig | None:
         # Hookshot refuses a missing urlPrefix even when the section is disabled.
         sec.problem("urlPrefix", "is required: the public URL hooks are reached at")
         url_prefix = ""
-    elif why := _check_http_url(url_prefix):
+    elif why := check_http_url(url_prefix):
         sec.problem("urlPrefix", why)
     elif (parts := urlsplit(url_prefix)).query or parts.fragment:
         sec.problem("urlPrefix", "must not have a query or fragment (hook ids are appended)")
@@ -870,7 +855,7 @@ def _parse_github(root: _Reader) -> GitHubConfig | None:
         key_file = auth.required_text("privateKeyFile") or None
         auth.warn_unknown()
     enterprise = sec.text("enterpriseUrl")
-    if enterprise and (why := _check_http_url(enterprise)):
+    if enterprise and (why := check_http_url(enterprise)):
         sec.problem("enterpriseUrl", why)
     oauth = sec.section("oauth")
     defaults = sec.section("defaultOptions")
@@ -881,40 +866,6 @@ def _parse_github(root: _Reader) -> GitHubConfig | None:
         enterprise_url=enterprise or None,
         oauth=MappingProxyType(dict(oauth.raw)) if oauth else None,
         default_options=MappingProxyType(dict(defaults.raw)) if defaults else MappingProxyType({}),
-        user_id_prefix=sec.text("userIdPrefix") or None,
-    )
-    sec.warn_unknown()
-    return config
-
-
-def _parse_gitlab(root: _Reader) -> GitLabConfig | None:
-    sec = root.section("gitlab")
-    if sec is None:
-        return None
-    instances = parse_instances(sec, "https://gitlab.example.org")
-    webhook = sec.section("webhook")
-    secret = ""
-    public_url = None
-    if webhook is None:
-        sec.problem("webhook", "is required: {secret: ...} as set on the GitLab webhook")
-    else:
-        secret = webhook.required_text("secret")
-        public_url = webhook.text("publicUrl")
-        if public_url and (why := _check_http_url(public_url)):
-            webhook.problem("publicUrl", why)
-        webhook.warn_unknown()
-    debounce = sec.get("commentDebounceMs")
-    debounce_ms = 5000
-    if debounce is not None:
-        if isinstance(debounce, bool) or not isinstance(debounce, int) or debounce < 0:
-            sec.problem("commentDebounceMs", "must be a number of milliseconds (0 or more)")
-        else:
-            debounce_ms = debounce
-    config = GitLabConfig(
-        instances=MappingProxyType(instances),
-        webhook_secret=secret,
-        public_url=public_url or None,
-        comment_debounce_ms=debounce_ms,
         user_id_prefix=sec.text("userIdPrefix") or None,
     )
     sec.warn_unknown()
@@ -1083,11 +1034,8 @@ def _enabled_services(
     generic: GenericConfig | None,
     unsupported: Mapping[str, object],
     github: GitHubConfig | None = None,
-    gitlab: GitLabConfig | None = None,
 ) -> tuple[str, ...]:
     services: list[str] = ["github"] if github is not None else []
-    if gitlab is not None:
-        services.append("gitlab")
     if unsupported.get("figma") is not None:
         services.append("figma")
     if generic is not None and generic.enabled:
@@ -1122,7 +1070,6 @@ _OURS: Final = frozenset(
         "storage",
         "shutdown",
         "github",
-        "gitlab",
         "widgets",
         "connections",
     }
@@ -1149,7 +1096,6 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     permissions = _parse_permissions(root, bridge.domain)
     generic = _parse_generic(root)
     github = _parse_github(root)
-    gitlab = _parse_gitlab(root)
     widgets = None
     if raw.get("widgets") is not None:
         widgets, widget_problems, widget_warnings = parse_widget_settings(raw["widgets"])
@@ -1186,7 +1132,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     if generic is not None and generic.enabled and listeners and not webhooks_served:
         sink.problem("listeners", "generic.enabled needs a listener with the webhooks resource")
     generic_broken = any(p.key.startswith("generic.") for p in sink.problems)
-    enabled = _enabled_services(generic, unsupported, github, gitlab) + tuple(services)
+    enabled = _enabled_services(generic, unsupported, github) + tuple(services)
     if not enabled and not generic_broken:
         sink.problem(
             "generic.enabled",
@@ -1203,7 +1149,6 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
         permissions=permissions,
         generic=generic,
         github=github,
-        gitlab=gitlab,
         widgets=widgets,
         connections=connections,
         bot=bot,

@@ -8,7 +8,6 @@ from hookshot.core.tokens import GitHubToken, TokenError
 from hookshot.errors import CommandError
 from hookshot.ops.redaction import register_secret
 from hookshot.services.github.client import GitHubError
-from hookshot.services.gitlab.client import GitLabClient
 
 admin_commands = CommandSet()
 
@@ -108,34 +107,3 @@ async def github_logout(ctx: CommandContext) -> None:
     else:
         text = "You are logged out: your GitHub token was revoked at GitHub and removed."
     await ctx.notice(text, html=False)
-
-
-@admin_commands.command(
-    "gitlab personaltoken",
-    "Store a GitLab personal access token for an instance (the message is redacted).",
-    required=("instance", "token"),
-    category="gitlab",
-)
-async def gitlab_set_token(ctx: CommandContext, instance: str, token: str) -> None:
-    register_secret(token)  # first: a failure below may be logged with it
-    gitlab = ctx.require_gitlab()
-    await ctx.redact_command("Contains a token")
-    url = gitlab.instance_url(instance)
-    async with GitLabClient.for_instance(gitlab.config, instance, token) as client:
-        me = await client.get_user()
-    await gitlab.tokens.store.set(ctx.sender, "gitlab", token, url)
-    await ctx.notice(f"Connected as {me.username}. Token stored.")
-
-
-@admin_commands.command(
-    "gitlab hastoken",
-    "Whether you stored a token for an instance",
-    required=("instance",),
-    category="gitlab",
-)
-async def gitlab_has_token(ctx: CommandContext, instance: str) -> None:
-    gitlab = ctx.require_gitlab()
-    token = await gitlab.tokens.store.get(ctx.sender, "gitlab", gitlab.instance_url(instance))
-    await ctx.notice(
-        f"A token is stored for {instance}." if token else f"No token is stored for {instance}."
-    )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from hookshot import wire
 from hookshot.commands.registry import CommandSet
-from hookshot.commands.user_tokens import GitHubAccess, GitLabAccess
+from hookshot.commands.user_tokens import GitHubAccess
 from hookshot.core.connections import Connection, OutgoingMessage
 from hookshot.core.markdown import notice_content, render_markdown, render_markdown_inline
 from hookshot.core.outbox import Outbox
@@ -42,7 +42,6 @@ class CommandContext:
     matrix: MatrixClient | None = None
     github: GitHubAccess | None = None
     github_login: GitHubLogin | None = None
-    gitlab: GitLabAccess | None = None
     delivery_log: DeliveryRecorder | None = None
     widgets: WidgetSettings | None = None
     # The set the running command came from (its help lists that set) and the help headings.
@@ -80,11 +79,6 @@ class CommandContext:
         if self.github is None:
             raise CommandError("The bridge is not configured to support GitHub.")
         return self.github
-
-    def require_gitlab(self) -> GitLabAccess:
-        if self.gitlab is None:
-            raise CommandError("The bridge is not configured to support GitLab.")
-        return self.gitlab
 
     async def redact_command(self, reason: str) -> None:
         """Remove the command message (it held a secret), or ask the user to."""

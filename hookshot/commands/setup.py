@@ -8,14 +8,12 @@ from hookshot.commands.registry import CommandSet
 from hookshot.core.durations import describe_duration, parse_duration
 from hookshot.errors import CommandError
 from hookshot.services.generic.hook import GenericHook
-from hookshot.services.gitlab.client import BRIDGE_HOOK_EVENTS
 from hookshot.widget.room_widget import add_setup_widget
 
 PREFIX = "!hookshot"
 CATEGORIES = {
     "webhook": "Webhook",
     "github": "GitHub",
-    "gitlab": "GitLab",
     "widget": "Widget",
 }
 
@@ -185,44 +183,6 @@ async def github_repo(ctx: CommandContext, url: str) -> None:
         ctx.room_id, wire.GITHUB_REPO, f"{owner}/{name}".lower(), {"org": owner, "repo": name}
     )
     await ctx.notice(f"Room configured to bridge {owner}/{name}", html=False)
-
-
-@setup_commands.command(
-    "gitlab project",
-    "Create a connection for a GitLab project. (You must be logged in with GitLab.)",
-    required=("url",),
-    category="gitlab",
-)
-async def gitlab_project(ctx: CommandContext, url: str) -> None:
-    gitlab = ctx.require_gitlab()
-    await ctx.provisioner.check(ctx.room_id, ctx.sender, wire.SERVICE_GITLAB, wire.GITLAB_REPO)
-    instance, path = gitlab.split_project_url(url)
-    warning = ""
-    async with await gitlab.user_client(ctx.sender, instance) as client:
-        project = await client.get_project(path)
-        if not project.may_bridge:
-            raise CommandError("You must at least have Developer access to bridge this project")
-        public_url = gitlab.config.public_url
-        if public_url and project.may_add_hook:
-            await client.ensure_project_hook(
-                project.id, public_url, gitlab.config.webhook_secret, BRIDGE_HOOK_EVENTS
-            )
-        else:
-            why = (
-                "you are not a Maintainer" if public_url else "gitlab.webhook.publicUrl is not set"
-            )
-            warning = (
-                f"\nCannot create webhook: {why}. Add a webhook in the project's settings "
-                "pointing to this bridge's /gitlab/webhook with the configured secret token."
-            )
-    full_path = project.path_with_namespace
-    await ctx.provisioner.write_state(
-        ctx.room_id,
-        wire.GITLAB_REPO,
-        f"{instance}/{full_path}".lower(),
-        {"instance": instance, "path": full_path},
-    )
-    await ctx.notice(f"Room configured to bridge {full_path}{warning}", html=False)
 
 
 @setup_commands.command("setup-widget", "Open the setup widget in the room", category="widget")

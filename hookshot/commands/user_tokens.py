@@ -16,13 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from hookshot.config import GitHubConfig, GitLabConfig
+from hookshot.config import GitHubConfig
 from hookshot.core.tokens import GitHubToken, TokenStore
 from hookshot.errors import CommandError, ConfigError
 from hookshot.matrix.client import MatrixClient
 from hookshot.services.github.client import GitHubClient, GitHubError, api_url_for, web_url_for
 from hookshot.services.github.oauth_api import OAuthApp, refresh_oauth_token, revoke_oauth_grant
-from hookshot.services.gitlab.client import GitLabClient
 
 log = logging.getLogger(__name__)
 
@@ -157,39 +156,3 @@ class GitHubAccess:
         if found is None:
             raise CommandError("The GitHub url you entered was not valid.")
         return found.group(1), found.group(2)
-
-
-class GitLabAccess:
-    """GitLab API clients acting as a Matrix user, per configured instance."""
-
-    def __init__(self, config: GitLabConfig, tokens: UserTokens) -> None:
-        self.config = config
-        self.tokens = tokens
-
-    def instance_url(self, name: str) -> str:
-        url = self.config.instances.get(name)
-        if url is None:
-            known = ", ".join(self.config.instances) or "none"
-            raise CommandError(f'The bridge knows no GitLab instance "{name}" (it knows: {known}).')
-        return url
-
-    async def user_client(self, user_id: str, instance: str) -> GitLabClient:
-        """A client acting as `user_id` on instance `instance` (a config name)."""
-        url = self.instance_url(instance)
-        token = await self.tokens.store.get(user_id, "gitlab", url)
-        if token is None:
-            raise CommandError(
-                "You are not logged into this GitLab instance. Start a DM with this bot and use "
-                f"the command `gitlab personaltoken {instance} <token>`."
-            )
-        return GitLabClient.for_instance(self.config, instance, token)
-
-    def split_project_url(self, url: str) -> tuple[str, str]:
-        """(instance name, project path) for a project URL on a configured instance."""
-        name = self.config.instance_for_url(url)
-        if name is None:
-            raise CommandError("No instance found that matches the provided URL.")
-        path = url.strip().rstrip("/")[len(self.config.instances[name]) :].strip("/")
-        if not path:
-            raise CommandError("The GitLab project url you entered was not valid.")
-        return name, path

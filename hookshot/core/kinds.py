@@ -7,7 +7,7 @@ widget find them through a `KindLookup` the bridge hands them."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hookshot.core.connections import Connection
@@ -23,7 +23,6 @@ class BuildContext:
     # Reads a sealed secret from the bot's account data (outbound hook tokens).
     sealed: Callable[[str], Awaitable[str | None]] | None = None
     seal: Callable[[str, str], Awaitable[None]] | None = None  # writes one (type, secret)
-    gitlab_instances: Mapping[str, str] = field(default_factory=dict)  # name -> base URL
     js_enabled: bool = False
 
 

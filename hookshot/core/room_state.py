@@ -42,7 +42,6 @@ class RoomStateSync:
         allowed: PermissionCheck,
         kinds: KindLookup,
         enabled_services: frozenset[str],
-        gitlab_instances: Mapping[str, str] | None = None,
         js_enabled: bool = False,
         hook_secrets: HookSecrets | None = None,
         sealed: Callable[[str], Awaitable[str | None]] | None = None,
@@ -61,7 +60,6 @@ class RoomStateSync:
         self._ctx = BuildContext(
             hook_ids=hook_ids,
             hook_secrets=hook_secrets,
-            gitlab_instances=gitlab_instances or {},
             sealed=sealed,
             seal=seal,
             js_enabled=js_enabled,

@@ -16,7 +16,7 @@ from hookshot.commands.context import CommandContext
 from hookshot.commands.for_connections import commands_for
 from hookshot.commands.registry import CommandSet, merged
 from hookshot.commands.setup import CATEGORIES, PREFIX, setup_commands
-from hookshot.commands.user_tokens import GitHubAccess, GitLabAccess
+from hookshot.commands.user_tokens import GitHubAccess
 from hookshot.core.outbox import Outbox
 from hookshot.core.queue.base import Queue
 from hookshot.core.room_state import PermissionCheck, RoomStateSync
@@ -67,7 +67,6 @@ class Dispatcher:
         is_bridge_user: Callable[[str], bool],
         github: GitHubAccess | None = None,
         github_login: GitHubLogin | None = None,
-        gitlab: GitLabAccess | None = None,
         delivery_log: DeliveryRecorder | None = None,
         widgets: WidgetSettings | None = None,
         queue: Queue | None = None,
@@ -85,7 +84,6 @@ class Dispatcher:
         ]
         self._widgets = widgets
         self._queue = queue
-        self._gitlab = gitlab
         self._delivery_log = delivery_log
         self._github = github
         self._github_login = github_login
@@ -191,7 +189,6 @@ class Dispatcher:
             matrix=self._client,
             github=self._github,
             github_login=self._github_login,
-            gitlab=self._gitlab,
             delivery_log=self._delivery_log,
             widgets=self._widgets,
         )

@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 from hookshot import wire
 from hookshot.core.completions import Completions, Outcome
 from hookshot.ops.redis_buffer import WriteBuffer
-from hookshot.services.gitlab.review_batches import DISCUSSIONS_KEY
+from hookshot.services.gitlab.wire import DISCUSSIONS_KEY
 
 log = logging.getLogger(__name__)
 

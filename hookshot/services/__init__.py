@@ -13,5 +13,6 @@ def registered() -> tuple[Service, ...]:
     the config module, which asks for this list while it loads."""
     from hookshot.services.feeds.service import SERVICE_OBJECT as feeds
     from hookshot.services.forgejo.service import SERVICE_OBJECT as forgejo
+    from hookshot.services.gitlab.service import SERVICE_OBJECT as gitlab
 
-    return (forgejo, feeds)
+    return (gitlab, forgejo, feeds)

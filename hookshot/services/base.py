@@ -2,9 +2,9 @@
 
 A service (`services/<name>/`) exports one `Service` object; `services/__init__.py` lists
 them. The bridge, the HTTP intake, the commands, the widget and the config consult that list,
-so adding a service is a folder and one line there. (GitHub, GitLab and generic hooks predate
-this interface: their kinds and renderers are registered the same way, their commands and
-config sections are still wired by hand; see docs/architecture.md.)
+so adding a service is a folder and one line there. (GitHub and generic hooks predate this
+interface: their kinds and renderers are registered the same way, their commands and config
+sections are still wired by hand; see docs/architecture.md.)
 
 The core sees only `core.service.JobRenderer` and `core.kinds.Kind`; it never imports this.
 """
@@ -15,6 +15,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from hookshot.commands.registry import CommandSet, ConnectionCommands
@@ -44,6 +47,36 @@ class ServiceParts:
 
 
 @dataclass(frozen=True)
+class LegacyRoot:
+    """A service's share of hookshot's legacy `POST /`, which took GitHub and GitLab
+    deliveries on the root path and told them apart by their headers."""
+
+    claims: Callable[[Headers], bool]  # this delivery is the service's (its headers say so)
+    handle: Callable[[Request], Awaitable[Response]]
+
+
+class WidgetConnections(Protocol):
+    """How the widget makes and changes a service's connections (the routes check access
+    and permissions first; the backend writes the state)."""
+
+    async def create(
+        self, room_id: str, event_type: str, body: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Any], Connection]:
+        """Validate `body` as new state: (state key, content to write, the connection)."""
+        ...
+
+    def rebuild(self, connection: Connection, content: Mapping[str, Any]) -> Connection | None:
+        """`connection` with new full state `content` (validated); None: not this service's."""
+        ...
+
+    async def targets(
+        self, user_id: str, event_type: str, filters: Mapping[str, str]
+    ) -> Sequence[Any] | None:
+        """What the user may connect (with their stored token); None: no targets here."""
+        ...
+
+
+@dataclass(frozen=True)
 class ServiceRuntime:
     """A started service: the parts the bridge plugs in."""
 
@@ -57,6 +90,12 @@ class ServiceRuntime:
     # The commands a connection of this service answers to in its room.
     connection_commands: Callable[[Connection], ConnectionCommands | None] | None = None
     widget_config: Mapping[str, Any] | None = None  # `/widgetapi/v1/service/<name>/config`
+    widget_connections: WidgetConnections | None = None  # the widget's create/edit/targets
+    legacy_root: LegacyRoot | None = None  # deliveries hookshot took on `POST /`
+    # Called with each sent message's send-job payload and its event id, in the process that
+    # holds room state (the sender's, or the news subscriber's when roles are split): a
+    # service that threads later messages under an earlier one learns the root's id here.
+    on_sent: Callable[[dict[str, Any], str], None] | None = None
     # Long-running tasks (pollers), run by the process that holds room state; cancelled at a
     # stop, so they must leave nothing half done that the queue would not finish.
     workers: Sequence[Callable[[], Awaitable[None]]] = ()

@@ -9,11 +9,10 @@ from typing import Any
 from hookshot import wire
 from hookshot.core.connections import Connection
 from hookshot.core.kinds import BuildContext, Kind
-from hookshot.errors import StateError
 from hookshot.services.generic import hook as generic_hook
 from hookshot.services.generic import outbound_hook
 from hookshot.services.github import repo as github_repo
-from hookshot.services.gitlab import repo as gitlab_repo
+from hookshot.services.gitlab.kind import GITLAB_REPO_KIND
 
 
 async def _build_generic(
@@ -31,16 +30,6 @@ async def _build_github_repo(
     ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
 ) -> Connection:
     return github_repo.from_state(room_id, event_type, state_key, content)
-
-
-async def _build_gitlab_repo(
-    ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
-) -> Connection:
-    conn = gitlab_repo.from_state(room_id, event_type, state_key, content)
-    url = ctx.gitlab_instances.get(conn.state.instance)
-    if url is None:
-        raise StateError("Instance name not recognised")
-    return gitlab_repo.from_state(room_id, event_type, state_key, content, instance_url=url)
 
 
 async def _build_outbound(
@@ -73,7 +62,7 @@ GENERIC = Kind(
 )
 GITHUB_REPO = Kind("github_repo", wire.SERVICE_GITHUB, wire.GITHUB_REPO_TYPES, _build_github_repo)
 
-GITLAB_REPO = Kind("gitlab_repo", wire.SERVICE_GITLAB, wire.GITLAB_REPO_TYPES, _build_gitlab_repo)
+GITLAB_REPO = GITLAB_REPO_KIND  # its build needs the instances: the running service has them
 
 OUTBOUND = Kind(
     "outbound_hook",

@@ -10,21 +10,22 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hookshot import wire
-from hookshot.commands.user_tokens import GitHubAccess, GitLabAccess
+from hookshot.commands.user_tokens import GitHubAccess
 from hookshot.config import Config
 from hookshot.core.connections import Connection
+from hookshot.core.kinds import Kind
 from hookshot.core.store import ConnectionStore
 from hookshot.errors import CommandError, StateError
 from hookshot.matrix import power
 from hookshot.matrix.client import MatrixClient
 from hookshot.ops.delivery_log import DeliveryRecorder
+from hookshot.services import registry
 from hookshot.services.base import ServiceRuntime
 from hookshot.services.generic import hook as generic_hook
 from hookshot.services.generic import outbound_hook
 from hookshot.services.generic.provisioning import Provisioner
 from hookshot.services.github import repo as github_repo
 from hookshot.services.github.client import GitHubApp, GitHubError
-from hookshot.services.gitlab import repo as gitlab_repo
 from hookshot.widget.details import public_service_config
 from hookshot.widget.routes import Created, JSONValue, RoomPower
 
@@ -44,7 +45,6 @@ class BridgeWidgetBackend:
         allowed: Callable[[str, str, str], bool],
         log: DeliveryRecorder | None = None,
         github: GitHubAccess | None = None,
-        gitlab: GitLabAccess | None = None,
         services: Mapping[str, ServiceRuntime] | None = None,
         github_app: GitHubApp | None = None,
     ) -> None:
@@ -53,7 +53,6 @@ class BridgeWidgetBackend:
         self._github_app_url: str | None = None
         self._log = log
         self._github = github
-        self._gitlab = gitlab
         self._config = config
         self._client = client
         self._store = store
@@ -134,18 +133,6 @@ class BridgeWidgetBackend:
                 room_id, user_id, wire.SERVICE_GITHUB, event_type, key, gh.to_content()
             )
             return Created(github_repo.from_state(room_id, event_type, key, gh.to_content()))
-        if event_type == wire.GITLAB_REPO:
-            gl = gitlab_repo.validate_new_state(body)
-            url = self._config.gitlab.instances.get(gl.instance) if self._config.gitlab else None
-            if url is None:
-                raise StateError("Instance name not recognised")
-            key = f"{gl.instance}/{gl.path}".lower()
-            await self._write(
-                room_id, user_id, wire.SERVICE_GITLAB, event_type, key, gl.to_content()
-            )
-            return Created(
-                gitlab_repo.from_state(room_id, event_type, key, gl.to_content(), instance_url=url)
-            )
         if event_type == wire.OUTBOUND_HOOK:
             name, url = body.get("name"), body.get("url")
             if not isinstance(name, str) or not isinstance(url, str):
@@ -156,6 +143,14 @@ class BridgeWidgetBackend:
             )
             content = outbound_hook.parse_state(body).to_content()
             return Created(outbound_hook.from_state(room_id, event_type, name, content, token))
+        for runtime in self._services.values():
+            kind = _kind_of(runtime, event_type)
+            if kind is not None and runtime.widget_connections is not None:
+                key, content, built = await runtime.widget_connections.create(
+                    room_id, event_type, body
+                )
+                await self._write(room_id, user_id, kind.service, event_type, key, content)
+                return Created(built)
         raise CommandError(f"Connections of type {event_type} cannot be made here.")
 
     async def update(
@@ -183,17 +178,11 @@ class BridgeWidgetBackend:
             built = outbound_hook.from_state(
                 room_id, connection.event_type, connection.state_key, new, connection.token
             )
-        elif isinstance(connection, gitlab_repo.GitLabRepo):
-            service = wire.SERVICE_GITLAB
-            built = gitlab_repo.from_state(
-                room_id,
-                connection.event_type,
-                connection.state_key,
-                new,
-                instance_url=connection.instance_url,
-            )
         else:
-            raise CommandError("This connection cannot be changed here.")
+            service, rebuilt = self._service_rebuild(connection, new)
+            if rebuilt is None:
+                raise CommandError("This connection cannot be changed here.")
+            built = rebuilt
         await self._write(
             room_id, user_id, service, connection.event_type, connection.state_key, new
         )
@@ -203,11 +192,9 @@ class BridgeWidgetBackend:
         if isinstance(connection, generic_hook.GenericHook):
             await self._provisioner.remove_webhook(room_id, user_id, connection.name)
             return
-        service = (
-            wire.SERVICE_GITHUB
-            if isinstance(connection, github_repo.GitHubRepo)
-            else wire.SERVICE_GITLAB
-        )
+        service = self._permission_service(connection.event_type)
+        if service is None:
+            raise CommandError("This connection cannot be removed here.")
         await self._write(
             room_id,
             user_id,
@@ -245,26 +232,16 @@ class BridgeWidgetBackend:
     async def targets(
         self, user_id: str, event_type: str, filters: Mapping[str, str]
     ) -> Sequence[JSONValue] | None:
-        """What the user may connect: their GitHub repositories or GitLab projects (with the
-        token they gave the bot); CommandError when they have none."""
+        """What the user may connect: their GitHub repositories, or a service's targets (with
+        the token they gave the bot); CommandError when they have none."""
         if event_type == wire.GITHUB_REPO and self._github is not None:
             async with await self._github.user_client(user_id) as client:
                 repos = await client.list_user_repos()
             return [{"name": r.full_name, "description": r.description} for r in repos]
-        if event_type == wire.GITLAB_REPO and self._gitlab is not None:
-            found: list[JSONValue] = []
-            wanted = filters.get("instance")
-            for name in self._gitlab.config.instances:
-                if wanted and name != wanted:
-                    continue
-                try:
-                    gl_client = await self._gitlab.user_client(user_id, name)
-                except CommandError:
-                    continue  # no token for this instance
-                async with gl_client:
-                    projects = await gl_client.list_projects(search=filters.get("search") or None)
-                found += [{"name": p.path_with_namespace, "instance": name} for p in projects]
-            return found
+        for runtime in self._services.values():
+            hooks = runtime.widget_connections
+            if hooks is not None and _kind_of(runtime, event_type) is not None:
+                return await hooks.targets(user_id, event_type, filters)
         return None
 
     async def _check_function(self, state: generic_hook.GenericHookState) -> None:
@@ -272,6 +249,25 @@ class BridgeWidgetBackend:
         generic = self._config.generic
         js_enabled = generic is not None and generic.allow_js_transformation_functions
         await asyncio.to_thread(generic_hook.refuse_bad_function, state, js_enabled=js_enabled)
+
+    def _service_rebuild(
+        self, connection: Connection, content: Mapping[str, Any]
+    ) -> tuple[str, Connection | None]:
+        """(permission service, the changed connection) from the service that owns it."""
+        for runtime in self._services.values():
+            kind = _kind_of(runtime, connection.event_type)
+            if kind is not None and runtime.widget_connections is not None:
+                return kind.service, runtime.widget_connections.rebuild(connection, content)
+        return "", None
+
+    def _permission_service(self, event_type: str) -> str | None:
+        """The `permissions` service guarding connections of `event_type`."""
+        for runtime in self._services.values():
+            kind = _kind_of(runtime, event_type)
+            if kind is not None:
+                return kind.service
+        kind = registry.kind_for(event_type)
+        return kind.service if kind is not None else None
 
     async def _write(
         self,
@@ -284,3 +280,7 @@ class BridgeWidgetBackend:
     ) -> None:
         await self._provisioner.check(room_id, user_id, service, event_type)
         await self._provisioner.write_state(room_id, event_type, state_key, dict(content))
+
+
+def _kind_of(runtime: ServiceRuntime, event_type: str) -> Kind | None:
+    return next((k for k in runtime.kinds if event_type in k.event_types), None)

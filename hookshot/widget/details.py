@@ -22,8 +22,6 @@ from hookshot.core.kinds import Kind
 from hookshot.services import registry
 from hookshot.services.generic.hook import GenericHook
 from hookshot.services.generic.outbound_hook import OutboundHook
-from hookshot.services.github.repo import GitHubRepo
-from hookshot.services.gitlab.repo import GitLabRepo
 
 
 @dataclass(frozen=True)
@@ -91,11 +89,10 @@ def id_of(connection: Connection) -> str | None:
 
 def current_content(connection: Connection) -> dict[str, Any] | None:
     """The connection's state content as we would write it (the base an update merges onto)."""
-    if isinstance(connection, GenericHook):
-        return connection.state.to_content()
-    if isinstance(connection, GitHubRepo | GitLabRepo | OutboundHook):
-        return connection.state.to_content()
-    return None
+    # Every kind the widget shows keeps its validated content as `state` (see KINDS).
+    to_content = getattr(getattr(connection, "state", None), "to_content", None)
+    content = to_content() if callable(to_content) else None
+    return content if isinstance(content, dict) else None
 
 
 def details(
@@ -159,8 +156,6 @@ def public_service_config(config: Config, service: str) -> dict[str, Any] | None
         return {"userIdPrefix": config.github.user_id_prefix or "_github_"}
     if service == "genericOutbound" and config.generic is not None and config.generic.outbound:
         return {}
-    if service == "gitlab" and config.gitlab is not None:
-        return {"userIdPrefix": config.gitlab.user_id_prefix or "_gitlab_"}
     return None
 
 

@@ -31,8 +31,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from hookshot.config import GitLabConfig
 from hookshot.errors import CommandError
+from hookshot.services.gitlab.config import GitLabConfig
 
 T = TypeVar("T")
 

@@ -18,10 +18,9 @@ from hookshot.core.connections import OutgoingMessage
 from hookshot.core.queue.base import Job, NewJob, Queue
 from hookshot.services.gitlab.format import ReviewActivity
 from hookshot.services.gitlab.repo import GitLabRepo
+from hookshot.services.gitlab.wire import DISCUSSIONS_KEY
 
 log = logging.getLogger(__name__)
-
-DISCUSSIONS_KEY = "discussions"  # send-job payload key: GitLab discussion ids in the notice
 
 
 @dataclass

@@ -1,0 +1,43 @@
+"""The GitLab project connection kind (`core.kinds.Kind`).
+
+The kind is known whether or not GitLab is configured (room state, room upgrades and the
+widget name it); building a connection needs the configured instances, so the running service
+(service.py) replaces `build` with one that has them. Without them no instance is recognised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from hookshot.core.connections import Connection
+from hookshot.core.kinds import BuildContext, Kind
+from hookshot.errors import StateError
+from hookshot.services.gitlab import repo
+from hookshot.services.gitlab.wire import GITLAB_REPO_TYPES, SERVICE
+
+
+def with_instances(instances: Mapping[str, str]) -> Kind:
+    """The kind building connections on `instances` (name -> base URL)."""
+
+    async def build(
+        ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
+    ) -> Connection:
+        conn = repo.from_state(room_id, event_type, state_key, content)
+        url = instances.get(conn.state.instance)
+        if url is None:
+            raise StateError("Instance name not recognised")
+        return repo.from_state(room_id, event_type, state_key, content, instance_url=url)
+
+    return dataclasses.replace(GITLAB_REPO_KIND, build=build)
+
+
+async def _build_unconfigured(
+    ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
+) -> Connection:
+    repo.from_state(room_id, event_type, state_key, content)  # bad state says why first
+    raise StateError("Instance name not recognised")
+
+
+GITLAB_REPO_KIND = Kind("gitlab_repo", SERVICE, GITLAB_REPO_TYPES, _build_unconfigured)

@@ -1,0 +1,12 @@
+"""GitLab's names on the wire (kept in hookshot/wire.py, which others and the tests read)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from hookshot.wire import GITLAB_REPO, GITLAB_REPO_TYPES, KIND_GITLAB
+from hookshot.wire import SERVICE_GITLAB as SERVICE
+
+__all__ = ["DISCUSSIONS_KEY", "GITLAB_REPO", "GITLAB_REPO_TYPES", "KIND_GITLAB", "SERVICE"]
+
+DISCUSSIONS_KEY: Final = "discussions"  # send-job payload key: GitLab discussion ids in the notice
