@@ -38,6 +38,8 @@ from hookshot.core.permissions import (
 )
 from hookshot.core.rate_limit import PER_SECOND, RateLimit, parse_rate_limit
 from hookshot.errors import ConfigError
+from hookshot.services.github.config import GitHubConfig
+from hookshot.services.github.config import parse_config as parse_github
 from hookshot.services.gitlab.config import GitLabConfig
 from hookshot.widget.settings import WidgetSettings, parse_widget_settings
 
@@ -177,19 +179,6 @@ class GenericConfig:
     def hook_url(self, hook_id: str) -> str:
         """The public URL of hook `hook_id`, as hookshot tells users."""
         return self.url_prefix + hook_id
-
-
-@dataclass(frozen=True, slots=True)
-class GitHubConfig:
-    """`github`: repositories' webhooks (and, later, the GitHub API as an app or a user)."""
-
-    webhook_secret: str
-    app_id: str | None = None
-    private_key_file: str | None = None
-    enterprise_url: str | None = None
-    oauth: Mapping[str, object] | None = None
-    default_options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
-    user_id_prefix: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -835,41 +824,7 @@ def _parse_hook_rate_limit(sec: _Reader) -> RateLimit:
 
 def _parse_github(root: _Reader) -> GitHubConfig | None:
     sec = root.section("github")
-    if sec is None:
-        return None
-    webhook = sec.section("webhook")
-    secret = webhook.required_text("secret") if webhook else ""
-    if webhook is None:
-        sec.problem("webhook", "is required: {secret: ...} as set on the GitHub webhook")
-    elif webhook is not None:
-        webhook.warn_unknown()
-    auth = sec.section("auth")
-    app_id = None
-    key_file = None
-    if auth is not None:
-        raw_id = auth.get("id")
-        if isinstance(raw_id, int | str) and not isinstance(raw_id, bool) and str(raw_id):
-            app_id = str(raw_id)
-        else:
-            auth.problem("id", "must be the GitHub App's numeric id")
-        key_file = auth.required_text("privateKeyFile") or None
-        auth.warn_unknown()
-    enterprise = sec.text("enterpriseUrl")
-    if enterprise and (why := check_http_url(enterprise)):
-        sec.problem("enterpriseUrl", why)
-    oauth = sec.section("oauth")
-    defaults = sec.section("defaultOptions")
-    config = GitHubConfig(
-        webhook_secret=secret,
-        app_id=app_id,
-        private_key_file=key_file,
-        enterprise_url=enterprise or None,
-        oauth=MappingProxyType(dict(oauth.raw)) if oauth else None,
-        default_options=MappingProxyType(dict(defaults.raw)) if defaults else MappingProxyType({}),
-        user_id_prefix=sec.text("userIdPrefix") or None,
-    )
-    sec.warn_unknown()
-    return config
+    return parse_github(sec) if sec is not None else None
 
 
 def _parse_connections(root: _Reader) -> tuple[StaticConnection, ...]:

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from hookshot.config import GitHubConfig
 from hookshot.core.tokens import GitHubToken, TokenStore
 from hookshot.errors import CommandError, ConfigError
 from hookshot.matrix.client import MatrixClient
 from hookshot.services.github.client import GitHubClient, GitHubError, api_url_for, web_url_for
+from hookshot.services.github.config import GitHubConfig
 from hookshot.services.github.oauth_api import OAuthApp, refresh_oauth_token, revoke_oauth_grant
 
 log = logging.getLogger(__name__)

@@ -31,9 +31,9 @@ from github.Issue import Issue
 from github.IssueComment import IssueComment
 from github.Repository import Repository
 
-from hookshot.config import GitHubConfig
 from hookshot.errors import CommandError, ConfigError
 from hookshot.ops.redaction import register_secret
+from hookshot.services.github.config import GitHubConfig
 
 T = TypeVar("T")
 
