@@ -24,7 +24,6 @@ from hookshot.matrix.appservice import AppserviceApi
 from hookshot.ops.metrics import Metrics
 from hookshot.ops.roles import APPSERVICE
 from hookshot.services.generic.intake import GenericIntakeSettings, GenericWebhookIntake
-from hookshot.services.github.intake import GitHubWebhookIntake, is_github_delivery
 from hookshot.widget.static import static_mount
 
 log = logging.getLogger(__name__)
@@ -95,30 +94,20 @@ def resource_routes(bridge: Bridge, resource: str) -> list[BaseRoute]:
 
 
 def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
-    """GitHub, then hookshot's legacy root POST, then generic hooks (whose legacy
-    `/{hookId}` route matches any single segment, so it comes last)."""
+    """The services' intake routes, then hookshot's legacy root POST, then generic hooks
+    (whose legacy `/{hookId}` route matches any single segment, so it comes last)."""
     routes: list[BaseRoute] = []
+    runtimes = list(bridge.services.values())
+    # The process holding room state keeps routes that need the users' admin rooms (OAuth).
+    held = [route for r in runtimes for route in r.state_routes] if bridge.plan.room_state else []
     if not bridge.plan.intake:
-        # The bridge role keeps the OAuth callback: it needs the user's admin room.
-        return bridge.github_login.routes() if bridge.github_login is not None else []
-    github = None
-    if bridge.config.github is not None:
-        github = GitHubWebhookIntake(
-            secret=bridge.config.github.webhook_secret,
-            queue=bridge.queue,
-            ready=lambda: bridge.ready,
-        )
-        routes += github.routes()
-        if bridge.github_login is not None and bridge.plan.room_state:
-            routes += bridge.github_login.routes()
-
-    for runtime in bridge.services.values():
+        return held
+    for runtime in runtimes:
         routes += runtime.intake_routes
+    routes += held
     legacy = [r.legacy_root for r in bridge.services.values() if r.legacy_root is not None]
 
     async def legacy_root(request: Request) -> Response:
-        if github is not None and is_github_delivery(request.headers):
-            return await github.handle(request)
         for service in legacy:
             if service.claims(request.headers):
                 return await service.handle(request)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from hookshot import wire
-from hookshot.commands.user_tokens import GitHubAccess, UserTokens
+from hookshot.commands.user_tokens import UserTokens
 from hookshot.config import Config
 from hookshot.core.completions import Completions, Outcome
 from hookshot.core.connections import OutgoingMessage
@@ -58,10 +58,6 @@ from hookshot.services.generic.outbound import guarded_client
 from hookshot.services.generic.outbound_worker import OutboundSender
 from hookshot.services.generic.provisioning import Provisioner, WebhookSettings
 from hookshot.services.generic.render import GenericRenderer, GenericRenderSettings
-from hookshot.services.github.client import GitHubApp
-from hookshot.services.github.notices import GitHubDefaults
-from hookshot.services.github.oauth import GitHubLogin
-from hookshot.services.github.render import GitHubRenderer
 from hookshot.services.registry import kind_for
 from hookshot.widget.backend import BridgeWidgetBackend
 from hookshot.widget.openid import OpenIdVerifier
@@ -179,8 +175,6 @@ class Bridge:
         services = {wire.SERVICE_WEBHOOKS} if generic and generic.enabled else set()
         if generic and generic.outbound:
             services.add(wire.SERVICE_OUTBOUND)
-        if wire.SERVICE_GITHUB in config.enabled_services:
-            services.add(wire.SERVICE_GITHUB)
         self.user_tokens = UserTokens(self.client, config.pass_file)
         # The services on the Service interface (services/__init__.py) the config switches on.
         parts = ServiceParts(
@@ -191,6 +185,7 @@ class Bridge:
             self.domain,
             self.outbox,
             seen,
+            self.tell_user,
         )
         self.services: dict[str, ServiceRuntime] = {
             service.name: service.start(config.services[service.name], parts)
@@ -245,8 +240,6 @@ class Bridge:
             seal=self._seal,
             published=self.publisher.flush if self.publisher is not None else None,
         )
-        self.github = GitHubAccess(config.github, self.user_tokens) if config.github else None
-        self.github_login = GitHubLogin(self.github, self.tell_user) if self.github else None
         self.dispatcher = Dispatcher(
             client=self.client,
             room_state=self.room_state,
@@ -258,18 +251,11 @@ class Bridge:
             allowed=self.allowed,
             allowed_any=self.allowed_any,
             is_bridge_user=self.is_bridge_user,
-            github=self.github,
-            github_login=self.github_login,
             delivery_log=self.delivery_log,
             widgets=config.widgets,
             queue=queue,
             services=self.services,
             permission_rooms=self.permission_rooms,
-        )
-        self.github_app = github_app = (
-            GitHubApp.from_config(config.github)
-            if config.github and config.github.app_id and config.github.private_key_file
-            else None
         )
         self.router = WebhookRouter(
             queue=queue,
@@ -285,18 +271,6 @@ class Bridge:
                         allow_js=bool(generic and generic.allow_js_transformation_functions),
                     ),
                     self.delivery_log,
-                ),
-                wire.KIND_GITHUB: GitHubRenderer(
-                    queue,
-                    self.store,
-                    GitHubDefaults(
-                        server_name=self.domain,
-                        show_issue_room_link=bool(
-                            config.github and config.github.default_options.get("showIssueRoomLink")
-                        ),
-                    ),
-                    github_app,
-                    values=seen if isinstance(seen, ValueStore) else None,
                 ),
                 **{
                     name: runtime.renderer
@@ -316,9 +290,7 @@ class Bridge:
                     provisioner=self.provisioner,
                     allowed=self.allowed,
                     log=self.delivery_log,
-                    github=self.github,
                     services=self.services,
-                    github_app=github_app,
                 ),
                 verifier=OpenIdVerifier(
                     overrides=widgets.openid_overrides,
@@ -611,8 +583,9 @@ class Bridge:
             await self.lock.release()
         await _finish(self._stages[Stage.LISTEN], 0.0)
         await _finish(self._stages[Stage.FLUSH], max(1.0, deadline - loop.time()))
-        if self.github_app is not None:
-            self.github_app.close()
+        for runtime in self.services.values():
+            if runtime.close is not None:
+                runtime.close()
         await self.outbound_client.aclose()
         await self.client.aclose()
 

@@ -39,7 +39,6 @@ from hookshot.core.permissions import (
 from hookshot.core.rate_limit import PER_SECOND, RateLimit, parse_rate_limit
 from hookshot.errors import ConfigError
 from hookshot.services.github.config import GitHubConfig
-from hookshot.services.github.config import parse_config as parse_github
 from hookshot.services.gitlab.config import GitLabConfig
 from hookshot.widget.settings import WidgetSettings, parse_widget_settings
 
@@ -253,7 +252,6 @@ class Config:
     listeners: tuple[Listener, ...] = ()
     permissions: tuple[ActorPermission, ...] = ()
     generic: GenericConfig | None = None
-    github: GitHubConfig | None = None
     widgets: WidgetSettings | None = None
     connections: tuple[StaticConnection, ...] = ()
     bot: BotConfig = field(default_factory=BotConfig)
@@ -284,6 +282,12 @@ class Config:
         return self.generic.url_prefix if self.generic else None
 
     @property
+    def github(self) -> GitHubConfig | None:
+        """The `github` section's settings (the GitHub service's, see services/github)."""
+        found = self.services.get("github")
+        return found if isinstance(found, GitHubConfig) else None
+
+    @property
     def gitlab(self) -> GitLabConfig | None:
         """The `gitlab` section's settings (the GitLab service's, see services/gitlab)."""
         found = self.services.get("gitlab")
@@ -292,7 +296,7 @@ class Config:
     @property
     def enabled_services(self) -> tuple[str, ...]:
         """Service kinds switched on, named as hookshot names them (supported or not)."""
-        return _enabled_services(self.generic, self.unsupported, self.github) + tuple(self.services)
+        return _enabled_services(self.generic, self.unsupported) + tuple(self.services)
 
 
 # --- readers ----------------------------------------------------------------------------------
@@ -822,11 +826,6 @@ def _parse_hook_rate_limit(sec: _Reader) -> RateLimit:
     return RateLimit(per_second, parsed.burst or DEFAULT_HOOK_RATE_LIMIT.burst)
 
 
-def _parse_github(root: _Reader) -> GitHubConfig | None:
-    sec = root.section("github")
-    return parse_github(sec) if sec is not None else None
-
-
 def _parse_connections(root: _Reader) -> tuple[StaticConnection, ...]:
     raw = root.get("connections")
     if raw is None:
@@ -988,9 +987,8 @@ def _service_names() -> tuple[str, ...]:
 def _enabled_services(
     generic: GenericConfig | None,
     unsupported: Mapping[str, object],
-    github: GitHubConfig | None = None,
 ) -> tuple[str, ...]:
-    services: list[str] = ["github"] if github is not None else []
+    services: list[str] = []
     if unsupported.get("figma") is not None:
         services.append("figma")
     if generic is not None and generic.enabled:
@@ -1024,7 +1022,6 @@ _OURS: Final = frozenset(
         "webhook",
         "storage",
         "shutdown",
-        "github",
         "widgets",
         "connections",
     }
@@ -1050,7 +1047,6 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     metrics = _parse_metrics(metrics_sec)
     permissions = _parse_permissions(root, bridge.domain)
     generic = _parse_generic(root)
-    github = _parse_github(root)
     widgets = None
     if raw.get("widgets") is not None:
         widgets, widget_problems, widget_warnings = parse_widget_settings(raw["widgets"])
@@ -1087,7 +1083,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     if generic is not None and generic.enabled and listeners and not webhooks_served:
         sink.problem("listeners", "generic.enabled needs a listener with the webhooks resource")
     generic_broken = any(p.key.startswith("generic.") for p in sink.problems)
-    enabled = _enabled_services(generic, unsupported, github) + tuple(services)
+    enabled = _enabled_services(generic, unsupported) + tuple(services)
     if not enabled and not generic_broken:
         sink.problem(
             "generic.enabled",
@@ -1103,7 +1099,6 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
         listeners=listeners,
         permissions=permissions,
         generic=generic,
-        github=github,
         widgets=widgets,
         connections=connections,
         bot=bot,

@@ -5,24 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hookshot import wire
 from hookshot.commands.registry import CommandSet
-from hookshot.commands.user_tokens import GitHubAccess
 from hookshot.core.connections import Connection, OutgoingMessage
 from hookshot.core.markdown import notice_content, render_markdown, render_markdown_inline
 from hookshot.core.outbox import Outbox
 from hookshot.core.store import ConnectionStore
-from hookshot.errors import CommandError, MatrixError
+from hookshot.errors import MatrixError
 from hookshot.matrix.admin_rooms import AdminRooms
 from hookshot.matrix.client import MatrixClient
 from hookshot.ops.delivery_log import DeliveryRecorder
 from hookshot.services.generic.provisioning import Provisioner
 from hookshot.widget.settings import WidgetSettings
-
-if TYPE_CHECKING:
-    from hookshot.services.github.oauth import GitHubLogin
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +36,6 @@ class CommandContext:
     store: ConnectionStore
     connection: Connection | None = None  # set for a connection's own commands
     matrix: MatrixClient | None = None
-    github: GitHubAccess | None = None
-    github_login: GitHubLogin | None = None
     delivery_log: DeliveryRecorder | None = None
     widgets: WidgetSettings | None = None
     # The set the running command came from (its help lists that set) and the help headings.
@@ -74,11 +68,6 @@ class CommandContext:
         cause = f"cmd:{self.event_id}:{self._sent}"
         self._sent += 1
         await self.outbox.send(cause, [OutgoingMessage(room_id=target, content=content)])
-
-    def require_github(self) -> GitHubAccess:
-        if self.github is None:
-            raise CommandError("The bridge is not configured to support GitHub.")
-        return self.github
 
     async def redact_command(self, reason: str) -> None:
         """Remove the command message (it held a secret), or ask the user to."""

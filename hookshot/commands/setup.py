@@ -13,7 +13,6 @@ from hookshot.widget.room_widget import add_setup_widget
 PREFIX = "!hookshot"
 CATEGORIES = {
     "webhook": "Webhook",
-    "github": "GitHub",
     "widget": "Widget",
 }
 
@@ -160,29 +159,6 @@ async def webhook_log(ctx: CommandContext, name: str) -> None:
 async def webhook_remove(ctx: CommandContext, name: str) -> None:
     await ctx.provisioner.remove_webhook(ctx.room_id, ctx.sender, name)
     await ctx.notice(f"Removed webhook `{name}`")
-
-
-@setup_commands.command(
-    "github repo",
-    "Create a connection for a GitHub repository. (You must be logged in with GitHub.)",
-    required=("url",),
-    category="github",
-)
-async def github_repo(ctx: CommandContext, url: str) -> None:
-    github = ctx.require_github()
-    await ctx.provisioner.check(ctx.room_id, ctx.sender, wire.SERVICE_GITHUB, wire.GITHUB_REPO)
-    org, repo = github.parse_repo_url(url)
-    async with await github.user_client(ctx.sender) as client:
-        info = await client.get_repo(f"{org}/{repo}")
-        me = await client.get_authenticated_user()
-        level = await client.get_permission_level(info.full_name, me.login)
-    if level not in ("admin", "write"):
-        raise CommandError("You must at least have write permissions to bridge this repository")
-    owner, name = info.full_name.split("/", 1)
-    await ctx.provisioner.write_state(
-        ctx.room_id, wire.GITHUB_REPO, f"{owner}/{name}".lower(), {"org": owner, "repo": name}
-    )
-    await ctx.notice(f"Room configured to bridge {owner}/{name}", html=False)
 
 
 @setup_commands.command("setup-widget", "Open the setup widget in the room", category="widget")

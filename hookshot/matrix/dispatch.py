@@ -13,15 +13,13 @@ from hookshot import wire
 from hookshot.commands import registry
 from hookshot.commands.admin import WELCOME, admin_commands
 from hookshot.commands.context import CommandContext
-from hookshot.commands.for_connections import commands_for
 from hookshot.commands.registry import CommandSet, merged
 from hookshot.commands.setup import CATEGORIES, PREFIX, setup_commands
-from hookshot.commands.user_tokens import GitHubAccess
 from hookshot.core.outbox import Outbox
 from hookshot.core.queue.base import Queue
 from hookshot.core.room_state import PermissionCheck, RoomStateSync
 from hookshot.core.store import ConnectionStore
-from hookshot.errors import CommandError, MatrixError
+from hookshot.errors import CommandError
 from hookshot.matrix.admin_rooms import AdminRooms
 from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.permission_rooms import PermissionRooms
@@ -32,15 +30,6 @@ from hookshot.services.generic.outbound import is_forwarded
 from hookshot.services.generic.outbound_hook import OutboundHook
 from hookshot.services.generic.outbound_worker import outbound_jobs
 from hookshot.services.generic.provisioning import Provisioner
-from hookshot.services.github.hotlinks import (
-    GITHUB_REACTIONS,
-    hotlink_text,
-    issue_mentions,
-    review_verdict,
-    strip_reply_fallback,
-)
-from hookshot.services.github.oauth import GitHubLogin
-from hookshot.services.github.repo import GitHubRepo
 from hookshot.widget.room_widget import add_setup_widget
 from hookshot.widget.settings import WidgetSettings
 
@@ -65,8 +54,6 @@ class Dispatcher:
         allowed: PermissionCheck,
         allowed_any: Callable[[str, str], bool],
         is_bridge_user: Callable[[str], bool],
-        github: GitHubAccess | None = None,
-        github_login: GitHubLogin | None = None,
         delivery_log: DeliveryRecorder | None = None,
         widgets: WidgetSettings | None = None,
         queue: Queue | None = None,
@@ -82,11 +69,12 @@ class Dispatcher:
         self._connection_commands = [
             r.connection_commands for r in runtimes if r.connection_commands is not None
         ]
+        self._before_commands = [r.room_message for r in runtimes if r.room_message is not None]
+        self._unmatched = [r.unmatched_message for r in runtimes if r.unmatched_message]
+        self._reactions = [r.reaction for r in runtimes if r.reaction is not None]
         self._widgets = widgets
         self._queue = queue
         self._delivery_log = delivery_log
-        self._github = github
-        self._github_login = github_login
         self._client = client
         self._room_state = room_state
         self._upgrades = upgrades
@@ -187,8 +175,6 @@ class Dispatcher:
             outbox=self._outbox,
             store=self._store,
             matrix=self._client,
-            github=self._github,
-            github_login=self._github_login,
             delivery_log=self._delivery_log,
             widgets=self._widgets,
         )
@@ -213,8 +199,9 @@ class Dispatcher:
         if self._admin_rooms.owner(room_id) is not None:
             await self._admin_command(ctx, body)
             return
-        if await self._review_reply(ctx, content, body):
-            return
+        for before in self._before_commands:
+            if await before(ctx, content, body):
+                return
         await self._room_command(ctx, body)
 
     async def _admin_command(self, ctx: CommandContext, body: str) -> None:
@@ -229,7 +216,7 @@ class Dispatcher:
     async def _room_command(self, ctx: CommandContext, body: str) -> None:
         """Connections answer first, highest priority first; then `!hookshot`."""
         for conn in self._store.in_room(ctx.room_id):
-            found = commands_for(conn)
+            found = None
             for lookup in self._connection_commands:
                 found = found or lookup(conn)
             if found is None:
@@ -239,102 +226,19 @@ class Dispatcher:
                 return
         if await self._run(ctx, body, PREFIX, self._setup, None):
             return
-        await self._hotlinks(ctx, body)
-
-    async def _github_item(self, room_id: str, event_id: str, key: str) -> tuple[str, int] | None:
-        """(repo, number) of a bot notice carrying `key` (issue or PR) in a connected room."""
-        try:
-            notice = await self._client.get_event(room_id, event_id)
-        except MatrixError:
-            return None
-        content = notice.get("content")
-        if notice.get("sender") != self.bot or not isinstance(content, dict):
-            return None
-        item, repo = content.get(key), content.get(wire.GITHUB_REPO_KEY)
-        if not isinstance(item, dict) or not isinstance(repo, dict):
-            return None
-        full_name, number = str(repo.get("name", "")), item.get("number")
-        connected = any(
-            isinstance(c, GitHubRepo) and c.full_name == full_name.lower()
-            for c in self._store.in_room(room_id)
-        )
-        return (full_name, number) if connected and isinstance(number, int) else None
+        for unmatched in self._unmatched:
+            await unmatched(ctx, body)
 
     async def _on_reaction(self, event: Mapping[str, Any]) -> None:
-        """A reaction to an issue or PR notice is added on GitHub, as the reacting user."""
+        """A user's reaction, for the services that act on them (GitHub's notices)."""
         sender = str(event.get("sender", ""))
         content = event.get("content")
         relates = content.get("m.relates_to") if isinstance(content, dict) else None
-        if self._github is None or self._is_bridge_user(sender) or not isinstance(relates, dict):
+        if not self._reactions or self._is_bridge_user(sender) or not isinstance(relates, dict):
             return
-        reaction = GITHUB_REACTIONS.get(str(relates.get("key", "")))
-        target = relates.get("event_id")
-        if reaction is None or not isinstance(target, str):
-            return
-        room_id = str(event.get("room_id"))
-        item = await self._github_item(room_id, target, wire.GITHUB_ISSUE_KEY)
-        if item is None:
-            return
-        try:
-            async with await self._github.user_client(sender) as client:
-                await client.add_issue_reaction(item[0], item[1], reaction)
-        except CommandError as err:
-            log.info("reaction by %s on %s#%s not mirrored: %s", sender, *item, err)
-
-    async def _review_reply(
-        self, ctx: CommandContext, content: Mapping[str, Any], body: str
-    ) -> bool:
-        """A reply of ✅ (approve) or 🔴 (request changes) to a pull request notice reviews the
-        pull request as the sender; the rest of the reply is the review's text."""
-        if self._github is None:
-            return False
-        relates = content.get("m.relates_to")
-        reply = relates.get("m.in_reply_to") if isinstance(relates, Mapping) else None
-        target = reply.get("event_id") if isinstance(reply, Mapping) else None
-        verdict = review_verdict(strip_reply_fallback(body))
-        if not isinstance(target, str) or verdict is None:
-            return False
-        item = await self._github_item(ctx.room_id, target, wire.GITHUB_PULL_REQUEST_KEY)
-        if item is None:
-            return False
-        full_name, number = item
-        event, text = verdict
-        try:
-            async with await self._github.user_client(ctx.sender) as client:
-                await client.create_review(full_name, number, event, text)
-        except CommandError as err:
-            await ctx.react("⛔")
-            await ctx.notice(f"Failed to handle command: {err}", html=False)
-            return True
-        await ctx.react("✅")
-        return True
-
-    async def _hotlinks(self, ctx: CommandContext, body: str) -> None:
-        """Reply to `#123` mentions in rooms connected to GitHub repositories."""
-        if self._github is None:
-            return
-        for conn in self._store.in_room(ctx.room_id):
-            if not isinstance(conn, GitHubRepo):
-                continue
-            prefix = conn.hotlink_prefix()
-            numbers = issue_mentions(body, prefix) if prefix else []
-            if not numbers:
-                continue
-            try:
-                client = await self._github.user_client(ctx.sender)
-            except CommandError:
-                return  # hotlinks use the sender's GitHub access; without it, stay quiet
-            async with client:
-                for number in numbers:
-                    try:
-                        issue = await client.get_issue_or_pr(conn.full_name, number)
-                    except CommandError:
-                        continue
-                    text = hotlink_text(
-                        issue.number, issue.title, issue.state, issue.html_url, is_pr=issue.is_pr
-                    )
-                    await ctx.notice(text, reply_to=ctx.event_id)
-            return
+        ctx = self._context(str(event.get("room_id")), sender, str(event.get("event_id")))
+        for hook in self._reactions:
+            await hook(ctx, relates)
 
     async def _run(
         self,

@@ -13,6 +13,7 @@ def registered() -> tuple[Service, ...]:
     the config module, which asks for this list while it loads."""
     from hookshot.services.feeds.service import SERVICE_OBJECT as feeds
     from hookshot.services.forgejo.service import SERVICE_OBJECT as forgejo
+    from hookshot.services.github.service import SERVICE_OBJECT as github
     from hookshot.services.gitlab.service import SERVICE_OBJECT as gitlab
 
-    return (gitlab, forgejo, feeds)
+    return (github, gitlab, forgejo, feeds)

@@ -2,9 +2,9 @@
 
 A service (`services/<name>/`) exports one `Service` object; `services/__init__.py` lists
 them. The bridge, the HTTP intake, the commands, the widget and the config consult that list,
-so adding a service is a folder and one line there. (GitHub and generic hooks predate this
-interface: their kinds and renderers are registered the same way, their commands and config
-sections are still wired by hand; see docs/architecture.md.)
+so adding a service is a folder and one line there. (Generic hooks predate this interface:
+their kinds and renderer are registered the same way, their commands and config section are
+still wired by hand; see docs/architecture.md.)
 
 The core sees only `core.service.JobRenderer` and `core.kinds.Kind`; it never imports this.
 """
@@ -29,6 +29,7 @@ from hookshot.core.service import JobRenderer
 from hookshot.core.store import ConnectionStore
 
 if TYPE_CHECKING:
+    from hookshot.commands.context import CommandContext
     from hookshot.commands.user_tokens import UserTokens
     from hookshot.config import Section
 
@@ -44,6 +45,7 @@ class ServiceParts:
     domain: str  # the homeserver's server name
     outbox: Outbox  # bot messages, through the durable send queue
     seen: SeenStore  # durable keys with expiry (the queue's store: SQLite or Redis)
+    tell_user: Callable[[str, str], Awaitable[None]]  # a notice in the user's admin room
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,18 @@ class ServiceRuntime:
     # holds room state (the sender's, or the news subscriber's when roles are split): a
     # service that threads later messages under an earlier one learns the root's id here.
     on_sent: Callable[[dict[str, Any], str], None] | None = None
+    # Routes served with the `webhooks` resource by the process that holds room state (and so
+    # the users' admin rooms): GitHub's OAuth callback.
+    state_routes: Sequence[BaseRoute] = ()
+    # The widget config completed with what has to be asked for (GitHub App's page).
+    public_config: Callable[[Mapping[str, Any]], Awaitable[Mapping[str, Any]]] | None = None
+    # Room messages, outside admin rooms: `room_message` sees each before the commands (True:
+    # it handled it, e.g. a review reply), `unmatched_message` those no command took (hotlinks);
+    # `reaction` gets each user's `m.relates_to` of a reaction. They run as the sender.
+    room_message: Callable[[CommandContext, Mapping[str, Any], str], Awaitable[bool]] | None = None
+    unmatched_message: Callable[[CommandContext, str], Awaitable[None]] | None = None
+    reaction: Callable[[CommandContext, Mapping[str, Any]], Awaitable[None]] | None = None
+    close: Callable[[], None] | None = None  # at the end of a stop: release clients
     # Long-running tasks (pollers), run by the process that holds room state; cancelled at a
     # stop, so they must leave nothing half done that the queue would not finish.
     workers: Sequence[Callable[[], Awaitable[None]]] = ()

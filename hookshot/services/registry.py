@@ -11,7 +11,7 @@ from hookshot.core.connections import Connection
 from hookshot.core.kinds import BuildContext, Kind
 from hookshot.services.generic import hook as generic_hook
 from hookshot.services.generic import outbound_hook
-from hookshot.services.github import repo as github_repo
+from hookshot.services.github.kind import GITHUB_REPO_KIND
 from hookshot.services.gitlab.kind import GITLAB_REPO_KIND
 
 
@@ -24,12 +24,6 @@ async def _build_generic(
     if state.require_secret and ctx.hook_secrets is not None:
         secret = await ctx.hook_secrets.get(room_id, hook_id)
     return generic_hook.from_state(room_id, event_type, state_key, content, hook_id, secret)
-
-
-async def _build_github_repo(
-    ctx: BuildContext, room_id: str, event_type: str, state_key: str, content: Mapping[str, Any]
-) -> Connection:
-    return github_repo.from_state(room_id, event_type, state_key, content)
 
 
 async def _build_outbound(
@@ -60,7 +54,7 @@ GENERIC = Kind(
     forget=generic_hook.forget,
     carry=generic_hook.carry,
 )
-GITHUB_REPO = Kind("github_repo", wire.SERVICE_GITHUB, wire.GITHUB_REPO_TYPES, _build_github_repo)
+GITHUB_REPO = GITHUB_REPO_KIND
 
 GITLAB_REPO = GITLAB_REPO_KIND  # its build needs the instances: the running service has them
 

@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hookshot import wire
-from hookshot.commands.user_tokens import GitHubAccess
 from hookshot.config import Config
 from hookshot.core.connections import Connection
 from hookshot.core.kinds import Kind
@@ -24,8 +23,6 @@ from hookshot.services.base import ServiceRuntime
 from hookshot.services.generic import hook as generic_hook
 from hookshot.services.generic import outbound_hook
 from hookshot.services.generic.provisioning import Provisioner
-from hookshot.services.github import repo as github_repo
-from hookshot.services.github.client import GitHubApp, GitHubError
 from hookshot.widget.details import public_service_config
 from hookshot.widget.routes import Created, JSONValue, RoomPower
 
@@ -44,15 +41,10 @@ class BridgeWidgetBackend:
         provisioner: Provisioner,
         allowed: Callable[[str, str, str], bool],
         log: DeliveryRecorder | None = None,
-        github: GitHubAccess | None = None,
         services: Mapping[str, ServiceRuntime] | None = None,
-        github_app: GitHubApp | None = None,
     ) -> None:
         self._services = dict(services or {})
-        self._github_app = github_app
-        self._github_app_url: str | None = None
         self._log = log
-        self._github = github
         self._config = config
         self._client = client
         self._store = store
@@ -71,16 +63,10 @@ class BridgeWidgetBackend:
 
     async def public_config(self, service: str) -> Mapping[str, Any] | None:
         config = self.service_config(service)
-        if service != "github" or config is None or self._github_app is None:
+        runtime = self._services.get(service)
+        if config is None or runtime is None or runtime.public_config is None:
             return config
-        if self._github_app_url is None:
-            try:
-                self._github_app_url = (await self._github_app.app_info()).html_url
-            except GitHubError as err:
-                # Left out, as hookshot does before it knows its app; asked again next time.
-                log.warning("Could not read the GitHub App for the widget: %s", err.message)
-                return config
-        return {**config, "newInstallationUrl": self._github_app_url}
+        return await runtime.public_config(config)
 
     @property
     def extra_services(self) -> tuple[str, ...]:
@@ -126,13 +112,6 @@ class BridgeWidgetBackend:
             return Created(
                 generic_hook.from_state(room_id, event_type, state.name, content, made.hook_id)
             )
-        if event_type == wire.GITHUB_REPO:
-            gh = github_repo.validate_new_state(body)
-            key = f"{gh.org}/{gh.repo}".lower()
-            await self._write(
-                room_id, user_id, wire.SERVICE_GITHUB, event_type, key, gh.to_content()
-            )
-            return Created(github_repo.from_state(room_id, event_type, key, gh.to_content()))
         if event_type == wire.OUTBOUND_HOOK:
             name, url = body.get("name"), body.get("url")
             if not isinstance(name, str) or not isinstance(url, str):
@@ -167,11 +146,6 @@ class BridgeWidgetBackend:
                 new,
                 connection.hook_id,
                 connection.secret,
-            )
-        elif isinstance(connection, github_repo.GitHubRepo):
-            service = wire.SERVICE_GITHUB
-            built = github_repo.from_state(
-                room_id, connection.event_type, connection.state_key, new
             )
         elif isinstance(connection, outbound_hook.OutboundHook):
             service = wire.SERVICE_WEBHOOKS
@@ -232,12 +206,8 @@ class BridgeWidgetBackend:
     async def targets(
         self, user_id: str, event_type: str, filters: Mapping[str, str]
     ) -> Sequence[JSONValue] | None:
-        """What the user may connect: their GitHub repositories, or a service's targets (with
-        the token they gave the bot); CommandError when they have none."""
-        if event_type == wire.GITHUB_REPO and self._github is not None:
-            async with await self._github.user_client(user_id) as client:
-                repos = await client.list_user_repos()
-            return [{"name": r.full_name, "description": r.description} for r in repos]
+        """What the user may connect: a service's targets, e.g. their repositories (with the
+        token they gave the bot); CommandError when they have none."""
         for runtime in self._services.values():
             hooks = runtime.widget_connections
             if hooks is not None and _kind_of(runtime, event_type) is not None:

@@ -151,9 +151,6 @@ def public_service_config(config: Config, service: str) -> dict[str, Any] | None
                 "requireExpiryTime": generic.require_expiry_time,
             }
         )
-    if service == "github" and config.github is not None:
-        # `newInstallationUrl` needs GitHub's answer: the widget backend adds it.
-        return {"userIdPrefix": config.github.user_id_prefix or "_github_"}
     if service == "genericOutbound" and config.generic is not None and config.generic.outbound:
         return {}
     return None

@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hookshot.commands.user_tokens import GitHubAccess
 from hookshot.errors import CommandError, HookshotError
 from hookshot.ops.redaction import register_secret
+from hookshot.services.github.access import GitHubAccess
 from hookshot.services.github.client import GitHubError
 from hookshot.services.github.oauth_api import OAuthApp, exchange_oauth_code, oauth_authorize_url
 
