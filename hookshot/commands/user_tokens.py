@@ -13,6 +13,12 @@ from hookshot.core.tokens import TokenStore
 from hookshot.errors import CommandError, ConfigError
 from hookshot.matrix.client import MatrixClient
 
+# GitHub's API clients moved to its service (services/github/access.py); these names stay
+# importable from here for existing callers.
+from hookshot.services.github.access import LOGIN_AGAIN_GITHUB as LOGIN_AGAIN_GITHUB
+from hookshot.services.github.access import REFRESH_MARGIN_MS as REFRESH_MARGIN_MS
+from hookshot.services.github.access import GitHubAccess as GitHubAccess
+
 
 class UserTokens:
     """The token store, opened lazily."""
@@ -34,13 +40,3 @@ class UserTokens:
             except ConfigError as err:
                 raise CommandError(f"The bridge cannot keep tokens: {err.message}") from None
         return self._store
-
-
-# GitHub's clients moved to its service; importable from here as before.
-from hookshot.services.github.access import (  # noqa: E402
-    LOGIN_AGAIN_GITHUB as LOGIN_AGAIN_GITHUB,
-)
-from hookshot.services.github.access import (  # noqa: E402
-    REFRESH_MARGIN_MS as REFRESH_MARGIN_MS,
-)
-from hookshot.services.github.access import GitHubAccess as GitHubAccess  # noqa: E402
