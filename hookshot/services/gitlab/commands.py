@@ -5,7 +5,7 @@ and `gitlab hastoken` (admin room), and a project connection's `!gl …` (or its
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
@@ -15,6 +15,7 @@ from hookshot.ops.redaction import register_secret
 from hookshot.services.gitlab.access import GitLabAccess
 from hookshot.services.gitlab.client import BRIDGE_HOOK_EVENTS, GitLabClient
 from hookshot.services.gitlab.repo import GitLabRepo
+from hookshot.services.gitlab.subject_threads import SWITCHES
 from hookshot.services.gitlab.wire import GITLAB_REPO, SERVICE
 
 
@@ -159,6 +160,23 @@ def build_commands(gitlab: GitLabAccess) -> GitLabCommands:
             if comment:
                 await client.add_issue_note(conn.state.path, iid, comment)
             await client.close_issue(conn.state.path, iid)
+
+    @room.command(
+        "threads",
+        "Put each MR's and issue's notices into its own thread: on or off",
+        required=("setting",),
+    )
+    async def gitlab_threads(ctx: CommandContext, setting: str) -> None:
+        conn = _project(ctx)
+        value = SWITCHES.get(setting.lower())
+        if value is None:
+            raise CommandError("Say `threads on` or `threads off`.")
+        await ctx.provisioner.check(ctx.room_id, ctx.sender, SERVICE, conn.event_type)
+        state = replace(conn.state, threads=value)
+        await ctx.provisioner.write_state(
+            ctx.room_id, conn.event_type, conn.state_key, state.to_content()
+        )
+        await ctx.notice(f"Threads {'on' if value else 'off'} for {conn.state.path}")
 
     return GitLabCommands(setup, admin, room)
 

@@ -1,17 +1,19 @@
 """GitLab webhook jobs into notices for the project (and group) connections that want them;
-review activity (MR comments, approvals) is batched per room, MR and user."""
+review activity (MR comments, approvals) is batched per room, MR and user. Connections with
+`threads: true` get their notices about an MR or issue in its thread (subject_threads)."""
 
 from __future__ import annotations
 
 from hookshot import wire
 from hookshot.core.connections import OutgoingMessage
 from hookshot.core.outbox import send_jobs
-from hookshot.core.queue.base import Job, Queue
+from hookshot.core.queue.base import Job, Queue, ValueStore
 from hookshot.core.service import HELD, Rendered
 from hookshot.core.store import ConnectionStore
 from hookshot.services.gitlab.format import ReviewActivity, project_ref
 from hookshot.services.gitlab.repo import GitLabRepo
 from hookshot.services.gitlab.review_batches import DiscussionThreads, ReviewBatcher
+from hookshot.services.gitlab.subject_threads import Change, SubjectTracker, threaded
 
 
 class GitLabRenderer:
@@ -23,16 +25,18 @@ class GitLabRenderer:
         store: ConnectionStore,
         threads: DiscussionThreads,
         review_delay: float = 5.0,  # gitlab.commentDebounceMs, in seconds
+        values: ValueStore | None = None,  # subject states for `threads: true` connections
     ) -> None:
         self._queue = queue
         self._store = store
+        self._subjects = SubjectTracker(values)
         self._reviews = ReviewBatcher(queue, threads, review_delay)
 
     def stop(self) -> None:
         self._reviews.cancel()
 
     async def render(self, job: Job) -> Rendered:
-        messages, reviews = self.routes(job)
+        messages, reviews = await self.routes(job)
         if reviews:
             # Held (not acked) until its batches are posted; see review_batches.
             if messages:
@@ -41,7 +45,7 @@ class GitLabRenderer:
             return HELD
         return Rendered(messages)
 
-    def routes(
+    async def routes(
         self, job: Job
     ) -> tuple[list[OutgoingMessage], list[tuple[GitLabRepo, ReviewActivity]]]:
         """Notices to send now, and review activity to batch, for a GitLab delivery."""
@@ -56,19 +60,25 @@ class GitLabRenderer:
             return [], []
         instance = job.payload.get("instance") or project.instance_url
         instance = instance if isinstance(instance, str) else None
-        messages: list[OutgoingMessage] = []
-        reviews: list[tuple[GitLabRepo, ReviewActivity]] = []
         parts = project.path.lower().split("/")
         # The project itself, then each group above it (group connections, ours).
-        for depth in range(len(parts), 0, -1):
-            for conn in self._store.routed("gitlab:" + "/".join(parts[:depth])):
-                if not isinstance(conn, GitLabRepo) or not conn.matches(instance, project.path):
-                    continue
-                activity = conn.review_activity(name, body, header=header)
-                if activity is not None:
-                    reviews.append((conn, activity))
-                    continue
-                content = conn.render(name, body, header=header)
-                if content is not None:
-                    messages.append(OutgoingMessage(room_id=conn.room_id, content=content))
+        conns = [
+            conn
+            for depth in range(len(parts), 0, -1)
+            for conn in self._store.routed("gitlab:" + "/".join(parts[:depth]))
+            if isinstance(conn, GitLabRepo) and conn.matches(instance, project.path)
+        ]
+        changes: list[Change] = []
+        if any(conn.threads for conn in conns):
+            changes = await self._subjects.observe(name, body, instance, header)
+        messages: list[OutgoingMessage] = []
+        reviews: list[tuple[GitLabRepo, ReviewActivity]] = []
+        for conn in conns:
+            activity = conn.review_activity(name, body, header=header)
+            if activity is not None:
+                reviews.append((conn, activity))
+                messages += threaded(conn, name, [], changes)  # root edit only: it is batched
+                continue
+            content = conn.render(name, body, header=header)
+            messages += threaded(conn, name, [] if content is None else [content], changes)
         return messages, reviews

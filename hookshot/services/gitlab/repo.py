@@ -100,6 +100,8 @@ _KNOWN_KEYS = frozenset(
         "includingLabels",
         "excludingLabels",
         "showUrlPreviews",
+        "threads",
+        "ciReactions",
         *_REGEX_KEYS,
     }
 )
@@ -145,6 +147,9 @@ class GitLabRepoState:
     include_comment_body: bool | None = None
     show_url_previews: bool | None = None  # ours for GitLab
     priority: int = DEFAULT_PRIORITY
+    # Ours (quiet rooms): one thread per MR/issue, its root edited to the current state.
+    threads: bool | None = None
+    ci_reactions: bool | None = None  # with threads: MR pipelines react on the root
     # Keys we do not model, kept so a rewrite does not drop them (hookshot spreads its state too).
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
@@ -161,6 +166,8 @@ class GitLabRepoState:
             "excludingLabels": _list(self.excluding_labels),
             "includeCommentBody": self.include_comment_body,
             "showUrlPreviews": self.show_url_previews,
+            "threads": self.threads,
+            "ciReactions": self.ci_reactions,
         }
         content.update({k: v for k, v in optional.items() if v is not None})
         if self.priority != DEFAULT_PRIORITY:
@@ -192,6 +199,8 @@ def parse_state(content: Mapping[str, Any]) -> GitLabRepoState:
         excluding_labels=_string_list(content, "excludingLabels"),
         include_comment_body=_optional_bool(content, "includeCommentBody"),
         show_url_previews=_optional_bool(content, "showUrlPreviews"),
+        threads=_optional_bool(content, "threads"),
+        ci_reactions=_optional_bool(content, "ciReactions"),
         priority=_priority(content.get("priority")),
         extra={k: v for k, v in content.items() if k not in _KNOWN_KEYS},
     )
@@ -285,6 +294,15 @@ class GitLabRepo(Connection):
     @property
     def include_comment_body(self) -> bool:
         return self.state.include_comment_body is True
+
+    @property
+    def threads(self) -> bool:
+        return self.state.threads is True
+
+    @property
+    def ci_reactions(self) -> bool:
+        """MR pipelines react on the thread root; only with threads (a reaction needs a root)."""
+        return self.threads and self.state.ci_reactions is True
 
     def match_keys(self) -> tuple[str, ...]:
         return (f"gitlab:{self.path}",)

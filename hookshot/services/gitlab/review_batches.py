@@ -1,6 +1,9 @@
 """GitLab review activity (MR comments, approvals) batched per room, MR and user over
 `gitlab.commentDebounceMs`, then posted as one notice ("… with 3 comments").
 
+In a room with `threads: true` a batch goes into its merge request's thread instead (a Matrix
+thread cannot hold threads), and is not recorded as a discussion's root.
+
 The webhook jobs stay unacknowledged while their activity waits in a batch, so a crash loses
 nothing: the jobs are delivered again and batched again. The notice's send job id derives from
 the batch's first job, so a batch rebuilt after a crash is not posted twice.
@@ -18,6 +21,7 @@ from hookshot.core.connections import OutgoingMessage
 from hookshot.core.queue.base import Job, NewJob, Queue
 from hookshot.services.gitlab.format import ReviewActivity
 from hookshot.services.gitlab.repo import GitLabRepo
+from hookshot.services.gitlab.subject_threads import thread_ref
 from hookshot.services.gitlab.wire import DISCUSSIONS_KEY
 
 log = logging.getLogger(__name__)
@@ -89,14 +93,18 @@ class ReviewBatcher:
         if batch is None:
             return
         conn = batch.conn
+        first = batch.activities[0]
+        subject = thread_ref(conn, first.project_path, first.mr_iid)
         discussions = {a.discussion_id for a in batch.activities if a.discussion_id}
         thread = None
-        if len(discussions) == 1:
+        if len(discussions) == 1 and subject is None:
             thread = self._threads.root(conn.room_id, next(iter(discussions)))
         content = conn.review_notice(batch.activities, thread_event_id=thread)
         if content is not None:
-            payload = OutgoingMessage(room_id=conn.room_id, content=content).to_payload()
-            payload[DISCUSSIONS_KEY] = sorted(discussions)
+            message = OutgoingMessage(room_id=conn.room_id, content=content, thread=subject)
+            payload = message.to_payload()
+            if subject is None:
+                payload[DISCUSSIONS_KEY] = sorted(discussions)
             notice = NewJob(
                 id=f"{batch.first_job}#review:{conn.room_id}",
                 partition=conn.room_id,

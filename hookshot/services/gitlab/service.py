@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hookshot.core.connections import Connection
+from hookshot.core.queue.base import ValueStore
 from hookshot.errors import CommandError, StateError
 from hookshot.services.base import LegacyRoot, ServiceParts, ServiceRuntime
 from hookshot.services.gitlab import config as gitlab_config
@@ -43,7 +44,12 @@ class GitLabService:
             name=self.name,
             title=self.title,
             renderer=GitLabRenderer(
-                parts.queue, parts.store, threads, config.comment_debounce_ms / 1000
+                parts.queue,
+                parts.store,
+                threads,
+                config.comment_debounce_ms / 1000,
+                # Subject states for `threads: true` connections, in the queue's own store.
+                values=parts.seen if isinstance(parts.seen, ValueStore) else None,
             ),
             kinds=(with_instances(config.instances),),
             intake_routes=tuple(intake.routes()),

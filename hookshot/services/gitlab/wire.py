@@ -7,6 +7,15 @@ from typing import Final
 from hookshot.wire import GITLAB_REPO, GITLAB_REPO_TYPES, KIND_GITLAB
 from hookshot.wire import SERVICE_GITLAB as SERVICE
 
-__all__ = ["DISCUSSIONS_KEY", "GITLAB_REPO", "GITLAB_REPO_TYPES", "KIND_GITLAB", "SERVICE"]
+__all__ = [
+    "DISCUSSIONS_KEY",
+    "GITLAB_REPO",
+    "GITLAB_REPO_TYPES",
+    "KIND_GITLAB",
+    "SERVICE",
+    "SUBJECT_PREFIX",
+]
 
 DISCUSSIONS_KEY: Final = "discussions"  # send-job payload key: GitLab discussion ids in the notice
+# ValueStore key prefix of a merge request's / issue's state (threads: true; ours).
+SUBJECT_PREFIX: Final = "glsubject:"

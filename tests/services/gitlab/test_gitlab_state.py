@@ -115,6 +115,8 @@ def test_hookshot_default_hooks() -> None:
         ({**BASE, "excludingLabels": [None]}, "'excludingLabels' must be an array of strings"),
         ({**BASE, "includeCommentBody": "yes"}, "'includeCommentBody' must be a boolean"),
         ({**BASE, "showUrlPreviews": 0}, "'showUrlPreviews' must be a boolean"),
+        ({**BASE, "threads": "yes"}, "'threads' must be a boolean"),
+        ({**BASE, "ciReactions": 1}, "'ciReactions' must be a boolean"),
         ({**BASE, "priority": "high"}, "'priority' must be an integer"),
         ({**BASE, "priority": True}, "'priority' must be an integer"),
         ({**BASE, "priority": 1.5}, "'priority' must be an integer"),
@@ -143,6 +145,8 @@ def test_full_state_round_trips() -> None:
         "excludingLabels": ["wontfix"],
         "includeCommentBody": True,
         "showUrlPreviews": False,
+        "threads": True,
+        "ciReactions": True,
         "priority": 5,
         "somethingElse": {"kept": True},
     }
@@ -535,3 +539,10 @@ def test_from_state_carries_priority_and_instance() -> None:
     assert c.event_type == LEGACY_EVENT_TYPE
     assert c.instance_url == "https://gl.example"
     assert c.path == "my-group/my-project"
+
+
+def test_ci_reactions_need_threads() -> None:
+    assert "threads" not in parse_state(BASE).to_content()
+    assert not conn(ciReactions=True).ci_reactions  # a reaction needs a thread root
+    both = conn(threads=True, ciReactions=True)
+    assert both.threads and both.ci_reactions
