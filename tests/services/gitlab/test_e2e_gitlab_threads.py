@@ -1,0 +1,185 @@
+"""Quiet rooms for GitLab against the real Synapse: with `threads: true` and `ciReactions: true`
+a merge request's notices (and its review batch) go into one thread, its pipelines react on the
+root and the root is edited to the MR's current state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from conftest import GITLAB_INSTANCE, GITLAB_SECRET, GITLAB_URL, UserFactory
+from support.flows import notice_from, room_with_bot
+from support.paths import CORPORA
+
+from hookshot.dev.client import MatrixUser
+from hookshot.dev.stack import BridgeProcess
+
+BOT = "@hookshot:localhost"
+GITLAB = "uk.half-shot.matrix-hookshot.gitlab.repository"
+
+
+def _payload(file: str, path: str) -> dict[str, Any]:
+    """A corpus payload moved to project `path` on the test instance."""
+    data: dict[str, Any] = json.loads((CORPORA / "gitlab" / file).read_text())
+    data["project"].update(
+        path_with_namespace=path, web_url=f"{GITLAB_URL}/{path}", homepage=f"{GITLAB_URL}/{path}"
+    )
+    return data
+
+
+async def _deliver(
+    http: httpx.AsyncClient, bridge: BridgeProcess, header: str, payload: dict[str, Any]
+) -> None:
+    resp = await http.post(
+        bridge.files.webhook_base + "/gitlab/webhook",
+        json=payload,
+        headers={
+            "X-Gitlab-Event": header,
+            "X-Gitlab-Token": GITLAB_SECRET,
+            "X-Gitlab-Instance": GITLAB_URL,
+            "Idempotency-Key": str(uuid.uuid4()),
+        },
+    )
+    assert resp.status_code == 202, resp.text
+
+
+async def _until(check: Any, what: str, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
+
+
+async def _relations(user: MatrixUser, room_id: str, root: str, rel: str) -> list[dict[str, Any]]:
+    path = f"/_matrix/client/v1/rooms/{quote(room_id)}/relations/{quote(root)}/{rel}"
+    body = await user.request("GET", path, params={"limit": 50, "dir": "f"})
+    return list(body["chunk"])
+
+
+async def _latest_edit(user: MatrixUser, room_id: str, root: str) -> str:
+    event = await user.request("GET", f"/rooms/{quote(room_id)}/event/{quote(root)}")
+    replaced = event.get("unsigned", {}).get("m.relations", {}).get("m.replace")
+    if not replaced:
+        return ""
+    edit = await user.request("GET", f"/rooms/{quote(room_id)}/event/{quote(replaced['event_id'])}")
+    return str(edit["content"]["m.new_content"]["body"])
+
+
+async def _reactions(user: MatrixUser, room_id: str, root: str) -> list[str]:
+    events = await _relations(user, room_id, root, "m.annotation")
+    return [
+        e["content"]["m.relates_to"]["key"]
+        for e in events
+        if e["sender"] == BOT and e["content"].get("m.relates_to")
+    ]
+
+
+def _pipeline(path: str, status: str, sha: str) -> dict[str, Any]:
+    """The corpus pipeline (it ran for MR !1) with `status`, for commit `sha`."""
+    payload = _payload("pipeline.success.1.json", path)
+    payload["object_attributes"].update(status=status, sha=sha)
+    return payload
+
+
+async def test_a_merge_request_lives_in_one_thread_with_ci_reactions(
+    bridge: BridgeProcess, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    path = f"grp{uuid.uuid4().hex[:6]}/quiet"
+    room_id = await room_with_bot(user, BOT)
+    state = {"instance": GITLAB_INSTANCE, "path": path, "threads": True, "ciReactions": True}
+    await user.send_state(room_id, GITLAB, f"{GITLAB_INSTANCE}/{path}", state)
+    await user.send_text(room_id, "!gl help")  # answered once the state is applied
+    await user.wait_for_event(room_id, notice_from(BOT, f"Commands for {path}:"))
+
+    opened = _payload("merge_request.open.1.json", path)
+    head = opened["object_attributes"]["last_commit"]["id"]
+    async with httpx.AsyncClient() as http:
+        await _deliver(http, bridge, "Merge Request Hook", opened)
+        root_event = await user.wait_for_event(room_id, notice_from(BOT, "**"))
+        root = str(root_event["event_id"])
+        assert "opened a new MR" in root_event["content"]["body"]
+        assert "m.relates_to" not in root_event["content"]
+
+        await _deliver(http, bridge, "Note Hook", _payload("note.create.2.json", path))
+
+        async def batch_in_thread() -> bool:
+            return len(await _relations(user, room_id, root, "m.thread")) >= 1
+
+        await _until(batch_in_thread, "the review batch in the thread")
+
+        await _deliver(http, bridge, "Pipeline Hook", _pipeline(path, "running", head))
+
+        async def running() -> bool:
+            return await _reactions(user, room_id, root) == ["⏳"]
+
+        await _until(running, "⏳ on the root")
+        await _deliver(http, bridge, "Pipeline Hook", _pipeline(path, "success", head))
+
+        async def passed() -> bool:
+            return await _reactions(user, room_id, root) == ["✅"]
+
+        await _until(passed, "✅ replacing ⏳ on the root")
+
+        merged = _payload("merge_request.open.1.json", path)
+        merged["object_attributes"].update(action="merge", state="merged")
+        await _deliver(http, bridge, "Merge Request Hook", merged)
+
+        async def merged_root() -> str | None:
+            body = await _latest_edit(user, room_id, root)
+            return body if "is **merged**" in body else None
+
+        body = await _until(merged_root, "the root edited to merged")
+    assert "CI: ✅ 1 passed" in body and "with labels API" in body, body
+
+    async def two_in_thread() -> list[str] | None:
+        thread = [
+            e["content"]["body"]
+            for e in await _relations(user, room_id, root, "m.thread")
+            if e["type"] == "m.room.message"
+        ]
+        return thread if len(thread) >= 2 else None
+
+    thread = await _until(two_in_thread, "the merge notice in the thread")
+    assert len(thread) == 2, thread
+    assert "commented on MR" in thread[0] and "merged MR" in thread[1], thread
+    # The main timeline: the root and its edits, no other bot notice.
+    timeline = [
+        e
+        for e in await user.messages(room_id)
+        if e.get("sender") == BOT
+        and e["type"] == "m.room.message"
+        and e["content"].get("m.relates_to", {}).get("rel_type") not in ("m.thread", "m.replace")
+        and not e["content"].get("body", "").startswith("Commands for")
+    ]
+    assert [e["event_id"] for e in timeline] == [root]
+
+
+async def test_threads_command_switches_the_connection(
+    bridge: BridgeProcess, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    path = f"grp{uuid.uuid4().hex[:6]}/switch"
+    room_id = await room_with_bot(user, BOT)
+    key = f"{GITLAB_INSTANCE}/{path}"
+    await user.send_state(room_id, GITLAB, key, {"instance": GITLAB_INSTANCE, "path": path})
+    await user.send_text(room_id, "!gl threads on")
+    await user.wait_for_event(room_id, notice_from(BOT, f"Threads on for {path}"))
+    state = await user.get_state(room_id, GITLAB, key)
+    assert state is not None and state["threads"] is True and state["path"] == path
+    await user.send_text(room_id, "!gl threads maybe")
+    await user.wait_for_event(
+        room_id, notice_from(BOT, "Failed to handle command: Say `threads on`")
+    )
+    await user.send_text(room_id, "!gl threads off")
+    await user.wait_for_event(room_id, notice_from(BOT, f"Threads off for {path}"))
+    state = await user.get_state(room_id, GITLAB, key)
+    assert state is not None and state["threads"] is False
