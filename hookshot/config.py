@@ -16,7 +16,6 @@ import math
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
@@ -24,7 +23,6 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from hookshot.core.durations import parse_duration
 from hookshot.core.permissions import (
     ANY,
     SERVER_NAME,
@@ -36,8 +34,8 @@ from hookshot.core.permissions import (
     default_permissions,
     room_actor_problem,
 )
-from hookshot.core.rate_limit import PER_SECOND, RateLimit, parse_rate_limit
 from hookshot.errors import ConfigError
+from hookshot.services.generic.config import GenericConfig
 from hookshot.services.github.config import GitHubConfig
 from hookshot.services.gitlab.config import GitLabConfig
 from hookshot.widget.settings import WidgetSettings, parse_widget_settings
@@ -71,17 +69,11 @@ DEFAULT_PASS_FILE: Final = "./passkey.pem"
 DEFAULT_STORAGE_PATH: Final = "./data/hookshot.db"
 # Seconds SIGTERM waits for in-flight requests and sends (`shutdown.graceSeconds`).
 DEFAULT_SHUTDOWN_GRACE: Final = 10.0
-DEFAULT_PAYLOAD_SIZE_LIMIT: Final = "1mb"
-# Per generic hook (`generic.rateLimit`): generous for a real sender, a wall for a flood.
-DEFAULT_HOOK_RATE_LIMIT: Final = RateLimit(per_second=10, burst=100)
 LOG_LEVELS: Final[tuple[str, ...]] = ("error", "warn", "info", "debug", "trace")
 
 # RFC 2606 names used by hookshot's sample config; a real deployment never has them.
 _PLACEHOLDER_DOMAINS: Final = ("example.com", "example.org", "example.net")
 _WILDCARD_ADDRESSES: Final = frozenset({"0.0.0.0", "::", "[::]", "*", ""})
-# Characters allowed in a user id localpart (spec, historical grammar minus uppercase).
-_LOCALPART: Final = re.compile(r"^[a-z0-9._=\-/+]+$")
-
 
 # --- errors -----------------------------------------------------------------------------------
 
@@ -151,33 +143,6 @@ class Listener:
     def serves(self, resource: str) -> bool:
         """Whether `resource` is mounted on this listener."""
         return resource in self.resources
-
-
-@dataclass(frozen=True, slots=True)
-class GenericConfig:
-    """`generic`: inbound (and outbound) webhooks."""
-
-    enabled: bool
-    # Public base URL of hooks, always ending in "/": a hook's URL is url_prefix + hookId.
-    url_prefix: str
-    user_id_prefix: str | None = None
-    allow_js_transformation_functions: bool = False
-    wait_for_complete: bool = False
-    enable_http_get: bool = False
-    include_hook_body: bool = True
-    payload_size_limit: int = 1024 * 1024
-    max_expiry_time: timedelta | None = None
-    send_expiry_notice: bool = False
-    require_expiry_time: bool = False
-    outbound: bool = False
-    # Ours: outbound hooks may target private/loopback addresses (off: SSRF protection).
-    outbound_allow_private_targets: bool = False
-    # Ours: each hook's token bucket (per_second 0: no limit); a hook's state may override it.
-    rate_limit: RateLimit = DEFAULT_HOOK_RATE_LIMIT
-
-    def hook_url(self, hook_id: str) -> str:
-        """The public URL of hook `hook_id`, as hookshot tells users."""
-        return self.url_prefix + hook_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +216,6 @@ class Config:
     pass_file: str = DEFAULT_PASS_FILE
     listeners: tuple[Listener, ...] = ()
     permissions: tuple[ActorPermission, ...] = ()
-    generic: GenericConfig | None = None
     widgets: WidgetSettings | None = None
     connections: tuple[StaticConnection, ...] = ()
     bot: BotConfig = field(default_factory=BotConfig)
@@ -282,6 +246,12 @@ class Config:
         return self.generic.url_prefix if self.generic else None
 
     @property
+    def generic(self) -> GenericConfig | None:
+        """The `generic` section's settings (the generic service's, see services/generic)."""
+        found = self.services.get("generic")
+        return found if isinstance(found, GenericConfig) else None
+
+    @property
     def github(self) -> GitHubConfig | None:
         """The `github` section's settings (the GitHub service's, see services/github)."""
         found = self.services.get("github")
@@ -296,7 +266,7 @@ class Config:
     @property
     def enabled_services(self) -> tuple[str, ...]:
         """Service kinds switched on, named as hookshot names them (supported or not)."""
-        return _enabled_services(self.generic, self.unsupported) + tuple(self.services)
+        return _enabled_services(self.unsupported, self.services)
 
 
 # --- readers ----------------------------------------------------------------------------------
@@ -477,14 +447,6 @@ def _server_host(server_name: str) -> str:
 _SIZE: Final = re.compile(r"^(\d+(?:\.\d+)?)(kb|mb|gb)$", re.IGNORECASE)
 # The `bytes` package that hookshot's body parser uses counts in powers of 1024.
 _SIZE_UNITS: Final = {"kb": 1024, "mb": 1024**2, "gb": 1024**3}
-
-
-def _parse_expiry(text: str) -> timedelta:
-    # Unlike hookshot's parse-duration, a typo is an error rather than silently "no limit".
-    seconds = parse_duration(text)
-    if seconds <= 0:
-        raise ValueError("must be longer than zero")
-    return timedelta(seconds=seconds)
 
 
 def parse_size(value: str | int) -> int:
@@ -752,80 +714,6 @@ def _parse_permissions(root: _Reader, domain: str) -> tuple[ActorPermission, ...
     return tuple(perms)
 
 
-def _parse_generic(root: _Reader) -> GenericConfig | None:
-    sec = root.section("generic")
-    if sec is None:
-        return None
-    enabled = sec.flag("enabled", False)
-    url_prefix = sec.text("urlPrefix")
-    if url_prefix is None or url_prefix == "":
-        # Hookshot refuses a missing urlPrefix even when the section is disabled.
-        sec.problem("urlPrefix", "is required: the public URL hooks are reached at")
-        url_prefix = ""
-    elif why := check_http_url(url_prefix):
-        sec.problem("urlPrefix", why)
-    elif (parts := urlsplit(url_prefix)).query or parts.fragment:
-        sec.problem("urlPrefix", "must not have a query or fragment (hook ids are appended)")
-    # Hookshot appends "/" so the hook id becomes the last path segment.
-    if url_prefix and not url_prefix.endswith("/"):
-        url_prefix += "/"
-    user_id_prefix = sec.text("userIdPrefix") or None
-    if user_id_prefix and not _LOCALPART.match(user_id_prefix):
-        sec.problem("userIdPrefix", "may only hold a-z, 0-9 and . _ = - / +")
-    size_raw = sec.get("payloadSizeLimit")
-    payload_size_limit = parse_size(DEFAULT_PAYLOAD_SIZE_LIMIT)
-    if isinstance(size_raw, str | int):
-        try:
-            payload_size_limit = parse_size(size_raw)
-        except ValueError as exc:
-            sec.problem("payloadSizeLimit", str(exc))
-    elif size_raw is not None:
-        sec.problem("payloadSizeLimit", "must be a size such as '1mb', '500kb' or '10mb'")
-    expiry_raw = sec.get("maxExpiryTime")
-    max_expiry: timedelta | None = None
-    if expiry_raw is not None:
-        if not isinstance(expiry_raw, str):
-            sec.problem("maxExpiryTime", "must be a duration string such as 30d")
-        else:
-            try:
-                max_expiry = _parse_expiry(expiry_raw)
-            except ValueError as exc:
-                sec.problem("maxExpiryTime", str(exc))
-    config = GenericConfig(
-        enabled=enabled,
-        url_prefix=url_prefix,
-        user_id_prefix=user_id_prefix,
-        allow_js_transformation_functions=sec.flag("allowJsTransformationFunctions", False),
-        wait_for_complete=sec.flag("waitForComplete", False),
-        enable_http_get=sec.flag("enableHttpGet", False),
-        include_hook_body=sec.flag("includeHookBody", True),
-        payload_size_limit=payload_size_limit,
-        max_expiry_time=max_expiry,
-        send_expiry_notice=sec.flag("sendExpiryNotice", False),
-        require_expiry_time=sec.flag("requireExpiryTime", False),
-        outbound=sec.flag("outbound", False),
-        outbound_allow_private_targets=sec.flag("outboundAllowPrivateTargets", False),
-        rate_limit=_parse_hook_rate_limit(sec),
-    )
-    sec.warn_unknown(ignored=("disallowedIpRanges",))
-    return config
-
-
-def _parse_hook_rate_limit(sec: _Reader) -> RateLimit:
-    raw = sec.get("rateLimit")
-    if raw is None:
-        return DEFAULT_HOOK_RATE_LIMIT
-    try:
-        parsed = parse_rate_limit(raw)
-    except ValueError as exc:
-        sec.problem("rateLimit", str(exc))
-        return DEFAULT_HOOK_RATE_LIMIT
-    # Unset fields keep the default: only an explicit `perSecond: 0` turns the limit off.
-    explicit = isinstance(raw, Mapping) and raw.get(PER_SECOND) is not None
-    per_second = parsed.per_second if explicit else DEFAULT_HOOK_RATE_LIMIT.per_second
-    return RateLimit(per_second, parsed.burst or DEFAULT_HOOK_RATE_LIMIT.burst)
-
-
 def _parse_connections(root: _Reader) -> tuple[StaticConnection, ...]:
     raw = root.get("connections")
     if raw is None:
@@ -985,24 +873,28 @@ def _service_names() -> tuple[str, ...]:
 
 
 def _enabled_services(
-    generic: GenericConfig | None,
-    unsupported: Mapping[str, object],
+    unsupported: Mapping[str, object], services: Mapping[str, object]
 ) -> tuple[str, ...]:
-    services: list[str] = []
+    names: list[str] = []
     if unsupported.get("figma") is not None:
-        services.append("figma")
-    if generic is not None and generic.enabled:
-        services.append("generic")
-    if generic is not None and generic.outbound:
-        services.append("genericOutbound")
+        names.append("figma")
     for name, service in (
         ("jira", "jira"),
         ("challengeHound", "challengehound"),
         ("openProject", "openproject"),
     ):
         if unsupported.get(name) is not None:
-            services.append(service)
-    return tuple(services)
+            names.append(service)
+    from hookshot.services import registered
+
+    for registered_service in registered():
+        if registered_service.name not in services:
+            continue
+        settings = services[registered_service.name]
+        # A service whose section can be given and still off says which names it enables.
+        enabled_names = getattr(registered_service, "enabled_names", None)
+        names += enabled_names(settings) if enabled_names else (registered_service.name,)
+    return tuple(names)
 
 
 # --- entry points -----------------------------------------------------------------------------
@@ -1014,7 +906,6 @@ _OURS: Final = frozenset(
         "passFile",
         "listeners",
         "permissions",
-        "generic",
         "bot",
         "metrics",
         "queue",
@@ -1046,7 +937,6 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     placed = _parse_listeners(root, metrics_sec)
     metrics = _parse_metrics(metrics_sec)
     permissions = _parse_permissions(root, bridge.domain)
-    generic = _parse_generic(root)
     widgets = None
     if raw.get("widgets") is not None:
         widgets, widget_problems, widget_warnings = parse_widget_settings(raw["widgets"])
@@ -1080,10 +970,10 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     if not placed and not any(p.key.startswith("listeners") for p in sink.problems):
         sink.problem("listeners", "at least one listener is required (e.g. for webhooks)")
     webhooks_served = any(listener.serves("webhooks") for listener in listeners)
-    if generic is not None and generic.enabled and listeners and not webhooks_served:
+    enabled = _enabled_services(unsupported, services)
+    if "generic" in enabled and listeners and not webhooks_served:
         sink.problem("listeners", "generic.enabled needs a listener with the webhooks resource")
     generic_broken = any(p.key.startswith("generic.") for p in sink.problems)
-    enabled = _enabled_services(generic, unsupported) + tuple(services)
     if not enabled and not generic_broken:
         sink.problem(
             "generic.enabled",
@@ -1098,7 +988,6 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
         pass_file=pass_file,
         listeners=listeners,
         permissions=permissions,
-        generic=generic,
         widgets=widgets,
         connections=connections,
         bot=bot,

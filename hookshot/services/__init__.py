@@ -13,7 +13,9 @@ def registered() -> tuple[Service, ...]:
     the config module, which asks for this list while it loads."""
     from hookshot.services.feeds.service import SERVICE_OBJECT as feeds
     from hookshot.services.forgejo.service import SERVICE_OBJECT as forgejo
+    from hookshot.services.generic.service import SERVICE_OBJECT as generic
     from hookshot.services.github.service import SERVICE_OBJECT as github
     from hookshot.services.gitlab.service import SERVICE_OBJECT as gitlab
 
-    return (github, gitlab, forgejo, feeds)
+    # Generic first: its kinds, commands and widget sections came first before it moved here.
+    return (generic, github, gitlab, forgejo, feeds)

@@ -92,6 +92,10 @@ class ServiceRuntime:
     # The commands a connection of this service answers to in its room.
     connection_commands: Callable[[Connection], ConnectionCommands | None] | None = None
     widget_config: Mapping[str, Any] | None = None  # `/widgetapi/v1/service/<name>/config`
+    # Widget config sections the service answers for under other names, or that can be off
+    # while the service runs (generic: `generic` and `genericOutbound`); None: that one is off.
+    # They take precedence over `widget_config`.
+    widget_sections: Mapping[str, Mapping[str, Any] | None] | None = None
     widget_connections: WidgetConnections | None = None  # the widget's create/edit/targets
     legacy_root: LegacyRoot | None = None  # deliveries hookshot took on `POST /`
     # Called with each sent message's send-job payload and its event id, in the process that
@@ -127,3 +131,8 @@ class Service(Protocol):
     def start(self, settings: Any, parts: ServiceParts) -> ServiceRuntime:
         """Build the service's parts (no I/O: the bridge starts afterwards)."""
         ...
+
+    # Optional, looked up with getattr (a Protocol member would be required of every service):
+    # `enabled_names(settings) -> tuple[str, ...]`, the names `Config.enabled_services` lists
+    # for these settings, when that is not just `name` (generic: a section can be given and
+    # off, and outbound hooks are a name of their own).

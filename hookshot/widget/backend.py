@@ -23,7 +23,6 @@ from hookshot.services.base import ServiceRuntime
 from hookshot.services.generic import hook as generic_hook
 from hookshot.services.generic import outbound_hook
 from hookshot.services.generic.provisioning import Provisioner
-from hookshot.widget.details import public_service_config
 from hookshot.widget.routes import Created, JSONValue, RoomPower
 
 log = logging.getLogger(__name__)
@@ -56,10 +55,11 @@ class BridgeWidgetBackend:
         return self._client.bot_user_id
 
     def service_config(self, service: str) -> Mapping[str, Any] | None:
-        runtime = self._services.get(service)
-        if runtime is not None:
-            return runtime.widget_config or {}
-        return public_service_config(self._config, service)
+        for runtime in self._services.values():
+            if runtime.widget_sections is not None and service in runtime.widget_sections:
+                return runtime.widget_sections[service]
+        named = self._services.get(service)
+        return (named.widget_config or {}) if named is not None else None
 
     async def public_config(self, service: str) -> Mapping[str, Any] | None:
         config = self.service_config(service)

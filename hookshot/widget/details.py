@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hookshot import wire
-from hookshot.config import Config
 from hookshot.core.connections import Connection, connection_id
 from hookshot.core.kinds import Kind
 from hookshot.services import registry
@@ -132,30 +131,3 @@ def details(
     if isinstance(connection, OutboundHook) and show_secrets:
         item["secrets"] = {"token": connection.token}
     return item
-
-
-def public_service_config(config: Config, service: str) -> dict[str, Any] | None:
-    """hookshot's public config of `service` (GET /v1/service/{service}/config); None when the
-    service is off or not supported by this bridge."""
-    if service == "generic" and config.generic is not None and config.generic.enabled:
-        generic = config.generic
-        max_expiry = generic.max_expiry_time
-        return _without_none(
-            {
-                "userIdPrefix": generic.user_id_prefix,
-                "allowJsTransformationFunctions": generic.allow_js_transformation_functions,
-                "waitForComplete": generic.wait_for_complete,
-                "maxExpiryTime": (
-                    int(max_expiry.total_seconds() * 1000) if max_expiry is not None else None
-                ),
-                "requireExpiryTime": generic.require_expiry_time,
-            }
-        )
-    if service == "genericOutbound" and config.generic is not None and config.generic.outbound:
-        return {}
-    return None
-
-
-def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
-    # JSON.stringify drops undefined members; hookshot's answers never carry nulls for them.
-    return {k: v for k, v in values.items() if v is not None}
