@@ -23,7 +23,6 @@ from hookshot.core.queue.base import QueueError
 from hookshot.matrix.appservice import AppserviceApi
 from hookshot.ops.metrics import Metrics
 from hookshot.ops.roles import APPSERVICE
-from hookshot.services.generic.intake import GenericIntakeSettings, GenericWebhookIntake
 from hookshot.widget.static import static_mount
 
 log = logging.getLogger(__name__)
@@ -94,8 +93,8 @@ def resource_routes(bridge: Bridge, resource: str) -> list[BaseRoute]:
 
 
 def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
-    """The services' intake routes, then hookshot's legacy root POST, then generic hooks
-    (whose legacy `/{hookId}` route matches any single segment, so it comes last)."""
+    """The services' intake routes, then hookshot's legacy root POST, then the routes that
+    match any single segment (generic hooks' legacy `/{hookId}`)."""
     routes: list[BaseRoute] = []
     runtimes = list(bridge.services.values())
     # The process holding room state keeps routes that need the users' admin rooms (OAuth).
@@ -114,24 +113,9 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
         return await _not_found(request, Exception())
 
     routes.append(Route("/", legacy_root, methods=["POST"]))
-    generic = bridge.config.generic
-    if generic is not None and generic.enabled:
-        intake = GenericWebhookIntake(
-            settings=GenericIntakeSettings(
-                enable_http_get=generic.enable_http_get,
-                wait_for_complete=generic.wait_for_complete,
-                payload_size_limit=generic.payload_size_limit,
-                rate_limit=generic.rate_limit,
-            ),
-            hooks=bridge.hooks,
-            queue=bridge.queue,
-            completions=bridge.completions,
-            ready=lambda: bridge.ready,
-            log=bridge.delivery_log,
-            limits=bridge.hook_limits,
-            on_limited=bridge.metrics.webhooks_rate_limited.labels("generic").inc,
-        )
-        routes += intake.routes()
+    # Last: they match any single segment (generic hooks' legacy `/{hookId}`).
+    for runtime in runtimes:
+        routes += runtime.catch_all_routes
     return routes
 
 

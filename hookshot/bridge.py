@@ -33,7 +33,6 @@ from hookshot.core.permissions import Permissions
 from hookshot.core.queue.base import Job, Queue, SeenStore, ValueStore
 from hookshot.core.queue.settling import SettlingQueue
 from hookshot.core.queue.stopping import StoppingQueue
-from hookshot.core.rate_limit import KeyedLimits
 from hookshot.core.room_state import RoomStateSync
 from hookshot.core.router import WebhookRouter
 from hookshot.core.sender import Sender, backoff
@@ -53,7 +52,6 @@ from hookshot.services import registered
 from hookshot.services.base import ServiceParts, ServiceRuntime
 from hookshot.services.generic import hook as generic_hook
 from hookshot.services.generic.expiry import ExpiryNotifier
-from hookshot.services.generic.hook_directory import HookLookup, StoreLookup
 from hookshot.services.generic.outbound import guarded_client
 from hookshot.services.generic.outbound_worker import OutboundSender
 from hookshot.services.generic.provisioning import Provisioner, WebhookSettings
@@ -70,10 +68,6 @@ if TYPE_CHECKING:
     from hookshot.ops.delivery_log_redis import RedisDeliveryLog
     from hookshot.ops.outcome_bus import OutcomeBus
     from hookshot.ops.shared_redis import SharedRedis
-    from hookshot.services.generic.hook_directory_redis import (
-        DirectoryPublisher,
-        RedisHookDirectory,
-    )
 
 log = logging.getLogger(__name__)
 
@@ -134,14 +128,9 @@ class Bridge:
             self._redis_log = RedisDeliveryLog(shared.cache, shared.prefix)
         self.delivery_log: DeliveryRecorder = self._redis_log or DeliveryLog()
         self.completions.listen(self._log_outcome)
-        # Generic hooks' token buckets: one set per process, shared by its listeners.
-        self.hook_limits = KeyedLimits()
         self.outbox = Outbox(queue)
         # News between roles (waitForComplete answers, discussion roots); None in one process.
         self.bus: OutcomeBus | None = None
-        self.directory: RedisHookDirectory | None = None
-        self.hooks: HookLookup = StoreLookup(self.store)
-        self.publisher: DirectoryPublisher | None = None
         self.lock: BridgeLock | None = None
         # Set when this process must stop on its own (it lost the bridge lock); see runner.
         self.fatal = asyncio.Event()
@@ -149,20 +138,12 @@ class Bridge:
         if role is not Role.ALL:
             assert shared is not None and shared.coord is not None, "roles need Redis"
             from hookshot.ops.outcome_bus import OutcomeBus
-            from hookshot.services.generic.hook_directory_redis import (
-                DirectoryPublisher,
-                RedisHookDirectory,
-            )
 
             self.bus = OutcomeBus(shared.coord, shared.prefix)
             self.completions.forward_to(self.bus.publish_outcome)
-            if role is Role.WEBHOOKS:
-                self.directory = RedisHookDirectory(shared.coord, shared.prefix)
-                self.hooks = self.directory
             if role is Role.BRIDGE:
                 from hookshot.ops.bridge_lock import BridgeLock
 
-                self.publisher = DirectoryPublisher(shared.coord, shared.prefix, self.store)
                 lease = config.queue.lease_seconds if config.queue else 30.0
                 holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
                 self.lock = BridgeLock(shared.coord, shared.prefix, holder, lease)
@@ -186,6 +167,11 @@ class Bridge:
             self.outbox,
             seen,
             self.tell_user,
+            self.completions,
+            self.delivery_log,
+            self.metrics,
+            role,
+            shared,
         )
         self.services: dict[str, ServiceRuntime] = {
             service.name: service.start(config.services[service.name], parts)
@@ -238,7 +224,7 @@ class Bridge:
                 outbound_allow_private=bool(generic and generic.outbound_allow_private_targets),
             ),
             seal=self._seal,
-            published=self.publisher.flush if self.publisher is not None else None,
+            published=self._after_change,
         )
         self.dispatcher = Dispatcher(
             client=self.client,
@@ -420,12 +406,9 @@ class Bridge:
             await self._start_room_state()
         if plan.sends:
             self._spawn(self.sender.run, "sender")
-        if self.directory is not None:
-            await self._wait_for_directory(self.directory)
-        if self.publisher is not None:
-            # Ready means every hook (static connections too) is known to the webhooks
-            # processes: until then they would answer from the previous bridge's directory.
-            await self.publisher.published.wait()
+        for runtime in self.services.values():
+            if runtime.until_ready is not None:
+                await runtime.until_ready()
         if plan.room_state:
             # Invites sent while we were down are in transactions the homeserver holds for
             # us (it cannot /sync an appservice bot); the ping makes it deliver them now.
@@ -456,22 +439,14 @@ class Bridge:
             log.info("queue reachable again; asked the homeserver to resend transactions")
             self._refused.clear()
 
-    async def _wait_for_directory(self, directory: RedisHookDirectory) -> None:
-        """A `webhooks` process answers only once a bridge has published its hooks."""
-        from redis.exceptions import RedisError
-
-        attempt = 0
-        while True:
-            try:
-                if await directory.published():
-                    return
-                if attempt % 25 == 0:
-                    log.info("waiting for a bridge process to publish the hook directory")
-            except RedisError as err:
-                if attempt % 25 == 0:
-                    log.warning("waiting for Redis: %s", err)
-            attempt += 1
-            await asyncio.sleep(0.2)
+    async def _after_change(self) -> bool:
+        """Tell the services a command or the widget changed connections (False: one of them
+        could not pass the change on in time)."""
+        done = True
+        for runtime in self.services.values():
+            if runtime.after_change is not None:
+                done = await runtime.after_change() and done
+        return done
 
     async def _start_room_state(self) -> None:
         generic = self.config.generic
@@ -493,9 +468,11 @@ class Bridge:
         await asyncio.gather(*(load(room_id) for room_id in rooms))
         self._apply_static_connections()
         log.info("loaded %d connections in %d rooms", len(self.store), len(rooms))
-        if self.publisher is not None:
-            # Only now: an early, empty directory would make the webhooks processes answer 404.
-            self._spawn(self.publisher.run, "hook-directory")
+        for name, runtime in self.services.items():
+            # Only now that room state is loaded: e.g. an early, empty hook directory would
+            # make the webhooks processes answer 404.
+            for n, worker in enumerate(runtime.draining_workers):
+                self._spawn(worker, f"{name}-drain-{n}")
         self._spawn(self._consume_matrix_events, "matrix-events")
         self._spawn(self.router.run, "webhook-router")
         if generic is not None and generic.outbound:
@@ -568,8 +545,9 @@ class Bridge:
         self.sender.stop()
         self.expiry.stop()
         self.outbound.stop()
-        if self.publisher is not None:
-            self.publisher.stop()
+        for runtime in self.services.values():
+            if runtime.stop is not None:
+                runtime.stop()
         await _finish(self._stages[Stage.IDLE], 0.0)
         if not await _finish(self._stages[Stage.WORK], timeout):
             log.warning(
@@ -596,13 +574,9 @@ class Bridge:
             checks["redis"] = await self.shared.reachable()
         if self.plan.homeserver:
             checks["homeserver"] = await self._homeserver_reachable()
-        if self.directory is not None:
-            from redis.exceptions import RedisError
-
-            try:
-                checks["hookDirectory"] = await self.directory.published()
-            except RedisError:
-                checks["hookDirectory"] = False
+        for runtime in self.services.values():
+            if runtime.readiness is not None:
+                checks.update(await runtime.readiness())
         return checks
 
     async def _homeserver_reachable(self) -> bool:

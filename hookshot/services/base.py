@@ -32,6 +32,11 @@ if TYPE_CHECKING:
     from hookshot.commands.context import CommandContext
     from hookshot.commands.user_tokens import UserTokens
     from hookshot.config import Section
+    from hookshot.core.completions import Completions
+    from hookshot.ops.delivery_log import DeliveryRecorder
+    from hookshot.ops.metrics import Metrics
+    from hookshot.ops.roles import Role
+    from hookshot.ops.shared_redis import SharedRedis
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,11 @@ class ServiceParts:
     outbox: Outbox  # bot messages, through the durable send queue
     seen: SeenStore  # durable keys with expiry (the queue's store: SQLite or Redis)
     tell_user: Callable[[str, str], Awaitable[None]]  # a notice in the user's admin room
+    completions: Completions  # outcomes of queued deliveries (to answer once sent)
+    delivery_log: DeliveryRecorder  # recent deliveries, for the widget's log
+    metrics: Metrics
+    role: Role  # what this process runs (ops/roles.py)
+    shared: SharedRedis | None  # Redis shared by the roles; None in a single process
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,9 @@ class ServiceRuntime:
     renderer: JobRenderer | None = None  # renders webhook jobs of kind `Service.name`
     kinds: Sequence[Kind] = ()  # its connection kinds (state event types)
     intake_routes: Sequence[BaseRoute] = ()  # served by listeners with the `webhooks` resource
+    # Intake routes that match any single path segment (generic's legacy `/{hookId}`): served
+    # after every other intake route and the legacy root.
+    catch_all_routes: Sequence[BaseRoute] = ()
     setup_commands: CommandSet | None = None  # joined to `!hookshot ...`
     admin_commands: CommandSet | None = None  # joined to the admin room's commands
     # The commands a connection of this service answers to in its room.
@@ -114,6 +127,18 @@ class ServiceRuntime:
     unmatched_message: Callable[[CommandContext, str], Awaitable[None]] | None = None
     reaction: Callable[[CommandContext, Mapping[str, Any]], Awaitable[None]] | None = None
     close: Callable[[], None] | None = None  # at the end of a stop: release clients
+    # Awaited before the process reports ready, after room state is loaded where it is held
+    # (generic: a webhooks process waits for the hook directory, a bridge until it wrote it).
+    until_ready: Callable[[], Awaitable[None]] | None = None
+    # More `/ready` checks (name -> passing), e.g. generic's `hookDirectory`.
+    readiness: Callable[[], Awaitable[Mapping[str, bool]]] | None = None
+    # Awaited after a command or the widget changed connections, before it answers, so the
+    # other processes see the change first (generic: the hook directory is flushed).
+    after_change: Callable[[], Awaitable[bool]] | None = None
+    # Workers that take work and finish it at a stop (run where room state is held, once it is
+    # loaded; told to stop by `stop`, then given the shutdown grace), unlike `workers`.
+    draining_workers: Sequence[Callable[[], Awaitable[None]]] = ()
+    stop: Callable[[], None] | None = None  # at the start of a stop: take no more work
     # Long-running tasks (pollers), run by the process that holds room state; cancelled at a
     # stop, so they must leave nothing half done that the queue would not finish.
     workers: Sequence[Callable[[], Awaitable[None]]] = ()

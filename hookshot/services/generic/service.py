@@ -11,9 +11,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hookshot import wire
+from hookshot.core.rate_limit import KeyedLimits
 from hookshot.services.base import ServiceParts, ServiceRuntime
 from hookshot.services.generic import config as generic_config
 from hookshot.services.generic.config import GenericConfig
+from hookshot.services.generic.directory_wiring import HookDirectoryWiring
+from hookshot.services.generic.intake import GenericIntakeSettings, GenericWebhookIntake
 
 if TYPE_CHECKING:
     from hookshot.config import Section
@@ -34,9 +37,36 @@ class GenericService:
 
     def start(self, settings: Any, parts: ServiceParts) -> ServiceRuntime:
         assert isinstance(settings, GenericConfig)
+        directory = HookDirectoryWiring(parts.store, parts.role, parts.shared)
+        routes = []
+        if settings.enabled:
+            intake = GenericWebhookIntake(
+                settings=GenericIntakeSettings(
+                    enable_http_get=settings.enable_http_get,
+                    wait_for_complete=settings.wait_for_complete,
+                    payload_size_limit=settings.payload_size_limit,
+                    rate_limit=settings.rate_limit,
+                ),
+                hooks=directory.hooks,
+                queue=parts.queue,
+                completions=parts.completions,
+                ready=parts.ready,
+                log=parts.delivery_log,
+                # The hooks' token buckets: one set per process, shared by its listeners.
+                limits=KeyedLimits(),
+                on_limited=parts.metrics.webhooks_rate_limited.labels(SERVICE).inc,
+            )
+            routes = intake.routes()
         return ServiceRuntime(
             name=self.name,
             title=self.title,
+            # Its legacy `/{hookId}` matches any single segment.
+            catch_all_routes=routes,
+            until_ready=directory.until_ready,
+            readiness=directory.readiness,
+            after_change=directory.flush,
+            draining_workers=(directory.publisher.run,) if directory.publisher else (),
+            stop=directory.stop,
             widget_sections={
                 SERVICE: widget_config(settings) if settings.enabled else None,
                 wire.SERVICE_OUTBOUND: {} if settings.outbound else None,
