@@ -51,11 +51,7 @@ from hookshot.ops.roles import PLANS, Role
 from hookshot.services import registered
 from hookshot.services.base import ServiceParts, ServiceRuntime
 from hookshot.services.generic import hook as generic_hook
-from hookshot.services.generic.expiry import ExpiryNotifier
-from hookshot.services.generic.outbound import guarded_client
-from hookshot.services.generic.outbound_worker import OutboundSender
 from hookshot.services.generic.provisioning import Provisioner, WebhookSettings
-from hookshot.services.generic.render import GenericRenderer, GenericRenderSettings
 from hookshot.services.registry import kind_for
 from hookshot.widget.backend import BridgeWidgetBackend
 from hookshot.widget.openid import OpenIdVerifier
@@ -153,9 +149,6 @@ class Bridge:
         self.hook_secrets = HookSecrets(self.client)
         self.admin_rooms = AdminRooms(self.client)
         generic = config.generic
-        services = {wire.SERVICE_WEBHOOKS} if generic and generic.enabled else set()
-        if generic and generic.outbound:
-            services.add(wire.SERVICE_OUTBOUND)
         self.user_tokens = UserTokens(self.client, config.pass_file)
         # The services on the Service interface (services/__init__.py) the config switches on.
         parts = ServiceParts(
@@ -172,13 +165,18 @@ class Bridge:
             self.metrics,
             role,
             shared,
+            self.client.download,
         )
         self.services: dict[str, ServiceRuntime] = {
             service.name: service.start(config.services[service.name], parts)
             for service in registered()
             if service.name in config.services
         }
-        services.update(self.services)
+        switches = {
+            switch
+            for name, runtime in self.services.items()
+            for switch in (runtime.switches if runtime.switches is not None else (name,))
+        }
         self._kinds = {
             event_type: kind
             for runtime in self.services.values()
@@ -193,7 +191,7 @@ class Bridge:
             admin_rooms=self.admin_rooms,
             outbox=self.outbox,
             allowed=self.allowed,
-            enabled_services=frozenset(services),
+            enabled_services=frozenset(switches),
             js_enabled=bool(generic and generic.allow_js_transformation_functions),
             hook_secrets=self.hook_secrets,
             sealed=self._sealed,
@@ -248,21 +246,9 @@ class Bridge:
             completions=self.completions,
             metrics=self.metrics,
             renderers={
-                wire.KIND_GENERIC: GenericRenderer(
-                    self.store,
-                    GenericRenderSettings(
-                        domain=self.domain,
-                        user_id_prefix=generic.user_id_prefix if generic else None,
-                        include_hook_body=generic.include_hook_body if generic else True,
-                        allow_js=bool(generic and generic.allow_js_transformation_functions),
-                    ),
-                    self.delivery_log,
-                ),
-                **{
-                    name: runtime.renderer
-                    for name, runtime in self.services.items()
-                    if runtime.renderer is not None
-                },
+                name: runtime.renderer
+                for name, runtime in self.services.items()
+                if runtime.renderer is not None
             },
         )
         self.widget_api = None
@@ -293,13 +279,6 @@ class Bridge:
             # Services may thread later messages under earlier ones (ServiceRuntime.on_sent).
             on_sent=self.bus.publish_sent if self.bus else self._on_sent,
             threads=SubjectThreads(self.client, seen) if isinstance(seen, ValueStore) else None,
-        )
-        self.expiry = ExpiryNotifier(self.store, self.outbox)
-        self.outbound_client = guarded_client(
-            allow_private=bool(generic and generic.outbound_allow_private_targets)
-        )
-        self.outbound = OutboundSender(
-            queue, self.store, self.outbound_client, download=self.client.download
         )
         self._user_patterns = [re.compile(ns.regex) for ns in registration.namespaces.users]
         # Worker tasks by how they stop (see `_spawn` and `stop`).
@@ -449,7 +428,6 @@ class Bridge:
         return done
 
     async def _start_room_state(self) -> None:
-        generic = self.config.generic
         await self._setup_bot()
         await self.permission_rooms.start()  # joins them, so they load like any other room
         rooms = await self.client.joined_rooms()
@@ -475,10 +453,6 @@ class Bridge:
                 self._spawn(worker, f"{name}-drain-{n}")
         self._spawn(self._consume_matrix_events, "matrix-events")
         self._spawn(self.router.run, "webhook-router")
-        if generic is not None and generic.outbound:
-            self._spawn(self.outbound.run, "outbound-hooks")
-        if generic is not None and generic.send_expiry_notice:
-            self._spawn(self.expiry.run, "expiry-notices", Stage.IDLE)
         self._spawn(self._ping_when_queue_back, "appservice-replay", Stage.IDLE)
         self._spawn(self.permission_rooms.run, "permission-rooms", Stage.IDLE)
         for name, runtime in self.services.items():
@@ -543,8 +517,6 @@ class Bridge:
         self._takes.stop_taking()
         self.router.stop()
         self.sender.stop()
-        self.expiry.stop()
-        self.outbound.stop()
         for runtime in self.services.values():
             if runtime.stop is not None:
                 runtime.stop()
@@ -564,7 +536,9 @@ class Bridge:
         for runtime in self.services.values():
             if runtime.close is not None:
                 runtime.close()
-        await self.outbound_client.aclose()
+        for runtime in self.services.values():
+            if runtime.aclose is not None:
+                await runtime.aclose()
         await self.client.aclose()
 
     async def readiness(self) -> dict[str, bool]:

@@ -56,6 +56,7 @@ class ServiceParts:
     metrics: Metrics
     role: Role  # what this process runs (ops/roles.py)
     shared: SharedRedis | None  # Redis shared by the roles; None in a single process
+    download: Callable[[str], Awaitable[tuple[bytes, str]]]  # Matrix media: (bytes, type)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,9 @@ class ServiceRuntime:
     title: str  # the heading of its commands in help
     renderer: JobRenderer | None = None  # renders webhook jobs of kind `Service.name`
     kinds: Sequence[Kind] = ()  # its connection kinds (state event types)
+    # The `Kind.switch` names it turns on (None: just its name). Generic: `webhooks` with
+    # `generic.enabled`, `genericOutbound` with `generic.outbound`.
+    switches: Sequence[str] | None = None
     intake_routes: Sequence[BaseRoute] = ()  # served by listeners with the `webhooks` resource
     # Intake routes that match any single path segment (generic's legacy `/{hookId}`): served
     # after every other intake route and the legacy root.
@@ -127,6 +131,7 @@ class ServiceRuntime:
     unmatched_message: Callable[[CommandContext, str], Awaitable[None]] | None = None
     reaction: Callable[[CommandContext, Mapping[str, Any]], Awaitable[None]] | None = None
     close: Callable[[], None] | None = None  # at the end of a stop: release clients
+    aclose: Callable[[], Awaitable[None]] | None = None  # the same, for async clients
     # Awaited before the process reports ready, after room state is loaded where it is held
     # (generic: a webhooks process waits for the hook directory, a bridge until it wrote it).
     until_ready: Callable[[], Awaitable[None]] | None = None

@@ -16,7 +16,12 @@ from hookshot.services.base import ServiceParts, ServiceRuntime
 from hookshot.services.generic import config as generic_config
 from hookshot.services.generic.config import GenericConfig
 from hookshot.services.generic.directory_wiring import HookDirectoryWiring
+from hookshot.services.generic.expiry import ExpiryNotifier
 from hookshot.services.generic.intake import GenericIntakeSettings, GenericWebhookIntake
+from hookshot.services.generic.kind import GENERIC_KIND, OUTBOUND_KIND
+from hookshot.services.generic.outbound import guarded_client
+from hookshot.services.generic.outbound_worker import OutboundSender
+from hookshot.services.generic.render import GenericRenderer, GenericRenderSettings
 
 if TYPE_CHECKING:
     from hookshot.config import Section
@@ -57,16 +62,43 @@ class GenericService:
                 on_limited=parts.metrics.webhooks_rate_limited.labels(SERVICE).inc,
             )
             routes = intake.routes()
+        expiry = ExpiryNotifier(parts.store, parts.outbox)
+        outbound_client = guarded_client(allow_private=settings.outbound_allow_private_targets)
+        outbound = OutboundSender(
+            parts.queue, parts.store, outbound_client, download=parts.download
+        )
+
+        def stop() -> None:
+            expiry.stop()
+            outbound.stop()
+            directory.stop()
+
+        draining = (directory.publisher.run,) if directory.publisher else ()
         return ServiceRuntime(
             name=self.name,
             title=self.title,
+            renderer=GenericRenderer(
+                parts.store,
+                GenericRenderSettings(
+                    domain=parts.domain,
+                    user_id_prefix=settings.user_id_prefix,
+                    include_hook_body=settings.include_hook_body,
+                    allow_js=settings.allow_js_transformation_functions,
+                ),
+                parts.delivery_log,
+            ),
+            kinds=(GENERIC_KIND, OUTBOUND_KIND),
+            switches=(wire.SERVICE_WEBHOOKS,) * settings.enabled
+            + (wire.SERVICE_OUTBOUND,) * settings.outbound,
             # Its legacy `/{hookId}` matches any single segment.
             catch_all_routes=routes,
             until_ready=directory.until_ready,
             readiness=directory.readiness,
             after_change=directory.flush,
-            draining_workers=(directory.publisher.run,) if directory.publisher else (),
-            stop=directory.stop,
+            draining_workers=draining + ((outbound.run,) if settings.outbound else ()),
+            workers=(expiry.run,) if settings.send_expiry_notice else (),
+            stop=stop,
+            aclose=outbound_client.aclose,
             widget_sections={
                 SERVICE: widget_config(settings) if settings.enabled else None,
                 wire.SERVICE_OUTBOUND: {} if settings.outbound else None,
