@@ -62,8 +62,9 @@ class Dispatcher:
     ) -> None:
         self._permission_rooms = permission_rooms
         runtimes = list((services or {}).values())
-        # The services' commands join ours (a word taken twice fails here, at startup).
-        self._setup = merged(setup_commands, *(r.setup_commands for r in runtimes))
+        # The services' commands join ours (a word taken twice fails here, at startup); theirs
+        # first, so help lists the services (webhooks first) before the widget and help.
+        self._setup = merged(*(r.setup_commands for r in runtimes), setup_commands)
         self._admin = merged(admin_commands, *(r.admin_commands for r in runtimes))
         self._categories = {**CATEGORIES, **{r.name: r.title for r in runtimes}}
         self._connection_commands = [

@@ -14,6 +14,7 @@ from hookshot import wire
 from hookshot.core.rate_limit import KeyedLimits
 from hookshot.services.base import ServiceParts, ServiceRuntime
 from hookshot.services.generic import config as generic_config
+from hookshot.services.generic.commands import setup_commands
 from hookshot.services.generic.config import GenericConfig
 from hookshot.services.generic.directory_wiring import HookDirectoryWiring
 from hookshot.services.generic.expiry import ExpiryNotifier
@@ -22,16 +23,15 @@ from hookshot.services.generic.kind import GENERIC_KIND, OUTBOUND_KIND
 from hookshot.services.generic.outbound import guarded_client
 from hookshot.services.generic.outbound_worker import OutboundSender
 from hookshot.services.generic.render import GenericRenderer, GenericRenderSettings
+from hookshot.services.generic.wire import SERVICE
 
 if TYPE_CHECKING:
     from hookshot.config import Section
 
-SERVICE = "generic"  # the config section and the inbound hooks' widget section
-
 
 class GenericService:
     name = SERVICE
-    title = "Webhooks"
+    title = "Webhook"  # the heading of its commands in help, as hookshot words it
 
     def parse_config(self, section: Section) -> GenericConfig:
         return generic_config.parse_config(section)
@@ -88,6 +88,7 @@ class GenericService:
                 parts.delivery_log,
             ),
             kinds=(GENERIC_KIND, OUTBOUND_KIND),
+            setup_commands=setup_commands,
             switches=(wire.SERVICE_WEBHOOKS,) * settings.enabled
             + (wire.SERVICE_OUTBOUND,) * settings.outbound,
             # Its legacy `/{hookId}` matches any single segment.
