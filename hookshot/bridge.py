@@ -166,6 +166,7 @@ class Bridge:
             role,
             shared,
             self.client.download,
+            lambda: self.provisioner,
         )
         self.services: dict[str, ServiceRuntime] = {
             service.name: service.start(config.services[service.name], parts)

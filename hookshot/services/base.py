@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from hookshot.ops.metrics import Metrics
     from hookshot.ops.roles import Role
     from hookshot.ops.shared_redis import SharedRedis
+    from hookshot.services.generic.provisioning import Provisioner
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class ServiceParts:
     role: Role  # what this process runs (ops/roles.py)
     shared: SharedRedis | None  # Redis shared by the roles; None in a single process
     download: Callable[[str], Awaitable[tuple[bytes, str]]]  # Matrix media: (bytes, type)
+    # The bridge's provisioner (permission checks, state writes, hooks), built after the
+    # services start: call it when handling a request, not in `start`.
+    provisioner: Callable[[], Provisioner]
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,40 @@ class WidgetConnections(Protocol):
         ...
 
 
+class WidgetManaged(Protocol):
+    """How the widget handles connections that a service makes and removes itself rather
+    than as plain state writes (generic hooks: the provisioner mints their ids and tokens).
+    Each method answers None (False) for connections that are not the service's."""
+
+    def hook_url(self, hook_id: str) -> str:
+        """The public URL of a hook (shown with the connection's secrets)."""
+        ...
+
+    async def create(
+        self, room_id: str, user_id: str, event_type: str, body: Mapping[str, Any]
+    ) -> Connection | None:
+        """Make (and write) a new connection from `body`."""
+        ...
+
+    async def rebuild(
+        self, connection: Connection, content: Mapping[str, Any]
+    ) -> tuple[str, Connection] | None:
+        """(permission service, `connection` with new full state `content`), validated."""
+        ...
+
+    async def remove(self, room_id: str, user_id: str, connection: Connection) -> bool:
+        """Remove the connection (True), or leave it to a state write (False)."""
+        ...
+
+    async def rotate(self, room_id: str, user_id: str, connection: Connection) -> Connection:
+        """`connection` with a new URL (CommandError when it has none)."""
+        ...
+
+    async def delivery_log(self, connection: Connection) -> Sequence[Any] | None:
+        """The connection's recent deliveries, newest first."""
+        ...
+
+
 @dataclass(frozen=True)
 class ServiceRuntime:
     """A started service: the parts the bridge plugs in."""
@@ -114,6 +152,7 @@ class ServiceRuntime:
     # They take precedence over `widget_config`.
     widget_sections: Mapping[str, Mapping[str, Any] | None] | None = None
     widget_connections: WidgetConnections | None = None  # the widget's create/edit/targets
+    widget_managed: WidgetManaged | None = None  # connections it makes itself (generic)
     legacy_root: LegacyRoot | None = None  # deliveries hookshot took on `POST /`
     # Called with each sent message's send-job payload and its event id, in the process that
     # holds room state (the sender's, or the news subscriber's when roles are split): a

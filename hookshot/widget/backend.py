@@ -3,8 +3,6 @@ same Provisioner the commands use (one path to create or change a connection).""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -14,14 +12,12 @@ from hookshot.config import Config
 from hookshot.core.connections import Connection
 from hookshot.core.kinds import Kind
 from hookshot.core.store import ConnectionStore
-from hookshot.errors import CommandError, StateError
+from hookshot.errors import CommandError
 from hookshot.matrix import power
 from hookshot.matrix.client import MatrixClient
 from hookshot.ops.delivery_log import DeliveryRecorder
 from hookshot.services import registry
-from hookshot.services.base import ServiceRuntime
-from hookshot.services.generic import hook as generic_hook
-from hookshot.services.generic import outbound_hook
+from hookshot.services.base import ServiceRuntime, WidgetManaged
 from hookshot.services.generic.provisioning import Provisioner
 from hookshot.widget.routes import Created, JSONValue, RoomPower
 
@@ -99,29 +95,17 @@ class BridgeWidgetBackend:
         return self._store.in_room(room_id)
 
     def hook_url(self, hook_id: str) -> str:
-        return self._provisioner.webhooks.hook_url(hook_id)
+        for managed in self._managed():
+            return managed.hook_url(hook_id)
+        return hook_id  # no service has hooks here (none can be shown)
 
     async def create(
         self, room_id: str, user_id: str, event_type: str, body: Mapping[str, Any]
     ) -> Created:
-        if event_type == wire.GENERIC_HOOK:
-            state = generic_hook.parse_state(body)
-            await self._check_function(state)
-            made = await self._provisioner.create_webhook(room_id, user_id, state.name, state=state)
-            content = dataclasses.replace(state, expiration_date=made.expires).to_content()
-            return Created(
-                generic_hook.from_state(room_id, event_type, state.name, content, made.hook_id)
-            )
-        if event_type == wire.OUTBOUND_HOOK:
-            name, url = body.get("name"), body.get("url")
-            if not isinstance(name, str) or not isinstance(url, str):
-                raise StateError("An outbound hook needs a name and a url")
-            method = body.get("method", "PUT")
-            token = await self._provisioner.create_outbound_hook(
-                room_id, user_id, name, url, method if isinstance(method, str) else "PUT"
-            )
-            content = outbound_hook.parse_state(body).to_content()
-            return Created(outbound_hook.from_state(room_id, event_type, name, content, token))
+        for managed in self._managed():
+            made = await managed.create(room_id, user_id, event_type, body)
+            if made is not None:
+                return Created(made)
         for runtime in self._services.values():
             kind = _kind_of(runtime, event_type)
             if kind is not None and runtime.widget_connections is not None:
@@ -136,22 +120,11 @@ class BridgeWidgetBackend:
         self, room_id: str, user_id: str, connection: Connection, content: Mapping[str, Any]
     ) -> Connection:
         new = dict(content)
-        if isinstance(connection, generic_hook.GenericHook):
-            await self._check_function(generic_hook.parse_state(new))
-            service = wire.SERVICE_WEBHOOKS
-            built: Connection = generic_hook.from_state(
-                room_id,
-                connection.event_type,
-                connection.state_key,
-                new,
-                connection.hook_id,
-                connection.secret,
-            )
-        elif isinstance(connection, outbound_hook.OutboundHook):
-            service = wire.SERVICE_WEBHOOKS
-            built = outbound_hook.from_state(
-                room_id, connection.event_type, connection.state_key, new, connection.token
-            )
+        for managed in self._managed():
+            found = await managed.rebuild(connection, new)
+            if found is not None:
+                service, built = found
+                break
         else:
             service, rebuilt = self._service_rebuild(connection, new)
             if rebuilt is None:
@@ -163,9 +136,9 @@ class BridgeWidgetBackend:
         return built
 
     async def remove(self, room_id: str, user_id: str, connection: Connection) -> None:
-        if isinstance(connection, generic_hook.GenericHook):
-            await self._provisioner.remove_webhook(room_id, user_id, connection.name)
-            return
+        for managed in self._managed():
+            if await managed.remove(room_id, user_id, connection):
+                return
         service = self._permission_service(connection.event_type)
         if service is None:
             raise CommandError("This connection cannot be removed here.")
@@ -179,29 +152,16 @@ class BridgeWidgetBackend:
         )
 
     async def rotate(self, room_id: str, user_id: str, connection: Connection) -> Connection:
-        if not isinstance(connection, generic_hook.GenericHook):
-            raise CommandError("Only webhooks have a URL to rotate.")
-        await self._provisioner.rotate_webhook(room_id, user_id, connection.name)
-        # The provisioner applied the new state, so the store holds the rotated hook.
-        rotated = self._store.get(connection.key)
-        if rotated is None:
-            raise CommandError(f'The webhook "{connection.name}" was removed meanwhile.')
-        return rotated
+        for managed in self._managed():
+            return await managed.rotate(room_id, user_id, connection)
+        raise CommandError("Only webhooks have a URL to rotate.")
 
     async def delivery_log(self, connection: Connection) -> Sequence[JSONValue] | None:
-        if not isinstance(connection, generic_hook.GenericHook) or self._log is None:
-            return None
-        return [
-            {
-                "at": int(entry.at * 1000),
-                "method": entry.method,
-                "status": entry.status,
-                "size": entry.size,
-                "result": entry.result,
-                "notes": list(entry.notes),
-            }
-            for entry in reversed(await self._log.entries(connection.hook_id))
-        ]
+        for managed in self._managed():
+            found = await managed.delivery_log(connection)
+            if found is not None:
+                return found
+        return None
 
     async def targets(
         self, user_id: str, event_type: str, filters: Mapping[str, str]
@@ -214,11 +174,8 @@ class BridgeWidgetBackend:
                 return await hooks.targets(user_id, event_type, filters)
         return None
 
-    async def _check_function(self, state: generic_hook.GenericHookState) -> None:
-        # Compiling takes a QuickJS runtime: off the event loop.
-        generic = self._config.generic
-        js_enabled = generic is not None and generic.allow_js_transformation_functions
-        await asyncio.to_thread(generic_hook.refuse_bad_function, state, js_enabled=js_enabled)
+    def _managed(self) -> list[WidgetManaged]:
+        return [r.widget_managed for r in self._services.values() if r.widget_managed]
 
     def _service_rebuild(
         self, connection: Connection, content: Mapping[str, Any]

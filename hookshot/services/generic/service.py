@@ -23,6 +23,7 @@ from hookshot.services.generic.kind import GENERIC_KIND, OUTBOUND_KIND
 from hookshot.services.generic.outbound import guarded_client
 from hookshot.services.generic.outbound_worker import OutboundSender
 from hookshot.services.generic.render import GenericRenderer, GenericRenderSettings
+from hookshot.services.generic.widget import GenericWidget
 from hookshot.services.generic.wire import SERVICE
 
 if TYPE_CHECKING:
@@ -89,6 +90,9 @@ class GenericService:
             ),
             kinds=(GENERIC_KIND, OUTBOUND_KIND),
             setup_commands=setup_commands,
+            widget_managed=GenericWidget(
+                settings, parts.provisioner, parts.store, parts.delivery_log
+            ),
             switches=(wire.SERVICE_WEBHOOKS,) * settings.enabled
             + (wire.SERVICE_OUTBOUND,) * settings.outbound,
             # Its legacy `/{hookId}` matches any single segment.
