@@ -167,6 +167,7 @@ class Bridge:
             shared,
             self.client.download,
             lambda: self.provisioner,
+            self.is_bridge_user,
         )
         self.services: dict[str, ServiceRuntime] = {
             service.name: service.start(config.services[service.name], parts)

@@ -26,9 +26,6 @@ from hookshot.matrix.permission_rooms import PermissionRooms
 from hookshot.matrix.upgrades import RoomUpgrades
 from hookshot.ops.delivery_log import DeliveryRecorder
 from hookshot.services.base import ServiceRuntime
-from hookshot.services.generic.outbound import is_forwarded
-from hookshot.services.generic.outbound_hook import OutboundHook
-from hookshot.services.generic.outbound_worker import outbound_jobs
 from hookshot.services.generic.provisioning import Provisioner
 from hookshot.widget.room_widget import add_setup_widget
 from hookshot.widget.settings import WidgetSettings
@@ -73,6 +70,7 @@ class Dispatcher:
         self._before_commands = [r.room_message for r in runtimes if r.room_message is not None]
         self._unmatched = [r.unmatched_message for r in runtimes if r.unmatched_message]
         self._reactions = [r.reaction for r in runtimes if r.reaction is not None]
+        self._room_events = [r.room_event for r in runtimes if r.room_event is not None]
         self._widgets = widgets
         self._queue = queue
         self._delivery_log = delivery_log
@@ -96,14 +94,8 @@ class Dispatcher:
         if event_type == wire.M_ROOM_MEMBER and self._permission_rooms is not None:
             # Before any await: a command taken in the same batch is checked after this.
             self._permission_rooms.on_member(event)
-        if self._queue is not None and is_forwarded(event, is_bridge_user=self._is_bridge_user):
-            hooks = [
-                c
-                for c in self._store.in_room(str(event.get("room_id")))
-                if isinstance(c, OutboundHook)
-            ]
-            if hooks:
-                await self._queue.push(wire.TOPIC_OUTBOUND, outbound_jobs(event, hooks))
+        for seen in self._room_events:
+            await seen(event)
         if event_type == wire.M_ROOM_MEMBER:
             await self._on_member(event)
         elif "state_key" in event:

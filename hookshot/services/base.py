@@ -61,6 +61,7 @@ class ServiceParts:
     # The bridge's provisioner (permission checks, state writes, hooks), built after the
     # services start: call it when handling a request, not in `start`.
     provisioner: Callable[[], Provisioner]
+    is_bridge_user: Callable[[str], bool]  # the bot or a user in the bridge's namespace
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,9 @@ class ServiceRuntime:
     room_message: Callable[[CommandContext, Mapping[str, Any], str], Awaitable[bool]] | None = None
     unmatched_message: Callable[[CommandContext, str], Awaitable[None]] | None = None
     reaction: Callable[[CommandContext, Mapping[str, Any]], Awaitable[None]] | None = None
+    # Every room event the bridge receives (state, members, messages, ...), before it is
+    # handled, as the bot: generic forwards them to the room's outbound hooks.
+    room_event: Callable[[Mapping[str, Any]], Awaitable[None]] | None = None
     close: Callable[[], None] | None = None  # at the end of a stop: release clients
     aclose: Callable[[], Awaitable[None]] | None = None  # the same, for async clients
     # Awaited before the process reports ready, after room state is loaded where it is held

@@ -20,8 +20,9 @@ from hookshot.services.generic.directory_wiring import HookDirectoryWiring
 from hookshot.services.generic.expiry import ExpiryNotifier
 from hookshot.services.generic.intake import GenericIntakeSettings, GenericWebhookIntake
 from hookshot.services.generic.kind import GENERIC_KIND, OUTBOUND_KIND
-from hookshot.services.generic.outbound import guarded_client
-from hookshot.services.generic.outbound_worker import OutboundSender
+from hookshot.services.generic.outbound import guarded_client, is_forwarded
+from hookshot.services.generic.outbound_hook import OutboundHook
+from hookshot.services.generic.outbound_worker import OutboundSender, outbound_jobs
 from hookshot.services.generic.render import GenericRenderer, GenericRenderSettings
 from hookshot.services.generic.widget import GenericWidget
 from hookshot.services.generic.wire import SERVICE
@@ -75,6 +76,15 @@ class GenericService:
             directory.stop()
 
         draining = (directory.publisher.run,) if directory.publisher else ()
+
+        async def room_event(event: Mapping[str, Any]) -> None:
+            if not is_forwarded(event, is_bridge_user=parts.is_bridge_user):
+                return
+            room = str(event.get("room_id"))
+            hooks = [c for c in parts.store.in_room(room) if isinstance(c, OutboundHook)]
+            if hooks:
+                await parts.queue.push(wire.TOPIC_OUTBOUND, outbound_jobs(event, hooks))
+
         return ServiceRuntime(
             name=self.name,
             title=self.title,
@@ -103,6 +113,7 @@ class GenericService:
             draining_workers=draining + ((outbound.run,) if settings.outbound else ()),
             workers=(expiry.run,) if settings.send_expiry_notice else (),
             stop=stop,
+            room_event=room_event,
             aclose=outbound_client.aclose,
             widget_sections={
                 SERVICE: widget_config(settings) if settings.enabled else None,
