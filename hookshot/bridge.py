@@ -38,7 +38,7 @@ from hookshot.core.router import WebhookRouter
 from hookshot.core.sender import Sender, backoff
 from hookshot.core.store import ConnectionStore
 from hookshot.core.threads import Threads as SubjectThreads
-from hookshot.errors import HookshotError, MatrixError, StateError
+from hookshot.errors import HookshotError, MatrixError
 from hookshot.matrix.admin_rooms import AdminRooms
 from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.dispatch import Dispatcher
@@ -50,7 +50,6 @@ from hookshot.ops.metrics import CountingQueue, Metrics, refresh_gauges
 from hookshot.ops.roles import PLANS, Role
 from hookshot.services import registered
 from hookshot.services.base import ServiceParts, ServiceRuntime
-from hookshot.services.generic import hook as generic_hook
 from hookshot.services.generic.provisioning import Provisioner, WebhookSettings
 from hookshot.services.registry import kind_for
 from hookshot.widget.backend import BridgeWidgetBackend
@@ -168,6 +167,7 @@ class Bridge:
             self.client.download,
             lambda: self.provisioner,
             self.is_bridge_user,
+            config.connections,
         )
         self.services: dict[str, ServiceRuntime] = {
             service.name: service.start(config.services[service.name], parts)
@@ -446,7 +446,9 @@ class Bridge:
                     log.warning("could not load room %s: %s", room_id, err)
 
         await asyncio.gather(*(load(room_id) for room_id in rooms))
-        self._apply_static_connections()
+        for runtime in self.services.values():
+            if runtime.loaded is not None:
+                runtime.loaded()
         log.info("loaded %d connections in %d rooms", len(self.store), len(rooms))
         for name, runtime in self.services.items():
             # Only now that room state is loaded: e.g. an early, empty hook directory would
@@ -460,23 +462,6 @@ class Bridge:
         for name, runtime in self.services.items():
             for n, worker in enumerate(runtime.workers):
                 self._spawn(worker, f"{name}-{n}", Stage.IDLE)
-
-    def _apply_static_connections(self) -> None:
-        """`connections:` from the config: read-only generic hooks whose hookId is the
-        stateKey (hookshot 7.3), with transformations working like any other hook."""
-        for static in self.config.connections:
-            key = (static.room_id, static.connection_type, static.state_key)
-            try:
-                hook = generic_hook.from_state(*key, static.state, hook_id=static.state_key)
-            except StateError as err:
-                log.error("static connection %s is invalid: %s", static.state_key, err)
-                continue
-            hook, warning = generic_hook.vet_function(
-                hook, None, js_enabled=self.room_state.js_enabled
-            )
-            if warning:
-                log.warning("static connection %s: %s", static.state_key, warning)
-            self.store.apply(key, hook)
 
     def _spawn(
         self, start: Callable[[], Awaitable[None]], name: str, stage: Stage = Stage.WORK

@@ -31,7 +31,7 @@ from hookshot.core.store import ConnectionStore
 if TYPE_CHECKING:
     from hookshot.commands.context import CommandContext
     from hookshot.commands.user_tokens import UserTokens
-    from hookshot.config import Section
+    from hookshot.config import Section, StaticConnection
     from hookshot.core.completions import Completions
     from hookshot.ops.delivery_log import DeliveryRecorder
     from hookshot.ops.metrics import Metrics
@@ -62,6 +62,7 @@ class ServiceParts:
     # services start: call it when handling a request, not in `start`.
     provisioner: Callable[[], Provisioner]
     is_bridge_user: Callable[[str], bool]  # the bot or a user in the bridge's namespace
+    static_connections: Sequence[StaticConnection]  # `connections:` from the config
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,9 @@ class ServiceRuntime:
     room_event: Callable[[Mapping[str, Any]], Awaitable[None]] | None = None
     close: Callable[[], None] | None = None  # at the end of a stop: release clients
     aclose: Callable[[], Awaitable[None]] | None = None  # the same, for async clients
+    # Called once room state is loaded, before the workers start (generic: the config's
+    # static connections join the store).
+    loaded: Callable[[], None] | None = None
     # Awaited before the process reports ready, after room state is loaded where it is held
     # (generic: a webhooks process waits for the hook directory, a bridge until it wrote it).
     until_ready: Callable[[], Awaitable[None]] | None = None

@@ -7,6 +7,7 @@ live in the `generic` config section, so a given section can leave either or bot
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from hookshot.services.generic.outbound import guarded_client, is_forwarded
 from hookshot.services.generic.outbound_hook import OutboundHook
 from hookshot.services.generic.outbound_worker import OutboundSender, outbound_jobs
 from hookshot.services.generic.render import GenericRenderer, GenericRenderSettings
+from hookshot.services.generic.static import apply_static_connections
 from hookshot.services.generic.widget import GenericWidget
 from hookshot.services.generic.wire import SERVICE
 
@@ -114,6 +116,12 @@ class GenericService:
             workers=(expiry.run,) if settings.send_expiry_notice else (),
             stop=stop,
             room_event=room_event,
+            loaded=functools.partial(
+                apply_static_connections,
+                parts.store,
+                parts.static_connections,
+                js_enabled=settings.allow_js_transformation_functions,
+            ),
             aclose=outbound_client.aclose,
             widget_sections={
                 SERVICE: widget_config(settings) if settings.enabled else None,
