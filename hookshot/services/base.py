@@ -2,9 +2,8 @@
 
 A service (`services/<name>/`) exports one `Service` object; `services/__init__.py` lists
 them. The bridge, the HTTP intake, the commands, the widget and the config consult that list,
-so adding a service is a folder and one line there. (Generic hooks predate this interface:
-their kinds and renderer are registered the same way, their commands and config section are
-still wired by hand; see docs/architecture.md.)
+so adding a service is a folder and one line there. Generic hooks, the last to move here, use
+the most of it (see docs/adding-a-service.md).
 
 The core sees only `core.service.JobRenderer` and `core.kinds.Kind`; it never imports this.
 """
