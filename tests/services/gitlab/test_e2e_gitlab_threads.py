@@ -4,19 +4,16 @@ root and the root is edited to the MR's current state."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 import uuid
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from conftest import GITLAB_INSTANCE, GITLAB_SECRET, GITLAB_URL, UserFactory
 from support.flows import notice_from, room_with_bot
 from support.paths import CORPORA
+from support.threads import latest_edit, reactions_by, relations, until
 
-from hookshot.dev.client import MatrixUser
 from hookshot.dev.stack import BridgeProcess
 
 BOT = "@hookshot:localhost"
@@ -46,40 +43,6 @@ async def _deliver(
         },
     )
     assert resp.status_code == 202, resp.text
-
-
-async def _until(check: Any, what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
-
-
-async def _relations(user: MatrixUser, room_id: str, root: str, rel: str) -> list[dict[str, Any]]:
-    path = f"/_matrix/client/v1/rooms/{quote(room_id)}/relations/{quote(root)}/{rel}"
-    body = await user.request("GET", path, params={"limit": 50, "dir": "f"})
-    return list(body["chunk"])
-
-
-async def _latest_edit(user: MatrixUser, room_id: str, root: str) -> str:
-    event = await user.request("GET", f"/rooms/{quote(room_id)}/event/{quote(root)}")
-    replaced = event.get("unsigned", {}).get("m.relations", {}).get("m.replace")
-    if not replaced:
-        return ""
-    edit = await user.request("GET", f"/rooms/{quote(room_id)}/event/{quote(replaced['event_id'])}")
-    return str(edit["content"]["m.new_content"]["body"])
-
-
-async def _reactions(user: MatrixUser, room_id: str, root: str) -> list[str]:
-    events = await _relations(user, room_id, root, "m.annotation")
-    return [
-        e["content"]["m.relates_to"]["key"]
-        for e in events
-        if e["sender"] == BOT and e["content"].get("m.relates_to")
-    ]
 
 
 def _pipeline(path: str, status: str, sha: str) -> dict[str, Any]:
@@ -112,43 +75,43 @@ async def test_a_merge_request_lives_in_one_thread_with_ci_reactions(
         await _deliver(http, bridge, "Note Hook", _payload("note.create.2.json", path))
 
         async def batch_in_thread() -> bool:
-            return len(await _relations(user, room_id, root, "m.thread")) >= 1
+            return len(await relations(user, room_id, root, "m.thread")) >= 1
 
-        await _until(batch_in_thread, "the review batch in the thread")
+        await until(batch_in_thread, "the review batch in the thread")
 
         await _deliver(http, bridge, "Pipeline Hook", _pipeline(path, "running", head))
 
         async def running() -> bool:
-            return await _reactions(user, room_id, root) == ["⏳"]
+            return await reactions_by(user, room_id, root, BOT) == ["⏳"]
 
-        await _until(running, "⏳ on the root")
+        await until(running, "⏳ on the root")
         await _deliver(http, bridge, "Pipeline Hook", _pipeline(path, "success", head))
 
         async def passed() -> bool:
-            return await _reactions(user, room_id, root) == ["✅"]
+            return await reactions_by(user, room_id, root, BOT) == ["✅"]
 
-        await _until(passed, "✅ replacing ⏳ on the root")
+        await until(passed, "✅ replacing ⏳ on the root")
 
         merged = _payload("merge_request.open.1.json", path)
         merged["object_attributes"].update(action="merge", state="merged")
         await _deliver(http, bridge, "Merge Request Hook", merged)
 
         async def merged_root() -> str | None:
-            body = await _latest_edit(user, room_id, root)
+            body = await latest_edit(user, room_id, root)
             return body if "is **merged**" in body else None
 
-        body = await _until(merged_root, "the root edited to merged")
+        body = await until(merged_root, "the root edited to merged")
     assert "CI: ✅ 1 passed" in body and "with labels API" in body, body
 
     async def two_in_thread() -> list[str] | None:
         thread = [
             e["content"]["body"]
-            for e in await _relations(user, room_id, root, "m.thread")
+            for e in await relations(user, room_id, root, "m.thread")
             if e["type"] == "m.room.message"
         ]
         return thread if len(thread) >= 2 else None
 
-    thread = await _until(two_in_thread, "the merge notice in the thread")
+    thread = await until(two_in_thread, "the merge notice in the thread")
     assert len(thread) == 2, thread
     assert "commented on MR" in thread[0] and "merged MR" in thread[1], thread
     # The main timeline: the root and its edits, no other bot notice.
