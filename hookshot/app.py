@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hookshot.bridge import Bridge
 from hookshot.core.http import stopping, unavailable
 from hookshot.core.queue.base import QueueError
+from hookshot.hot_path import HotPaths
 from hookshot.matrix.appservice import AppserviceApi
 from hookshot.ops.metrics import Metrics
 from hookshot.ops.roles import APPSERVICE
@@ -135,10 +136,14 @@ def create_site_app(bridge: Bridge, site: Site) -> ASGIApp:
         from redis.exceptions import RedisError  # loaded only where Redis is used
 
         handlers[RedisError] = _queue_down
-    app = Starlette(routes=routes, exception_handlers=handlers)
-    if any(resource == "webhooks" for _, resource in site.mounts):
-        return CountRequests(RefuseWhileStopping(app, bridge), bridge.metrics)
-    return app
+    app: ASGIApp = Starlette(routes=routes, exception_handlers=handlers)
+    webhooks = [prefix for prefix, resource in site.mounts if resource == "webhooks"]
+    if not webhooks:
+        return app
+    if bridge.plan.intake:
+        hot = [route for runtime in bridge.services.values() for route in runtime.hot_routes]
+        app = HotPaths(app, hot, webhooks, handlers)
+    return CountRequests(RefuseWhileStopping(app, bridge), bridge.metrics)
 
 
 class RefuseWhileStopping:
@@ -166,6 +171,7 @@ class CountRequests:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self._counter = metrics.webhook_requests
+        self._children: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -182,7 +188,14 @@ class CountRequests:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            self._counter.labels(_route_family(scope["path"]), scope["method"], str(status)).inc()
+            labels = (_route_family(scope["path"]), scope["method"], status)
+            child = self._children.get(labels)
+            if child is None:
+                # `labels()` validates and locks on every call (a few % of a request).
+                # Keys are bounded: route families x methods x statuses.
+                child = self._counter.labels(labels[0], labels[1], str(status))
+                self._children[labels] = child
+            child.inc()
 
 
 def _route_family(path: str) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +24,7 @@ from hookshot.core.http import TooLarge, read_limited, refuse, starting, too_man
 from hookshot.core.queue.base import NewJob, Queue
 from hookshot.core.rate_limit import UNSET, KeyedLimits, RateLimit, Report, retry_after
 from hookshot.core.signatures import hook_secret_valid
+from hookshot.core.unique import fresh_id
 from hookshot.errors import WebhookError
 from hookshot.ops.delivery_log import DeliveryRecorder
 from hookshot.services.generic.body import parse_body, query_to_body
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 
 # Ids of the jobs this intake queues (the delivery log has entries only for these).
 JOB_PREFIX = "generic:"
+# The methods routed to `handle`, which answers hookshot's 405 for those not enabled.
+METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# `/webhook/{hook_id}`: the path of nearly every request, and so the hot route.
+HOT_PREFIX: Final = "/webhook/"
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ class GenericWebhookIntake:
         self._completions = completions
 
     def routes(self) -> list[BaseRoute]:
-        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+        methods = list(METHODS)
         return [
             Route("/webhook/{hook_id}", self.handle, methods=methods),
             # Older hookshot served hooks at the root; existing URLs keep working.
@@ -168,7 +173,7 @@ class GenericWebhookIntake:
 
         # A sender's retry with the same Idempotency-Key is the same delivery.
         key = request.headers.get("idempotency-key")
-        job_id = f"{JOB_PREFIX}{hook_id}:{key}" if key else f"{JOB_PREFIX}{uuid.uuid4()}"
+        job_id = f"{JOB_PREFIX}{hook_id}:{key}" if key else f"{JOB_PREFIX}{fresh_id()}"
         wait = hook.wait_for_complete
         if wait is None:
             wait = self._settings.wait_for_complete

@@ -13,13 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 from hookshot import wire
 from hookshot.core.rate_limit import KeyedLimits
-from hookshot.services.base import ServiceParts, ServiceRuntime
+from hookshot.services.base import HotRoute, ServiceParts, ServiceRuntime
 from hookshot.services.generic import config as generic_config
 from hookshot.services.generic.commands import setup_commands
 from hookshot.services.generic.config import GenericConfig
 from hookshot.services.generic.directory_wiring import HookDirectoryWiring
 from hookshot.services.generic.expiry import ExpiryNotifier
-from hookshot.services.generic.intake import GenericIntakeSettings, GenericWebhookIntake
+from hookshot.services.generic.intake import (
+    HOT_PREFIX,
+    METHODS,
+    GenericIntakeSettings,
+    GenericWebhookIntake,
+)
 from hookshot.services.generic.kind import GENERIC_KIND, OUTBOUND_KIND
 from hookshot.services.generic.outbound import guarded_client, is_forwarded
 from hookshot.services.generic.outbound_hook import OutboundHook
@@ -48,6 +53,7 @@ class GenericService:
         assert isinstance(settings, GenericConfig)
         directory = HookDirectoryWiring(parts.store, parts.role, parts.shared)
         routes = []
+        hot: tuple[HotRoute, ...] = ()
         if settings.enabled:
             intake = GenericWebhookIntake(
                 settings=GenericIntakeSettings(
@@ -66,6 +72,7 @@ class GenericService:
                 on_limited=parts.metrics.webhooks_rate_limited.labels(SERVICE).inc,
             )
             routes = intake.routes()
+            hot = (HotRoute(HOT_PREFIX, "hook_id", frozenset(METHODS), intake.handle),)
         expiry = ExpiryNotifier(parts.store, parts.outbox)
         outbound_client = guarded_client(allow_private=settings.outbound_allow_private_targets)
         outbound = OutboundSender(
@@ -109,6 +116,7 @@ class GenericService:
             + (wire.SERVICE_OUTBOUND,) * settings.outbound,
             # Its legacy `/{hookId}` matches any single segment.
             catch_all_routes=routes,
+            hot_routes=hot,
             until_ready=directory.until_ready,
             readiness=directory.readiness,
             after_change=directory.flush,

@@ -1,0 +1,75 @@
+"""The webhooks listener's shortcut: requests on a service's hot route (generic's
+`/webhook/{hookId}`) go straight to its endpoint, past starlette's router and middleware.
+
+Under wrk those layers cost about as much CPU as the handler and the queue together: the
+router tries every route's regex in turn (the generic routes come last, behind the
+catch-all ordering), and each middleware adds an await layer to every receive and send. The
+answers are the same: the endpoint is the one the router would call, errors map through the
+app's exception handlers, and anything else falls through to the app.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hookshot.services.base import HotRoute
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+class HotPaths:
+    """Serves `routes` under each of the webhooks resource's `mounts` prefixes; the rest goes
+    to `app`."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        routes: Sequence[HotRoute],
+        mounts: Sequence[str],
+        handlers: Mapping[Any, Handler],
+    ) -> None:
+        self.app = app
+        self._routes = [(m.rstrip("/") + r.prefix, r) for m in mounts for r in routes]
+        # Exception classes only: status-code handlers (404, 405) are the router's business.
+        self._handlers = [(k, h) for k, h in handlers.items() if isinstance(k, type)]
+
+    def _match(self, scope: Scope) -> tuple[HotRoute, str] | None:
+        if scope["type"] != "http":
+            return None
+        path: str = scope["path"]
+        for prefix, route in self._routes:
+            if path.startswith(prefix) and scope["method"] in route.methods:
+                segment = path[len(prefix) :]
+                if segment and "/" not in segment:
+                    return route, segment
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self._match(scope)
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        route, segment = found
+        scope["path_params"] = {route.param: segment}
+        request = Request(scope, receive, send)
+        try:
+            response = await route.endpoint(request)
+        except Exception as err:
+            response = await self._error(request, err)
+        await response(scope, receive, send)
+
+    async def _error(self, request: Request, err: Exception) -> Response:
+        for cls, handler in self._handlers:
+            if isinstance(err, cls):
+                return await handler(request, err)
+        # What starlette's ServerErrorMiddleware answers, logged the same way.
+        log.error("Exception in ASGI application", exc_info=err)
+        return PlainTextResponse("Internal Server Error", status_code=500)
