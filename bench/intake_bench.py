@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -87,11 +89,26 @@ def wait_port(port: int) -> None:
     raise SystemExit(f"port {port} never opened")
 
 
-def measure(url: str, pids: list[int], args: argparse.Namespace) -> tuple[WrkResult, float]:
+# Path of a py-spy binary: each measured hookshot process is profiled to /tmp/intake-<pid>.raw.
+PY_SPY = os.environ.get("HOOKSHOT_BENCH_PY_SPY")
+
+
+def measure(
+    url: str, pids: list[int], args: argparse.Namespace, profile: bool = False
+) -> tuple[WrkResult, float]:
     """wrk against `url`; the CPU ms the processes `pids` spent per 2xx answer meanwhile."""
+    spies = []
+    if PY_SPY and profile:
+        for pid in pids:
+            argv = [PY_SPY, "record", "-p", str(pid), "-r", "200", "-f", "raw", "--nonblocking"]
+            out = ["-o", f"/tmp/intake-{pid}.raw"]
+            spies.append(subprocess.Popen([*argv, *out], stdout=subprocess.DEVNULL))
     before = cpu_seconds(pids)
     result = run_wrk(url, seconds=args.seconds, connections=args.connections)
     spent = cpu_seconds(pids) - before
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)
+        spy.wait()
     return result, 1000 * spent / max(result.ok, 1)
 
 
@@ -155,7 +172,7 @@ def main() -> None:
             run_wrk(bare_url, seconds=2, connections=args.connections)  # warm-up
             run_wrk(url, seconds=2, connections=args.connections)
             bare_result, bare_cpu = measure(bare_url, [bare.pid], args)
-            ours_result, ours_cpu = measure(url, ours, args)
+            ours_result, ours_cpu = measure(url, ours, args, profile=True)
         finally:
             bare.terminate()
             bare.wait()
