@@ -37,7 +37,12 @@ from hookshot.services.generic.hook_directory import (
     encode_entry,
     entry_for,
 )
-from hookshot.services.generic.hook_directory_redis import DirectoryPublisher, RedisHookDirectory
+from hookshot.services.generic.hook_directory_redis import (
+    CACHE_SIZE,
+    CACHE_TTL,
+    DirectoryPublisher,
+    RedisHookDirectory,
+)
 from hookshot.widget.sessions_redis import RedisSessionStore
 
 BASE = {
@@ -264,6 +269,59 @@ async def test_flush_returns_once_a_rotation_is_in_redis(redis: tuple[Redis, str
     assert not await publisher.flush(timeout=0.05)  # not running: says so, does not hang
 
 
+async def test_a_webhooks_process_keeps_what_it_read_for_a_moment(
+    redis: tuple[Redis, str],
+) -> None:
+    """Entries and misses are kept for CACHE_TTL (no Redis read per request), an unpublished
+    directory is not, and the cache stays bounded whatever ids a flood makes up."""
+    client, prefix = redis
+    now = [100.0]
+    directory = RedisHookDirectory(client, prefix, clock=lambda: now[0])
+    with pytest.raises(DirectoryUnavailable):
+        await directory.find("h00k")
+    hook = _hook()
+    store = ConnectionStore()
+    store.apply(hook.key, hook)
+    publisher = DirectoryPublisher(client, prefix, store)
+    await publisher.publish_all()
+    assert await directory.find("h00k") == entry_for(hook)  # the miss above was not kept
+    assert await directory.find("nope") is None
+    await client.delete(prefix + "hooks")  # Redis changes under the cache...
+    await client.hset(prefix + "hooks", "nope", encode_entry(entry_for(hook)))
+    assert await directory.find("h00k") == entry_for(hook)  # ...which still answers
+    assert await directory.find("nope") is None
+    now[0] += CACHE_TTL
+    assert await directory.find("h00k") is None  # read again once it is stale
+    assert await directory.find("nope") is not None
+    for n in range(CACHE_SIZE + 10):
+        await directory.find(f"made-up-{n}")
+    assert len(directory._cache) == CACHE_SIZE
+
+
+async def test_flush_waits_out_the_webhooks_caches(redis: tuple[Redis, str]) -> None:
+    """A webhooks process that read a hook just before its rotation was written answers 404
+    for the old id by the time `flush` returns (the real clock here)."""
+    client, prefix = redis
+    store = ConnectionStore()
+    publisher = DirectoryPublisher(client, prefix, store)
+    directory = RedisHookDirectory(client, prefix)
+    hook = _hook()
+    store.apply(hook.key, hook)
+    running = asyncio.create_task(publisher.run())
+    try:
+        assert await publisher.flush()
+        assert await directory.find("h00k") == entry_for(hook)  # now in its cache
+        rotated = from_state(
+            hook.room_id, hook.event_type, hook.state_key, {"name": "alerts"}, "n3w"
+        )
+        store.apply(hook.key, rotated)
+        assert await publisher.flush()
+        assert await directory.find("h00k") is None
+    finally:
+        publisher.stop()
+        await running
+
+
 async def test_outcomes_reach_a_waiter_in_another_process(redis: tuple[Redis, str]) -> None:
     client, prefix = redis
     deciding, waiting = OutcomeBus(client, prefix), OutcomeBus(client, prefix)
@@ -324,6 +382,16 @@ async def test_the_delivery_log_is_shared_through_redis(redis: tuple[Redis, str]
         ]  # oldest first, trimmed to 3
         assert not await client.exists(f"{prefix}deliveries:e:github:1")
         assert not await client.exists(f"{prefix}deliveries:e:generic:gone")
+        # Redis restarted and forgot its scripts: the next record loads it again.
+        await client.script_flush()
+        intake.record("h", "POST", 202, 99, "queued", "generic:after-flush")
+
+        async def reloaded() -> bool:
+            return (await sender.entries("h"))[-1].size == 99
+
+        await _until(reloaded)
+        assert await client.ttl(f"{prefix}deliveries:h:h") > 0  # and it still expires
+        assert await client.ttl(f"{prefix}deliveries:e:generic:after-flush") > 0
     finally:
         intake.stop()
         sender.stop()
