@@ -12,6 +12,7 @@ from hookshot import wire
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
 from hookshot.core.connections import Connection
+from hookshot.core.subjects import SWITCHES
 from hookshot.core.tokens import GitHubToken, TokenError
 from hookshot.errors import CommandError
 from hookshot.ops.redaction import register_secret
@@ -19,7 +20,6 @@ from hookshot.services.github.access import GitHubAccess
 from hookshot.services.github.client import GitHubError
 from hookshot.services.github.oauth import GitHubLogin
 from hookshot.services.github.repo import GitHubRepo
-from hookshot.services.github.subject_threads import SWITCHES
 
 SERVICE = wire.SERVICE_GITHUB
 

@@ -15,33 +15,20 @@ from typing import Any, Final
 
 from hookshot import wire
 from hookshot.core.markdown import render_markdown_inline
+from hookshot.core.subjects import (
+    ci_counts,
+    ci_overall,
+    ci_state,
+    ci_tail,
+    state_icon,
+)
 from hookshot.services.github.emoji import emojify
 from hookshot.services.github.labels import format_labels
 from hookshot.services.github.payload import EXTERNAL_URL, Content
 
-RUNNING: Final = "running"
-PASSED: Final = "passed"
-FAILED: Final = "failed"
-CI_REACTIONS: Final[Mapping[str, str]] = {RUNNING: "⏳", PASSED: "✅", FAILED: "❌"}
-_CI_ORDER: Final = (FAILED, RUNNING, PASSED)
-
-# check_run / check_suite / workflow_run conclusions; "stale" says nothing about the code.
-_PASSED_CONCLUSIONS: Final = frozenset({"success", "neutral", "skipped"})
-_FAILED_CONCLUSIONS: Final = frozenset(
-    {"failure", "timed_out", "cancelled", "action_required", "startup_failure"}
-)
 # The CI payload kinds, finest first: a summary counts only the finest kind it has seen, so one
 # GitHub Actions job (a check run, inside a workflow run, inside a check suite) counts once.
 _CI_KINDS: Final = (("check_run", "name"), ("workflow_run", "name"), ("check_suite", None))
-
-_ICONS: Final[Mapping[tuple[str, str], str]] = {
-    ("pr", "open"): "🔵",
-    ("pr", "draft"): "⚪",
-    ("pr", "merged"): "✳️",
-    ("pr", "closed"): "⚫",
-    ("issue", "open"): "📥",
-    ("issue", "closed"): "⬛",
-}
 
 
 @dataclass(frozen=True)
@@ -79,14 +66,13 @@ class Subject:
         for kind, _ in _CI_KINDS:
             mine = [state for key, state in self.checks.items() if key.startswith(f"{kind}:")]
             if mine:
-                return {state: mine.count(state) for state in _CI_ORDER if state in mine}
+                return ci_counts(mine)
         return {}
 
     @property
     def ci_overall(self) -> str | None:
         """Failed if anything failed, else running if anything runs, else passed."""
-        counts = self.ci
-        return next((state for state in _CI_ORDER if state in counts), None)
+        return ci_overall(self.ci)
 
 
 def subject_key(repo: str, number: int) -> str:
@@ -110,15 +96,6 @@ def subject_numbers(payload: Mapping[str, Any]) -> list[int]:
         for pr in (prs if isinstance(prs, list) else [])
         if isinstance(pr, Mapping) and _is_int(pr.get("number"))
     ]
-
-
-def ci_state(status: object, conclusion: object) -> str | None:
-    """A check's or run's status and conclusion as running / passed / failed (None: ignore)."""
-    if status != "completed":
-        return RUNNING if isinstance(status, str) else None
-    if conclusion in _PASSED_CONCLUSIONS:
-        return PASSED
-    return FAILED if conclusion in _FAILED_CONCLUSIONS else None
 
 
 def update(old: Subject | None, repo: str, number: int, payload: Mapping[str, Any]) -> Subject:
@@ -145,13 +122,12 @@ def render_root(subject: Subject, *, url_previews: bool = True) -> Content | Non
     summary; None while its title is unknown."""
     if subject.title is None or subject.url is None:
         return None
-    icon = _ICONS.get((subject.kind, subject.state), "🔵")
+    icon = state_icon(subject.kind == "issue", subject.state)
     noun = "PR" if subject.kind == "pr" else "issue"
     ref = f"[{subject.repo}#{subject.number}]({subject.url})"
     text = emojify(f'{icon} {noun} {ref}: "{subject.title}" is **{subject.state}**')
     chips = format_labels([{"name": name, "color": colour} for name, colour in subject.labels])
-    ci = ", ".join(f"{CI_REACTIONS[state]} {n} {state}" for state, n in subject.ci.items())
-    tail = f" · CI: {ci}" if ci else ""
+    tail = ci_tail(subject.ci)
     body = text + (f" with labels {chips.plain}" if chips.plain else "") + tail
     html = render_markdown_inline(text) + (f" with labels {chips.html}" if chips.html else "")
     content: Content = {

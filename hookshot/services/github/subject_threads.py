@@ -16,11 +16,11 @@ from typing import Any, Final
 from hookshot import wire
 from hookshot.core.connections import OutgoingMessage
 from hookshot.core.queue.base import ValueStore
-from hookshot.core.threads import THREAD_TTL, ThreadAction, ThreadRef
+from hookshot.core.subjects import RootUpdate, thread_messages
+from hookshot.core.threads import THREAD_TTL
 from hookshot.services.github.payload import Content
 from hookshot.services.github.repo import GitHubRepo
 from hookshot.services.github.subject import (
-    CI_REACTIONS,
     Subject,
     on_push,
     render_root,
@@ -31,8 +31,6 @@ from hookshot.services.github.subject import (
 
 _CI_EVENTS: Final = ("github.check_run.", "github.check_suite.", "github.workflow_run.")
 _BRANCH_PREFIX: Final = "refs/heads/"
-# `!gh threads on|off`.
-SWITCHES: Final[Mapping[str, bool]] = {"on": True, "off": False, "true": True, "false": False}
 
 
 @dataclass(frozen=True)
@@ -128,33 +126,19 @@ def threaded(
 ) -> list[OutgoingMessage]:
     """The messages `conn` sends for a delivery: its `notes` as they are without threads, else
     into the (first) subject's thread, then the root edits and CI reactions."""
-    plain = [OutgoingMessage(room_id=conn.room_id, content=note) for note in notes]
-    if not conn.threads or not changes:
-        return plain
-    ci = is_ci_event(name)
-    if ci and conn.ci_reactions:
-        notes = []  # the reaction says it
-    first = changes[0].key
-    out = [
-        OutgoingMessage(room_id=conn.room_id, content=note, thread=ThreadRef(first))
-        for note in notes
+    if not conn.threads:
+        return [OutgoingMessage(room_id=conn.room_id, content=note) for note in notes]
+    updates = [
+        RootUpdate(
+            key=change.key,
+            first_seen=change.old is None,
+            before=render_root(change.old, url_previews=url_previews) if change.old else None,
+            after=render_root(change.new, url_previews=url_previews),
+            ci_before=change.old.ci_overall if change.old else None,
+            ci_after=change.new.ci_overall,
+        )
+        for change in changes
     ]
-    for change in changes:
-        line = render_root(change.new, url_previews=url_previews)
-        before = render_root(change.old, url_previews=url_previews) if change.old else None
-        posted = bool(out) and change.key == first
-        # A first notice is the root itself; edit only what it no longer shows.
-        if line is not None and line != before and (change.old is not None or not posted):
-            out.append(
-                OutgoingMessage(
-                    room_id=conn.room_id,
-                    content=line,
-                    thread=ThreadRef(change.key, ThreadAction.EDIT_ROOT),
-                )
-            )
-        overall = change.new.ci_overall
-        was = change.old.ci_overall if change.old else None
-        if ci and conn.ci_reactions and overall is not None and overall != was:
-            ref = ThreadRef(change.key, ThreadAction.REACT, reaction=CI_REACTIONS[overall])
-            out.append(OutgoingMessage(room_id=conn.room_id, content={}, thread=ref))
-    return out
+    return thread_messages(
+        conn.room_id, notes, updates, ci=is_ci_event(name), ci_reactions=conn.ci_reactions
+    )

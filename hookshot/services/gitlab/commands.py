@@ -10,12 +10,12 @@ from dataclasses import dataclass, replace
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
 from hookshot.core.connections import Connection
+from hookshot.core.subjects import SWITCHES
 from hookshot.errors import CommandError
 from hookshot.ops.redaction import register_secret
 from hookshot.services.gitlab.access import GitLabAccess
 from hookshot.services.gitlab.client import BRIDGE_HOOK_EVENTS, GitLabClient
 from hookshot.services.gitlab.repo import GitLabRepo
-from hookshot.services.gitlab.subject_threads import SWITCHES
 from hookshot.services.gitlab.wire import GITLAB_REPO, SERVICE
 
 

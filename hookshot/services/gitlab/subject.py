@@ -16,16 +16,19 @@ from typing import Any, Final
 
 from hookshot import wire
 from hookshot.core.markdown import render_markdown_inline
+from hookshot.core.subjects import (
+    FAILED,
+    PASSED,
+    RUNNING,
+    ci_counts,
+    ci_overall,
+    ci_tail,
+    state_icon,
+)
 from hookshot.services.gitlab.format import Content, label_titles, obj, text
 
 MR: Final = "mr"
 ISSUE: Final = "issue"
-RUNNING: Final = "running"
-PASSED: Final = "passed"
-FAILED: Final = "failed"
-CI_REACTIONS: Final[Mapping[str, str]] = {RUNNING: "⏳", PASSED: "✅", FAILED: "❌"}
-_CI_ORDER: Final = (FAILED, RUNNING, PASSED)
-
 # GitLab pipeline statuses as CI states; "manual" waits for a person and says nothing yet.
 _CI_STATES: Final[Mapping[str, str]] = {
     "created": RUNNING,
@@ -39,14 +42,6 @@ _CI_STATES: Final[Mapping[str, str]] = {
     "skipped": PASSED,
     "failed": FAILED,
     "canceled": FAILED,
-}
-_ICONS: Final[Mapping[tuple[str, str], str]] = {
-    (MR, "open"): "🔵",
-    (MR, "draft"): "⚪",
-    (MR, "merged"): "✳️",
-    (MR, "closed"): "⚫",
-    (ISSUE, "open"): "📥",
-    (ISSUE, "closed"): "⬛",
 }
 # Marks a thread key's subject kind, as GitLab writes references (group/proj!1, group/proj#1).
 _SIGILS: Final[Mapping[str, str]] = {MR: "!", ISSUE: "#"}
@@ -84,14 +79,12 @@ class Subject:
     @property
     def ci(self) -> dict[str, int]:
         """CI state -> how many of the head commit's pipelines are in it."""
-        states = list(self.pipelines.values())
-        return {state: states.count(state) for state in _CI_ORDER if state in states}
+        return ci_counts(self.pipelines.values())
 
     @property
     def ci_overall(self) -> str | None:
         """Failed if anything failed, else running if anything runs, else passed."""
-        counts = self.ci
-        return next((state for state in _CI_ORDER if state in counts), None)
+        return ci_overall(self.ci)
 
 
 def subject_key(instance: str, path: str, kind: str, iid: int) -> str:
@@ -147,14 +140,13 @@ def render_root(subject: Subject, *, url_previews: bool = True) -> Content | Non
     summary; None while its title or URL is unknown."""
     if subject.title is None or subject.url is None:
         return None
-    icon = _ICONS.get((subject.kind, subject.state), "🔵")
+    icon = state_icon(subject.kind == ISSUE, subject.state)
     noun = "MR" if subject.kind == MR else "issue"
     ref = f"[{subject.path}{_SIGILS[subject.kind]}{subject.iid}]({subject.url})"
     line = f'{icon} {noun} {ref}: "{subject.title}" is **{subject.state}**'
     names = ", ".join(subject.labels)
     labels = f" with labels {names}" if names else ""
-    ci = ", ".join(f"{CI_REACTIONS[state]} {n} {state}" for state, n in subject.ci.items())
-    tail = f" · CI: {ci}" if ci else ""
+    tail = ci_tail(subject.ci)
     content: Content = {
         "msgtype": wire.M_NOTICE,
         "body": line + labels + tail,

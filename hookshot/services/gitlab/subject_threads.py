@@ -15,11 +15,11 @@ from typing import Any, Final
 
 from hookshot.core.connections import OutgoingMessage
 from hookshot.core.queue.base import ValueStore
-from hookshot.core.threads import THREAD_TTL, ThreadAction, ThreadRef
+from hookshot.core.subjects import RootUpdate, thread_messages
+from hookshot.core.threads import THREAD_TTL, ThreadRef
 from hookshot.services.gitlab.format import Content, is_confidential, project_ref
 from hookshot.services.gitlab.repo import GitLabRepo, normalize_instance_url
 from hookshot.services.gitlab.subject import (
-    CI_REACTIONS,
     MR,
     Subject,
     render_root,
@@ -30,8 +30,6 @@ from hookshot.services.gitlab.subject import (
 from hookshot.services.gitlab.wire import SUBJECT_PREFIX
 
 _CI_PREFIX: Final = "gitlab.pipeline."
-# `!gl threads on|off`.
-SWITCHES: Final[Mapping[str, bool]] = {"on": True, "off": False, "true": True, "false": False}
 
 
 @dataclass(frozen=True)
@@ -87,31 +85,23 @@ def threaded(
 ) -> list[OutgoingMessage]:
     """The messages `conn` sends for a delivery: its `notes` as they are without threads, else
     into the subject's thread, then the root edit and CI reaction."""
-    plain = [OutgoingMessage(room_id=conn.room_id, content=note) for note in notes]
-    if not conn.threads or not changes:
-        return plain
-    ci = is_ci_event(name)
-    if ci and conn.ci_reactions:
-        notes = []  # the reaction says it
-    out = [
-        OutgoingMessage(room_id=conn.room_id, content=note, thread=ThreadRef(changes[0].key(conn)))
-        for note in notes
-    ]
+    if not conn.threads:
+        return [OutgoingMessage(room_id=conn.room_id, content=note) for note in notes]
     previews = conn.show_url_previews()
-    for change in changes:
-        key = change.key(conn)
-        line = render_root(change.new, url_previews=previews)
-        before = render_root(change.old, url_previews=previews) if change.old else None
-        # A first notice is the root itself; edit only what it no longer shows.
-        if line is not None and line != before and (change.old is not None or not out):
-            edit = ThreadRef(key, ThreadAction.EDIT_ROOT)
-            out.append(OutgoingMessage(room_id=conn.room_id, content=line, thread=edit))
-        overall = change.new.ci_overall
-        was = change.old.ci_overall if change.old else None
-        if ci and conn.ci_reactions and overall is not None and overall != was:
-            ref = ThreadRef(key, ThreadAction.REACT, reaction=CI_REACTIONS[overall])
-            out.append(OutgoingMessage(room_id=conn.room_id, content={}, thread=ref))
-    return out
+    updates = [
+        RootUpdate(
+            key=change.key(conn),
+            first_seen=change.old is None,
+            before=render_root(change.old, url_previews=previews) if change.old else None,
+            after=render_root(change.new, url_previews=previews),
+            ci_before=change.old.ci_overall if change.old else None,
+            ci_after=change.new.ci_overall,
+        )
+        for change in changes
+    ]
+    return thread_messages(
+        conn.room_id, notes, updates, ci=is_ci_event(name), ci_reactions=conn.ci_reactions
+    )
 
 
 def thread_ref(conn: GitLabRepo, path: str, iid: str) -> ThreadRef | None:

@@ -10,14 +10,11 @@ import pytest
 from support.paths import CORPORA
 
 from hookshot.core.queue.memory import MemoryQueue
+from hookshot.core.subjects import FAILED, PASSED, RUNNING, ci_state
 from hookshot.core.threads import ThreadAction
 from hookshot.services.github.repo import from_state
 from hookshot.services.github.subject import (
-    FAILED,
-    PASSED,
-    RUNNING,
     Subject,
-    ci_state,
     render_root,
     subject_key,
     subject_numbers,

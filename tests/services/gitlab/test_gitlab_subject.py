@@ -10,15 +10,13 @@ import pytest
 from support.paths import CORPORA
 
 from hookshot.core.queue.memory import MemoryQueue
+from hookshot.core.subjects import FAILED, PASSED, RUNNING
 from hookshot.core.threads import ThreadAction
 from hookshot.services.gitlab.format import event_name
 from hookshot.services.gitlab.repo import EVENT_TYPE, GitLabRepo, from_state
 from hookshot.services.gitlab.subject import (
-    FAILED,
     ISSUE,
     MR,
-    PASSED,
-    RUNNING,
     Subject,
     ci_state,
     render_root,
