@@ -1,16 +1,17 @@
 """Forgejo's commands: `!hookshot forgejo repo <url>` (set up a room), `forgejo personaltoken`
 (admin room), and a connected room's `!forgejo create|close|help`, acting as the sender with
-the token they stored for the instance."""
+the token they stored for the instance, and `!forgejo threads on|off` (room state only)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
 from hookshot.commands.user_tokens import UserTokens
 from hookshot.core.connections import Connection
+from hookshot.core.subjects import SWITCHES
 from hookshot.errors import CommandError
 from hookshot.ops.redaction import register_secret
 from hookshot.services.forgejo.client import ForgejoClient
@@ -131,6 +132,25 @@ def build_commands(config: ForgejoConfig, tokens: UserTokens) -> ForgejoCommands
             if comment:
                 await client.comment(conn.state.owner, conn.state.repo, index, comment)
             await client.close_issue(conn.state.owner, conn.state.repo, index)
+
+    @room.command(
+        "threads",
+        "Put each PR's and issue's notices into its own thread: on or off",
+        required=("setting",),
+    )
+    async def threads(ctx: CommandContext, setting: str) -> None:
+        conn = connected(ctx)
+        value = SWITCHES.get(setting.lower())
+        if value is None:
+            raise CommandError("Say `threads on` or `threads off`.")
+        await ctx.provisioner.check(ctx.room_id, ctx.sender, SERVICE, conn.event_type)
+        state = replace(conn.state, threads=value)
+        await ctx.provisioner.write_state(
+            ctx.room_id, conn.event_type, conn.state_key, state.to_content()
+        )
+        await ctx.notice(
+            f"Threads {'on' if value else 'off'} for {conn.state.owner}/{conn.state.repo}"
+        )
 
     return ForgejoCommands(setup, admin, room)
 

@@ -15,6 +15,7 @@ from hookshot.services.forgejo.repo import branch_of
 Payload = Mapping[str, Any]
 Content = dict[str, Any]
 
+WIP_PREFIXES = ("wip:", "[wip]")  # Forgejo's default WORK_IN_PROGRESS_PREFIXES, lower-cased
 COMMENT_PREVIEW = 256  # characters of a comment quoted in the notice (as for GitHub)
 NOTES_PREVIEW = 1000  # characters of release notes
 
@@ -63,7 +64,20 @@ def labels_of(payload: Payload) -> list[str]:
     return _labels(_obj(payload, "pull_request") or _obj(payload, "issue"))
 
 
-def _item_url(repo: Payload, item: Payload, kind: str) -> str:
+def is_draft(pr: Payload) -> bool:
+    """A draft pull request: marked so, or titled with one of Forgejo's default
+    work-in-progress prefixes (`WIP:`, `[WIP]`, any case)."""
+    title = _str(pr, "title").lstrip().lower()
+    return pr.get("draft") is True or title.startswith(WIP_PREFIXES)
+
+
+def repository_of(payload: Payload) -> Payload:
+    """The delivery's repository: top level, or inside the run for Forgejo's `action_run_*`
+    deliveries (which have no top-level `repository`)."""
+    return _obj(payload, "repository") or _obj(_obj(payload, "run"), "repository")
+
+
+def item_url(repo: Payload, item: Payload, kind: str) -> str:
     """An issue's or pull request's page (old Gitea sends no `html_url` for issues)."""
     base = _str(repo, "html_url").rstrip("/")
     return _str(item, "html_url") or (f"{base}/{kind}/{item.get('number')}" if base else "")
@@ -71,7 +85,7 @@ def _item_url(repo: Payload, item: Payload, kind: str) -> str:
 
 def _ref(repo: Payload, item: Payload, kind: str = "issues") -> str:
     number = item.get("number")
-    return f"[{plain(_str(repo, 'full_name'))}#{number}]({_item_url(repo, item, kind)})"
+    return f"[{plain(_str(repo, 'full_name'))}#{number}]({item_url(repo, item, kind)})"
 
 
 def _quote(text: str, limit: int) -> str:
@@ -99,7 +113,7 @@ def _with_labels(text: str, item: Payload) -> str:
 
 def render(name: str, event_type: str, payload: Payload) -> Content | None:
     """The notice for hook `name` (see events.hook_name), or None when there is nothing to say."""
-    repo, sender = _obj(payload, "repository"), _login(_obj(payload, "sender"))
+    repo, sender = repository_of(payload), _login(_obj(payload, "sender"))
     full_name = plain(_str(repo, "full_name"))
     if name == "push":
         return _push(payload, repo, sender)
@@ -150,10 +164,9 @@ def _pull_request(
 ) -> Content | None:
     pr = _obj(payload, "pull_request")
     ref, title = _ref(repo, pr, "pulls"), plain(_str(pr, "title"))
-    url = _item_url(repo, pr, "pulls")
+    url = item_url(repo, pr, "pulls")
     if name == "pull_request.opened":
-        draft = pr.get("draft") is True or title.lower().startswith(("wip", "\\[wip"))
-        verb, icon = ("drafted", "⚪") if draft else ("opened", "🔵")
+        verb, icon = ("drafted", "⚪") if is_draft(pr) else ("opened", "🔵")
         return _notice(
             _with_labels(f'{icon} **{sender}** {verb} a new PR {ref}: "{title}"', pr), url=url
         )
@@ -183,7 +196,7 @@ def _issue(name: str, payload: Payload, repo: Payload, sender: str) -> Content |
     issue = _obj(payload, "issue")
     kind = "pulls" if issue.get("pull_request") else "issues"
     ref, title = _ref(repo, issue, kind), plain(_str(issue, "title"))
-    url = _item_url(repo, issue, kind)
+    url = item_url(repo, issue, kind)
     if name == "issue.created":
         author = _login(_obj(issue, "user")) if issue.get("user") else sender
         return _notice(

@@ -20,6 +20,7 @@ from hookshot.core.queue.base import NewJob, Queue
 from hookshot.core.signatures import hmac_sha256_valid
 from hookshot.errors import WebhookError
 from hookshot.services.forgejo.events import hook_name, read_delivery
+from hookshot.services.forgejo.format import repository_of
 from hookshot.services.forgejo.wire import SERVICE
 from hookshot.services.generic.body import parse_body
 
@@ -65,8 +66,7 @@ class ForgejoWebhookIntake:
             return refuse(err.status, err.message)
         if not isinstance(body, dict):
             return refuse(400, "The payload must be a JSON object")
-        repo = body.get("repository")
-        full_name = repo.get("full_name") if isinstance(repo, dict) else None
+        full_name = repository_of(body).get("full_name")
         job = NewJob(
             id=f"{SERVICE}:{delivery.delivery}",
             # One repository's events stay in order; other repositories proceed in parallel.

@@ -5,12 +5,15 @@ State (ours): `org.hookshot-python.forgejo.repository`, state_key `<instance>/<o
 
     {"instance": "codeberg", "owner": "forgejo", "repo": "forgejo",
      "enableHooks": [...], "includingLabels": [...], "excludingLabels": [...],
-     "branches": ["main", "release/*"], "commandPrefix": "!forgejo", "priority": 0}
+     "branches": ["main", "release/*"], "commandPrefix": "!forgejo", "priority": 0,
+     "threads": true, "ciReactions": true}
 
 `enableHooks` names are the GitHub connection's where both have the event (`issue.created`,
 `pull_request.merged`, `workflow.run.failure`, ...); `branches` are shell-style globs matched
 against the branch of a push, a created/deleted ref, a pull request's base and a workflow
 run's branch (globs, not regexes: room admins cannot write a pattern that runs for hours).
+`threads` puts each pull request's and issue's notices into its own thread, `ciReactions`
+(only with threads) makes CI results react on the thread's root (docs/quiet-rooms.md).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 from hookshot.core.connections import DEFAULT_PRIORITY, Connection
 from hookshot.core.state_fields import command_prefix as _command_prefix
 from hookshot.core.state_fields import dotted_hook_names, only_allowed_hooks
+from hookshot.core.state_fields import optional_bool as _optional_bool
 from hookshot.core.state_fields import priority as _priority
 from hookshot.core.state_fields import required_string as _required_string
 from hookshot.core.state_fields import string_list as _string_list
@@ -94,6 +98,8 @@ _KNOWN_KEYS = frozenset(
         "branches",
         "commandPrefix",
         "priority",
+        "threads",
+        "ciReactions",
     }
 )
 
@@ -109,6 +115,9 @@ class ForgejoRepoState:
     branches: tuple[str, ...] | None = None
     command_prefix: str | None = None
     priority: int = DEFAULT_PRIORITY
+    # Ours (quiet rooms): one thread per PR/issue, its root edited to the current state.
+    threads: bool | None = None
+    ci_reactions: bool | None = None  # with threads: CI results react on the root
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def to_content(self) -> dict[str, Any]:
@@ -130,6 +139,10 @@ class ForgejoRepoState:
             content["commandPrefix"] = self.command_prefix
         if self.priority != DEFAULT_PRIORITY:
             content["priority"] = self.priority
+        if self.threads is not None:
+            content["threads"] = self.threads
+        if self.ci_reactions is not None:
+            content["ciReactions"] = self.ci_reactions
         return content
 
 
@@ -158,6 +171,8 @@ def parse_state(content: Mapping[str, Any]) -> ForgejoRepoState:
         branches=branches,
         command_prefix=_command_prefix(content),
         priority=_priority(content.get("priority")),
+        threads=_optional_bool(content, "threads"),
+        ci_reactions=_optional_bool(content, "ciReactions"),
         extra={k: v for k, v in content.items() if k not in _KNOWN_KEYS},
     )
     for key, value in (("instance", state.instance), ("owner", state.owner), ("repo", state.repo)):
@@ -205,6 +220,15 @@ class ForgejoRepo(Connection):
     @property
     def web_url(self) -> str:
         return f"{self.instance_url}/{self.state.owner}/{self.state.repo}"
+
+    @property
+    def threads(self) -> bool:
+        return self.state.threads is True
+
+    @property
+    def ci_reactions(self) -> bool:
+        """CI results react on the thread root; only with threads (a reaction needs a root)."""
+        return self.threads and self.state.ci_reactions is True
 
     def match_keys(self) -> tuple[str, ...]:
         return (f"forgejo:{self.full_name}",)

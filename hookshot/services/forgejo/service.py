@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from hookshot.core.connections import Connection
 from hookshot.core.kinds import BuildContext, Kind
+from hookshot.core.queue.base import ValueStore
 from hookshot.errors import StateError
 from hookshot.services.base import ServiceParts, ServiceRuntime
 from hookshot.services.forgejo import config as forgejo_config
@@ -50,7 +51,11 @@ class ForgejoService:
         return ServiceRuntime(
             name=self.name,
             title=self.title,
-            renderer=ForgejoRenderer(parts.store),
+            renderer=ForgejoRenderer(
+                parts.store,
+                # Subject states for `threads: true` connections, in the queue's own store.
+                values=parts.seen if isinstance(parts.seen, ValueStore) else None,
+            ),
             kinds=(Kind("forgejo_repo", SERVICE, FORGEJO_REPO_TYPES, build),),
             intake_routes=tuple(intake.routes()),
             setup_commands=commands.setup,

@@ -39,6 +39,9 @@ def test_defaults_and_round_trip() -> None:
         ({**BASE, "branches": ["a"] * 51}, "'branches' may hold at most 50"),
         ({**BASE, "priority": 1.5}, "'priority' must be an integer"),
         ({**BASE, "commandPrefix": "!"}, "'commandPrefix' must be between"),
+        ({**BASE, "threads": "yes"}, "'threads' must be a boolean"),
+        ({**BASE, "threads": 1}, "'threads' must be a boolean"),
+        ({**BASE, "ciReactions": [True]}, "'ciReactions' must be a boolean"),
     ],
 )
 def test_bad_state_is_refused(content: dict[str, object], message: str) -> None:
@@ -87,3 +90,14 @@ def test_a_hostile_glob_stays_cheap() -> None:
     # (pytest-timeout would end a run that hung here.)
     conn = _conn(branches=["*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"])
     assert not conn.branch_wanted("a" * 5000)
+
+
+def test_threads_and_ci_reactions_are_opt_in() -> None:
+    assert not _conn().threads and not _conn().ci_reactions
+    assert "threads" not in parse_state(BASE).to_content()  # a room that never asked
+    on = _conn(threads=True, ciReactions=True)
+    assert on.threads and on.ci_reactions
+    assert parse_state(on.state.to_content()) == on.state
+    # A reaction needs a thread root: without threads, ciReactions means nothing.
+    assert not _conn(ciReactions=True).ci_reactions
+    assert _conn(threads=False).state.to_content()["threads"] is False
