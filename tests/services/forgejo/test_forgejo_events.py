@@ -11,7 +11,14 @@ from support.paths import CORPORA
 
 from hookshot.errors import WebhookError
 from hookshot.services.forgejo.events import hook_name, is_pull_comment, read_delivery
-from hookshot.services.forgejo.format import branch_of_delivery, labels_of, plain, render
+from hookshot.services.forgejo.format import (
+    branch_of_delivery,
+    is_draft,
+    labels_of,
+    plain,
+    render,
+    repository_of,
+)
 
 CORPUS = CORPORA / "forgejo"
 DELIVERIES = sorted(p.name.removesuffix(".headers.json") for p in CORPUS.glob("*.headers.json"))
@@ -174,6 +181,39 @@ def test_actions_runs(tmp_path: Path) -> None:
     assert content is not None and content["body"].startswith("❌ Workflow **CI** [failed]")
     assert hook_name("action_run_recover", {}) == "workflow.run.recover"
     assert hook_name("workflow_run", {**body, "action": "requested"}) is None
+
+
+def test_forgejo_action_runs_carry_their_repository_inside_the_run() -> None:
+    # Constructed from Forgejo's ActionPayload (modules/structs): no real one is in the corpus.
+    repo = {"full_name": "o/r", "html_url": "https://f.test/o/r"}
+    run = {
+        "title": "Fix",
+        "repository": repo,
+        "prettyref": "main",
+        "html_url": "https://f.test/r/1",
+    }
+    body = {"action": "failure", "run": run, "prior_status": "running"}
+    assert repository_of(body) == repo and repository_of({"run": "x"}) == {}
+    content = render("workflow.run.failure", "action_run_failure", body)
+    assert content is not None
+    assert (
+        content["body"]
+        == "❌ Workflow **Fix** [failed](https://f.test/r/1) for o/r on branch `main`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("pr", "draft"),
+    [
+        ({"title": "WIP: x"}, True),
+        ({"title": " [wip] x"}, True),
+        ({"title": "x", "draft": True}, True),
+        ({"title": "wipe the cache"}, False),
+        ({"title": 5, "draft": "yes"}, False),
+    ],
+)
+def test_drafts(pr: dict[str, object], draft: bool) -> None:
+    assert is_draft(pr) is draft
 
 
 def _mangled(value: object, kind: int) -> object:
