@@ -18,9 +18,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookshot.bridge import Bridge
+from hookshot.core.hot_path import HotPaths
 from hookshot.core.http import stopping, unavailable
 from hookshot.core.queue.base import QueueError
-from hookshot.hot_path import HotPaths
 from hookshot.matrix.appservice import AppserviceApi
 from hookshot.ops.metrics import Metrics
 from hookshot.ops.roles import APPSERVICE

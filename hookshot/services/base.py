@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute
 
 from hookshot.commands.registry import CommandSet, ConnectionCommands
 from hookshot.core.connections import Connection
+from hookshot.core.hot_path import HotRoute
 from hookshot.core.kinds import Kind
 from hookshot.core.outbox import Outbox
 from hookshot.core.queue.base import Queue, SeenStore
@@ -62,19 +63,6 @@ class ServiceParts:
     provisioner: Callable[[], Provisioner]
     is_bridge_user: Callable[[str], bool]  # the bot or a user in the bridge's namespace
     static_connections: Sequence[StaticConnection]  # `connections:` from the config
-
-
-@dataclass(frozen=True)
-class HotRoute:
-    """An intake route served before starlette's router: `prefix` plus one path segment
-    (handed to `endpoint` as the path parameter `param`), for `methods`. The router and its
-    middleware stack were about a third of a generic webhook's CPU; the route is also in the
-    router, which serves whatever this does not match."""
-
-    prefix: str  # e.g. "/webhook/"
-    param: str
-    methods: frozenset[str]
-    endpoint: Callable[[Request], Awaitable[Response]]
 
 
 @dataclass(frozen=True)

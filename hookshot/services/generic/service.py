@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hookshot import wire
+from hookshot.core.hot_path import HotRoute
 from hookshot.core.rate_limit import KeyedLimits
-from hookshot.services.base import HotRoute, ServiceParts, ServiceRuntime
+from hookshot.services.base import ServiceParts, ServiceRuntime
 from hookshot.services.generic import config as generic_config
 from hookshot.services.generic.commands import setup_commands
 from hookshot.services.generic.config import GenericConfig

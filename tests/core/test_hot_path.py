@@ -1,4 +1,4 @@
-"""The webhooks listener's shortcut (hookshot/hot_path.py): a hot route answers exactly what
+"""The webhooks listener's shortcut (hookshot/core/hot_path.py): a hot route answers exactly what
 the router would, errors go through the app's exception handlers, and everything it does not
 match reaches the app untouched."""
 
@@ -14,9 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hookshot.core.hot_path import HotPaths, HotRoute
 from hookshot.core.queue.base import QueueError
-from hookshot.hot_path import HotPaths
-from hookshot.services.base import HotRoute
 
 
 async def endpoint(request: Request) -> Response:
@@ -84,7 +83,7 @@ async def test_errors_go_through_the_apps_handlers(
 ) -> None:
     down = await http.post("/webhook/queue-down")
     assert (down.status_code, down.json()["error"]) == (503, "queue: disk full")
-    with caplog.at_level(logging.ERROR, logger="hookshot.hot_path"):
+    with caplog.at_level(logging.ERROR, logger="hookshot.core.hot_path"):
         bug = await http.post("/webhook/bug")
     assert (bug.status_code, bug.text) == (500, "Internal Server Error")
     assert "a bug" in caplog.text  # logged with its traceback, as starlette would
