@@ -1,9 +1,12 @@
 """The job queue protocol: durable, deduplicated, ordered per partition, at-least-once.
 
 A job moves pending -> in flight (take) -> done (ack) / pending again (retry) / failed (fail).
-Backends: `SqliteQueue` (default, embedded), `MemoryQueue` (tests). A Redis one fits the same
-shape: a stream per topic read by a consumer group, `SET NX` keys for ids and busy partitions,
-a sorted set for retry times, and ack + follow-ups as one MULTI/Lua step.
+Backends: `SqliteQueue` (default, embedded), `MemoryQueue` (tests), `RedisQueue` (scale-out).
+
+Groups and bundles (digests): a job may name a `group` within its partition (a connection in
+a room). The consumer of an in-flight job may bundle the pending jobs of its group with it
+(`take_group`); the bundle is recorded durably and settled with its head, so one message can
+stand for all of them and a redelivered head finds exactly the same bundle again.
 """
 
 from __future__ import annotations
@@ -40,6 +43,15 @@ class NewJob:
     id: str
     partition: str
     payload: Mapping[str, Any]
+    group: str = ""  # a subset of the partition that `take_group` may bundle ("" = none)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    """What `group_info` knows about an in-flight job's group."""
+
+    size: int  # unsettled (pending or in flight) jobs of its group in its partition, it included
+    bundled: bool  # it heads a bundle recorded by an earlier `take_group`, not settled since
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,7 @@ class Job:
     payload: dict[str, Any]
     attempts: int
     enqueued_at: float
+    group: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +121,20 @@ class Queue(Protocol):
 
     async def failed(self, topic: str, limit: int = 100) -> list[FailedJob]:
         """Permanently failed jobs of `topic`, newest first."""
+        ...
+
+    async def group_info(self, job: Job) -> GroupInfo:
+        """The size of in-flight `job`'s group and whether it heads a recorded bundle; cheap
+        (a counter, no scan). Raises NotInFlight for a job not in flight here."""
+        ...
+
+    async def take_group(self, job: Job, more_than: int, limit: int) -> list[Job]:
+        """Bundle pending jobs of in-flight `job`'s group (same partition) with it: its recorded
+        bundle if it heads one; else, when more than `more_than` jobs of the group are
+        unsettled, up to `limit` - 1 of the pending ones in push order, recorded durably
+        before returning; else none. Members are never handed out by `take`: `ack` and `fail`
+        of the head settle every member too (ids deduplicated, failures listed), and after
+        `retry` (or a crash) the head's next delivery finds the same bundle again."""
         ...
 
     async def depth(self, topic: str) -> int:
@@ -168,6 +195,12 @@ class QueueWrapper:
 
     async def depth(self, topic: str) -> int:
         return await self.inner.depth(topic)
+
+    async def group_info(self, job: Job) -> GroupInfo:
+        return await self.inner.group_info(job)
+
+    async def take_group(self, job: Job, more_than: int, limit: int) -> list[Job]:
+        return await self.inner.take_group(job, more_than, limit)
 
     async def close(self) -> None:
         await self.inner.close()

@@ -4,11 +4,15 @@ Layout, under a key prefix P (default `hookshot:`) and per topic T:
 
     P{T}:tickets          stream + consumer group `hookshot`: one entry ("ticket") per job that
                           may run now; a consumer's pending entries (PEL) are its jobs in flight
-    P{T}:jobs             hash id -> {"p": partition, "e": enqueued_at, "d": payload} (JSON) of
-                          every job not yet acked or failed (pending, delayed or in flight)
+    P{T}:jobs             hash id -> {"p": partition, "e": enqueued_at, "d": payload, "g": group
+                          if any} (JSON) of every job not yet acked or failed (pending, delayed
+                          or in flight)
     P{T}:tries            hash id -> attempts (earlier `retry` calls), absent for 0
     P{T}:lane:{partition} list of the partition's unfinished job ids in push order; its head is
                           the one job of the partition that has a ticket or waits in `delayed`
+    P{T}:group:{n:g:p}    list of the unsettled job ids of group g in partition p (n = len(g)),
+                          in push order; its length is the group's size (digests)
+    P{T}:bundle:{id}      list of the job ids bundled under job `id` (`take_group`), settled with it
     P{T}:delayed          sorted set id -> ready_at of retried jobs waiting for their time
     P{T}:wake             stream of one entry, bumped by `retry` to wake every waiting `take`
     P{T}:done:{id}        dedupe-window expiry of an acked/failed id (Redis TTL = the window)
@@ -69,13 +73,15 @@ from hookshot.core.queue.base import (
     DEDUPE_WINDOW,
     FAILED_RETENTION,
     FailedJob,
+    GroupInfo,
     Job,
     NewJob,
     NotInFlight,
     QueueClosed,
     QueueError,
 )
-from hookshot.core.queue.memory import Clock, decode, encode
+from hookshot.core.queue.index import Clock
+from hookshot.core.queue.memory import decode, encode
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +102,8 @@ _KEYS: Final = {
     "failed": ":failed",
     "lane": ":lane:",
     "done": ":done:",
+    "group": ":group:",
+    "bundle": ":bundle:",
 }
 _SEEN: Final = "seen:"
 _KV: Final = "kv:"
@@ -123,12 +131,16 @@ local function drop_ticket(t, eid)
   redis.call('XDEL', tickets(t), eid)
 end
 
--- Stores the (id, partition, record) triples at ARGV[first..]; 1 per stored job, 0 per
+-- The group list's name part: length-prefixed, so no group and partition pair reads as another.
+local function gkey(p, g) return #g .. ':' .. g .. ':' .. p end
+
+-- Stores the (id, partition, group, record) quads at ARGV[first..]; 1 per stored job, 0 per
 -- id already pending, in flight or done within the window (or earlier in this batch).
 local function push(t, now, first, n)
   local out, fresh = {}, {}
   for j = 0, n - 1 do
-    local id, p = ARGV[first + 3 * j], ARGV[first + 3 * j + 1]
+    local at = first + 4 * j
+    local id, p, g = ARGV[at], ARGV[at + 1], ARGV[at + 2]
     local ok = not fresh[id] and redis.call('HEXISTS', jobs(t), id) == 0
     if ok then
       local expiry = redis.call('GET', done(t, id))
@@ -136,7 +148,8 @@ local function push(t, now, first, n)
     end
     if ok then
       fresh[id] = true
-      redis.call('HSET', jobs(t), id, ARGV[first + 3 * j + 2])
+      redis.call('HSET', jobs(t), id, ARGV[at + 3])
+      if p ~= '' and g ~= '' then redis.call('RPUSH', group(t, gkey(p, g)), id) end
       -- A partition gets a ticket only if nothing of it was queued already.
       if p == '' or redis.call('RPUSH', lane(t, p), id) == 1 then
         redis.call('XADD', tickets(t), '*', 'id', id)
@@ -147,11 +160,26 @@ local function push(t, now, first, n)
   return out
 end
 
--- Forgets a finished job, remembers its id for the window and unblocks its partition.
-local function finish(t, id, p, expiry, window_ms)
+local function forget(t, id, expiry, window_ms)
   redis.call('HDEL', jobs(t), id)
   redis.call('HDEL', tries(t), id)
   redis.call('SET', done(t, id), expiry, 'PX', window_ms)
+end
+
+-- Forgets a finished job and its bundle, remembers their ids for the window and unblocks
+-- the partition.
+local function finish(t, id, p, g, expiry, window_ms)
+  forget(t, id, expiry, window_ms)
+  if p ~= '' and g ~= '' then
+    local gk = group(t, gkey(p, g))
+    redis.call('LREM', gk, 1, id)
+    for _, m in ipairs(redis.call('LRANGE', bundle(t, id), 0, -1)) do
+      forget(t, m, expiry, window_ms)
+      redis.call('LREM', gk, 1, m)
+      redis.call('LREM', lane(t, p), 1, m)
+    end
+    redis.call('DEL', bundle(t, id))
+  end
   if p ~= '' then
     local head = redis.call('LINDEX', lane(t, p), 0)
     redis.call('LREM', lane(t, p), 1, id)
@@ -170,8 +198,8 @@ end
 )
 
 _SCRIPTS: Final = {
-    # ARGV[5..] = now, then (id, partition, record) triples.
-    "push": "return push(ARGV[4], tonumber(ARGV[5]), 6, (#ARGV - 5) / 3)",
+    # ARGV[5..] = now, then (id, partition, group, record) quads.
+    "push": "return push(ARGV[4], tonumber(ARGV[5]), 6, (#ARGV - 5) / 4)",
     # ARGV[5..] = now, limit, claim idle ms (0: no claim), recover own history (1/0).
     # Returns {flat (entry, id, record, attempts), next ready_at, last ticket, last wake,
     # claimed, dropped}.
@@ -230,18 +258,18 @@ end
 local nxt = redis.call('ZRANGE', delayed(t), 0, 0, 'WITHSCORES')[2] or ''
 return {out, nxt, last_id(tickets(t)), last_id(wake(t)), claimed, dropped}
 """,
-    # ARGV[5..] = entry, id, partition, now, done expiry, window ms, then follow-ups:
-    # topic count, and per topic: topic, job count, (id, partition, record) triples.
+    # ARGV[5..] = entry, id, partition, now, done expiry, window ms, group, then follow-ups:
+    # topic count, and per topic: topic, job count, (id, partition, group, record) quads.
     "ack": """
 local t, eid, id = ARGV[4], ARGV[5], ARGV[6]
 if not holds(t, eid) then return 0 end
 drop_ticket(t, eid)
-finish(t, id, ARGV[7], ARGV[9], ARGV[10])
-local now, i = tonumber(ARGV[8]), 12
-for _ = 1, tonumber(ARGV[11]) do
+finish(t, id, ARGV[7], ARGV[11], ARGV[9], ARGV[10])
+local now, i = tonumber(ARGV[8]), 13
+for _ = 1, tonumber(ARGV[12]) do
   local n = tonumber(ARGV[i + 1])
   push(ARGV[i], now, i + 2, n)
-  i = i + 2 + 3 * n
+  i = i + 2 + 4 * n
 end
 return 1
 """,
@@ -256,7 +284,7 @@ redis.call('XADD', wake(t), 'MAXLEN', 1, '*', 'at', ARGV[7])
 return 1
 """,
     # ARGV[5..] = entry, id, partition, done expiry, window ms, failed_at, retention cutoff,
-    # record head (JSON [id, failed_at, error, attempts]), retention ms.
+    # record head (JSON [id, failed_at, error, attempts]), retention ms, group, error.
     "fail": """
 local t, eid, id = ARGV[4], ARGV[5], ARGV[6]
 if not holds(t, eid) then return 0 end
@@ -265,10 +293,53 @@ drop_ticket(t, eid)
 if record then
   redis.call('ZADD', failed(t), ARGV[10], '[' .. ARGV[12] .. ',' .. record .. ']')
 end
+for _, m in ipairs(redis.call('LRANGE', bundle(t, id), 0, -1)) do
+  local r = redis.call('HGET', jobs(t), m)
+  if r then
+    local tried = tonumber(redis.call('HGET', tries(t), m) or '0')
+    local head = cjson.encode({m, tonumber(ARGV[10]), ARGV[15], tried})
+    redis.call('ZADD', failed(t), ARGV[10], '[' .. head .. ',' .. r .. ']')
+  end
+end
 redis.call('ZREMRANGEBYSCORE', failed(t), '-inf', '(' .. ARGV[11])
 redis.call('PEXPIRE', failed(t), ARGV[13])
-finish(t, id, ARGV[7], ARGV[8], ARGV[9])
+finish(t, id, ARGV[7], ARGV[14], ARGV[8], ARGV[9])
 return 1
+""",
+    # ARGV[5..] = entry, id, partition, group. Returns {size, bundled}; size -1: not held.
+    "group_info": """
+local t, id, p, g = ARGV[4], ARGV[6], ARGV[7], ARGV[8]
+if not holds(t, ARGV[5]) then return {-1, 0} end
+local size = 0
+if p ~= '' and g ~= '' then size = redis.call('LLEN', group(t, gkey(p, g))) end
+return {size, redis.call('EXISTS', bundle(t, id))}
+""",
+    # ARGV[5..] = entry, id, partition, group, more than, limit. Returns {held (1/0), flat
+    # (id, record, attempts) of the bundle's members}.
+    "take_group": """
+local t, id, p, g = ARGV[4], ARGV[6], ARGV[7], ARGV[8]
+if not holds(t, ARGV[5]) then return {0, {}} end
+local members = redis.call('LRANGE', bundle(t, id), 0, -1)
+if #members == 0 and p ~= '' and g ~= '' then
+  local gk, limit = group(t, gkey(p, g)), tonumber(ARGV[10])
+  if limit > 1 and redis.call('LLEN', gk) > tonumber(ARGV[9]) then
+    -- The rest of the group is pending behind this job, which holds the partition.
+    for _, m in ipairs(redis.call('LRANGE', gk, 0, limit - 1)) do
+      if m ~= id and #members < limit - 1 then members[#members + 1] = m end
+    end
+    if #members > 0 then redis.call('RPUSH', bundle(t, id), unpack(members)) end
+  end
+end
+local out = {}
+for _, m in ipairs(members) do
+  local record = redis.call('HGET', jobs(t), m)
+  if record then
+    out[#out + 1] = m
+    out[#out + 1] = record
+    out[#out + 1] = redis.call('HGET', tries(t), m) or '0'
+  end
+end
+return {1, out}
 """,
     # ARGV[5..] = entries; renews those still held, returns the others (leases lost).
     "renew": """
@@ -433,6 +504,13 @@ class _Writer:
             op.future.set_exception(error)
 
 
+def _job(topic: str, job_id: str, record: str, attempts: str | int) -> Job:
+    """A job from its stored record."""
+    data = decode(record)
+    group = str(data.get("g", ""))
+    return Job(topic, job_id, data["p"], data["d"], int(attempts), data["e"], group)
+
+
 async def _load_scripts(redis: Redis) -> dict[str, str]:
     return {name: await redis.script_load(_PREAMBLE + body) for name, body in _SCRIPTS.items()}
 
@@ -588,19 +666,22 @@ class RedisQueue:
         return self._writer.submit(script, args, apply, undo)
 
     @staticmethod
-    def _triples(jobs: Sequence[NewJob], now: float) -> list[Arg]:
+    def _quads(jobs: Sequence[NewJob], now: float) -> list[Arg]:
         """Push arguments of `jobs`; raises before anything is sent if one cannot be stored."""
         args: list[Arg] = []
         for job in jobs:
-            record = encode({"p": job.partition, "e": now, "d": job.payload})
-            args += [_utf8(job.id), _utf8(job.partition), _utf8(record)]
+            fields: dict[str, Any] = {"p": job.partition, "e": now, "d": job.payload}
+            if job.group:
+                fields["g"] = job.group
+            record = encode(fields)
+            args += [_utf8(job.id), _utf8(job.partition), _utf8(job.group), _utf8(record)]
         return args
 
     async def push(self, topic: str, jobs: Sequence[NewJob]) -> list[bool]:
         """See `Queue.push`."""
         self._check_open()
         now = self._clock()
-        args = [*self._head(topic), now, *self._triples(jobs, now)]
+        args = [*self._head(topic), now, *self._quads(jobs, now)]
         if not jobs:
             return []
         replies = await self._submit("push", args, list)
@@ -673,8 +754,7 @@ class RedisQueue:
             flat, next_ready, last_ticket, last_wake, claimed, dropped = reply
             for i in range(0, len(flat), 4):
                 entry, job_id, record, attempts = flat[i : i + 4]
-                data = decode(record)
-                job = Job(topic, job_id, data["p"], data["d"], int(attempts), data["e"])
+                job = _job(topic, job_id, record, attempts)
                 self._flights[(topic, job_id)] = _Flight(entry, job)
                 state.received.append(job)
             if claim and claimed >= limit:
@@ -743,9 +823,9 @@ class RedisQueue:
         """See `Queue.ack`."""
         self._check_open()
         now = self._clock()
-        tail: list[Arg] = [len(follow_ups or {})]
+        tail: list[Arg] = [_utf8(job.group), len(follow_ups or {})]
         for topic, jobs in (follow_ups or {}).items():
-            tail += [topic, len(jobs), *self._triples(jobs, now)]
+            tail += [topic, len(jobs), *self._quads(jobs, now)]
         flight = self._claim(job)
         args = [
             *self._head(job.topic),
@@ -781,6 +861,8 @@ class RedisQueue:
             now - self._failed_retention,
             json.dumps([job.id, now, error, job.attempts]),  # ASCII: no text can fail it
             _ms(self._failed_retention),
+            _utf8(job.group),
+            error.encode("utf-8", "backslashreplace"),  # for the bundle's records (cjson)
         ]
         await self._submit("fail", args, self._settled(job, flight), self._unclaim(flight))
 
@@ -804,6 +886,37 @@ class RedisQueue:
         """See `Queue.depth`."""
         self._check_open()
         return await self._redis.hlen(self._key(topic, "jobs"))
+
+    def _held(self, job: Job) -> list[Arg]:
+        """The group scripts' arguments for in-flight `job`; NotInFlight if it is not."""
+        self._check_open()
+        flight = self._flights.get((job.topic, job.id))
+        if flight is None or flight.settling or flight.job.attempts != job.attempts:
+            raise NotInFlight(f"job {job.topic}/{job.id} is not in flight")
+        ids = [_utf8(job.id), _utf8(job.partition), _utf8(job.group)]
+        return [*self._head(job.topic), flight.entry, *ids]
+
+    async def group_info(self, job: Job) -> GroupInfo:
+        """See `Queue.group_info`."""
+
+        def apply(reply: list[int]) -> GroupInfo:
+            if reply[0] < 0:
+                raise NotInFlight(f"job {job.topic}/{job.id} was taken over (lease expired)")
+            return GroupInfo(int(reply[0]), bool(reply[1]))
+
+        return await self._submit("group_info", self._held(job), apply)
+
+    async def take_group(self, job: Job, more_than: int, limit: int) -> list[Job]:
+        """See `Queue.take_group`."""
+
+        def apply(reply: list[Any]) -> list[Job]:
+            held, flat = reply
+            if not held:
+                raise NotInFlight(f"job {job.topic}/{job.id} was taken over (lease expired)")
+            return [_job(job.topic, *flat[i : i + 3]) for i in range(0, len(flat), 3)]
+
+        args = [*self._held(job), more_than, limit]
+        return await self._submit("take_group", args, apply)
 
     async def add_new(self, keys: Sequence[str], ttl: float) -> list[bool]:
         """See `SeenStore.add_new`."""

@@ -27,19 +27,21 @@ from hookshot.core.queue.base import (
     DEDUPE_WINDOW,
     FAILED_RETENTION,
     FailedJob,
+    GroupInfo,
     Job,
     NewJob,
     QueueClosed,
     QueueError,
 )
-from hookshot.core.queue.memory import Clock, Entry, JobIndex, decode, encode, job_of
+from hookshot.core.queue.index import Clock, Entry, JobIndex
+from hookshot.core.queue.memory import decode, encode, job_of
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Rows = list[tuple[str, str, str]]  # (id, partition, payload JSON) of jobs to insert
+Rows = list[tuple[str, str, str, str]]  # (id, partition, payload JSON, group) of jobs to insert
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 # MIGRATIONS[n] takes the schema from version n to n + 1.
 MIGRATIONS: Final[list[list[str]]] = [
     [
@@ -84,6 +86,11 @@ MIGRATIONS: Final[list[list[str]]] = [
             expires_at REAL NOT NULL) WITHOUT ROWID""",
         "CREATE INDEX kv_expiry ON kv (expires_at)",
     ],
+    [
+        # Digests: a job's group, and the seq of the job whose bundle it belongs to.
+        "ALTER TABLE jobs ADD COLUMN grp TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE jobs ADD COLUMN bundle INTEGER",
+    ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -93,8 +100,8 @@ _VARS_CHUNK: Final = 500  # bound parameters per IN (...) query
 
 # Inserts a job unless its id is pending, in flight (UNIQUE) or done within the window.
 _INSERT_JOB: Final = (
-    "INSERT OR IGNORE INTO jobs (topic, id, partition, payload, enqueued_at)"
-    " SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS"
+    "INSERT OR IGNORE INTO jobs (topic, id, partition, payload, enqueued_at, grp)"
+    " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS"
     " (SELECT 1 FROM done WHERE topic = ?1 AND id = ?2 AND expires_at > ?5)"
 )
 _REMEMBER: Final = "INSERT OR REPLACE INTO done (topic, id, expires_at) VALUES (?, ?, ?)"
@@ -347,15 +354,16 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
 
 def _load_pending(conn: sqlite3.Connection) -> list[Any]:
     return conn.execute(
-        "SELECT seq, topic, id, partition, attempts, enqueued_at, not_before FROM jobs ORDER BY seq"
+        "SELECT seq, topic, id, partition, attempts, enqueued_at, not_before, grp, bundle"
+        " FROM jobs ORDER BY seq"
     ).fetchall()
 
 
 def _insert(conn: sqlite3.Connection, topic: str, rows: Rows, now: float) -> list[int | None]:
     """Insert new jobs; the seq of each, or None for a duplicate id."""
     seqs: list[int | None] = []
-    for job_id, partition, payload in rows:
-        cursor = conn.execute(_INSERT_JOB, (topic, job_id, partition, payload, now))
+    for job_id, partition, payload, group in rows:
+        cursor = conn.execute(_INSERT_JOB, (topic, job_id, partition, payload, now, group))
         seqs.append(cursor.lastrowid if cursor.rowcount == 1 else None)
     return seqs
 
@@ -436,9 +444,17 @@ class SqliteQueue:
             await writer.stop()
             raise
         index = JobIndex(clock)
-        for seq, topic, job_id, partition, attempts, enqueued_at, not_before in rows:
-            entry = Entry(seq, job_id, partition, attempts, enqueued_at, not_before, None)
+        by_seq: dict[int, Entry] = {}
+        bundles: dict[int, list[Entry]] = {}
+        for seq, topic, job_id, partition, attempts, enqueued_at, not_before, grp, head in rows:
+            entry = Entry(seq, job_id, partition, attempts, enqueued_at, not_before, None, grp)
             index.add(topic, entry)
+            by_seq[seq] = entry
+            if head is not None:
+                bundles.setdefault(head, []).append(entry)
+        for head, members in bundles.items():
+            if head in by_seq:  # a bundle is deleted with its head, so this always holds
+                index.record_bundle(by_seq[head], members)
         try:
             reader = _connect_reader(path)
         except BaseException:
@@ -452,14 +468,14 @@ class SqliteQueue:
         return self._writer.commits
 
     def _add(self, topic: str, rows: Rows, seqs: list[int | None], now: float) -> None:
-        for (job_id, partition, _), seq in zip(rows, seqs, strict=True):
+        for (job_id, partition, _, group), seq in zip(rows, seqs, strict=True):
             if seq is not None:
-                self._index.add(topic, Entry(seq, job_id, partition, 0, now, 0.0, None))
+                self._index.add(topic, Entry(seq, job_id, partition, 0, now, 0.0, None, group))
 
     async def push(self, topic: str, jobs: Sequence[NewJob]) -> list[bool]:
         """See `Queue.push`."""
         now = self._clock()
-        rows = [(job.id, job.partition, encode(job.payload)) for job in jobs]
+        rows = [(job.id, job.partition, encode(job.payload), job.group) for job in jobs]
 
         def work(conn: sqlite3.Connection) -> list[int | None]:
             return _insert(conn, topic, rows, now)
@@ -489,14 +505,16 @@ class SqliteQueue:
         """See `Queue.ack`."""
         now = self._clock()
         batches = [
-            (topic, [(j.id, j.partition, encode(j.payload)) for j in jobs])
+            (topic, [(j.id, j.partition, encode(j.payload), j.group) for j in jobs])
             for topic, jobs in (follow_ups or {}).items()
         ]
         entry = self._index.claim(job)
+        settled = [entry, *(entry.bundle or ())]
 
         def work(conn: sqlite3.Connection) -> list[list[int | None]]:
-            conn.execute("DELETE FROM jobs WHERE seq = ?", (entry.seq,))
-            conn.execute(_REMEMBER, (job.topic, job.id, now + self._dedupe_window))
+            conn.executemany("DELETE FROM jobs WHERE seq = ?", [(e.seq,) for e in settled])
+            expiry = now + self._dedupe_window
+            conn.executemany(_REMEMBER, [(job.topic, e.id, expiry) for e in settled])
             return [_insert(conn, topic, rows, now) for topic, rows in batches]
 
         def apply(seqs: list[list[int | None]]) -> None:
@@ -527,16 +545,18 @@ class SqliteQueue:
         """See `Queue.fail`."""
         entry = self._index.claim(job)
         now = self._clock()
+        settled = [entry, *(entry.bundle or ())]
 
         def work(conn: sqlite3.Connection) -> None:
-            conn.execute(
+            conn.executemany(
                 "INSERT INTO failed (topic, id, partition, payload, attempts, enqueued_at,"
                 " failed_at, error) SELECT topic, id, partition, payload, attempts, enqueued_at,"
                 " ?, ? FROM jobs WHERE seq = ?",
-                (now, error, entry.seq),
+                [(now, error, e.seq) for e in settled],
             )
-            conn.execute("DELETE FROM jobs WHERE seq = ?", (entry.seq,))
-            conn.execute(_REMEMBER, (job.topic, job.id, now + self._dedupe_window))
+            conn.executemany("DELETE FROM jobs WHERE seq = ?", [(e.seq,) for e in settled])
+            expiry = now + self._dedupe_window
+            conn.executemany(_REMEMBER, [(job.topic, e.id, expiry) for e in settled])
 
         def apply(_: None) -> None:
             self._index.finish(job.topic, entry)
@@ -563,6 +583,28 @@ class SqliteQueue:
     async def depth(self, topic: str) -> int:
         """See `Queue.depth`."""
         return self._index.depth(topic)
+
+    async def group_info(self, job: Job) -> GroupInfo:
+        """See `Queue.group_info`."""
+        return self._index.group_info(job)
+
+    async def take_group(self, job: Job, more_than: int, limit: int) -> list[Job]:
+        """See `Queue.take_group`."""
+        head, members = self._index.candidates(job, more_than, limit)
+        if members:
+            # A member is marked durably first, so a restart brings back the same bundle.
+            marks = [(head.seq, m.seq) for m in members]
+
+            def work(conn: sqlite3.Connection) -> None:
+                conn.executemany("UPDATE jobs SET bundle = ? WHERE seq = ?", marks)
+
+            def apply(_: None) -> None:
+                self._index.record_bundle(head, members)
+
+            await self._writer.submit(work, apply)
+        bundle = head.bundle or []
+        texts = _payloads(self._reader, [m.seq for m in bundle])
+        return [job_of(job.topic, m, decode(texts[m.seq])) for m in bundle]
 
     async def add_new(self, keys: Sequence[str], ttl: float) -> list[bool]:
         """See `SeenStore.add_new`."""
