@@ -281,6 +281,8 @@ class Bridge:
             # Services may thread later messages under earlier ones (ServiceRuntime.on_sent).
             on_sent=self.bus.publish_sent if self.bus else self._on_sent,
             threads=SubjectThreads(self.client, seen) if isinstance(seen, ValueStore) else None,
+            digest_threshold=config.digest.threshold,
+            digest_max_events=config.digest.max_events,
         )
         self._user_patterns = [re.compile(ns.regex) for ns in registration.namespaces.users]
         # Worker tasks by how they stop (see `_spawn` and `stop`).

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from hookshot.core import digest
 from hookshot.core.permissions import (
     ANY,
     SERVER_NAME,
@@ -207,6 +208,16 @@ class ShutdownConfig:
     grace_seconds: float = DEFAULT_SHUTDOWN_GRACE
 
 
+@dataclass(frozen=True, slots=True)
+class DigestConfig:
+    """`digest` (ours): the bridge's threshold for connections with `digest: true` (a digest
+    is sent when more than this many of one connection's messages wait in a room) and how
+    many messages one digest stands for at most."""
+
+    threshold: int = digest.DEFAULT_THRESHOLD
+    max_events: int = digest.DEFAULT_MAX_EVENTS
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole validated config. Build it with `parse_config` or `load_config`."""
@@ -224,6 +235,7 @@ class Config:
     cache: CacheConfig | None = None
     storage: StorageConfig = field(default_factory=StorageConfig)
     shutdown: ShutdownConfig = field(default_factory=ShutdownConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
     # Settings of the services on the Service interface (services/__init__.py), by name;
     # a configured service's entry is present (its section was given).
     services: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
@@ -849,6 +861,27 @@ def _parse_shutdown(root: _Reader) -> ShutdownConfig:
     return ShutdownConfig(grace_seconds=float(grace))
 
 
+def _parse_digest(root: _Reader) -> DigestConfig:
+    sec = root.section("digest")
+    if sec is None:
+        return DigestConfig()
+    lo, hi = digest.MIN_THRESHOLD, digest.MAX_THRESHOLD
+    values = []
+    for key, default in (
+        ("threshold", digest.DEFAULT_THRESHOLD),
+        ("maxEvents", digest.DEFAULT_MAX_EVENTS),
+    ):
+        value = sec.get(key)
+        if value is None:
+            value = default
+        elif isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            sec.problem(key, f"must be a whole number from {lo} to {hi}")
+            value = default
+        values.append(value)
+    sec.warn_unknown()
+    return DigestConfig(threshold=values[0], max_events=values[1])
+
+
 def _parse_services(root: _Reader) -> dict[str, object]:
     """The sections of the services on the Service interface; absent ones are off."""
     from hookshot.services import registered  # they import this module: late, on purpose
@@ -913,6 +946,7 @@ _OURS: Final = frozenset(
         "webhook",
         "storage",
         "shutdown",
+        "digest",
         "widgets",
         "connections",
     }
@@ -948,6 +982,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
     queue, cache = _parse_queue_and_cache(root, env or {})
     storage = _parse_storage(root)
     shutdown = _parse_shutdown(root)
+    digest_config = _parse_digest(root)
     services = _parse_services(root)
 
     unsupported: dict[str, object] = {}
@@ -996,6 +1031,7 @@ def parse_config(raw: Mapping[str, object], *, env: Mapping[str, str] | None = N
         cache=cache,
         storage=storage,
         shutdown=shutdown,
+        digest=digest_config,
         services=MappingProxyType(services),
         unsupported=MappingProxyType(unsupported),
         warnings=tuple(sink.warnings),

@@ -97,6 +97,10 @@ REL_REPLACE: Final = "m.replace"
 REL_ANNOTATION: Final = "m.annotation"
 # Send-job payload key: the message's place in its subject's thread (core/threads.py).
 THREAD_KEY: Final = "thread"
+# Send-job payload key: the message's digest group label and threshold (core/digest.py).
+DIGEST_KEY: Final = "digest"
+# Ours: content key of a digest message: {"events": how many it stands for, "shown": listed}.
+DIGEST_CONTENT_KEY: Final = "org.hookshot-python.digest"
 # ValueStore keys: a GitHub PR's/issue's state for its thread root; which PR a branch heads.
 GITHUB_SUBJECT_PREFIX: Final = "ghsubject:"
 GITHUB_BRANCH_PREFIX: Final = "ghbranch:"

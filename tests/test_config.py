@@ -777,3 +777,15 @@ def test_logging_format_must_be_known_and_agree_with_json() -> None:
     assert problems_of(minimal(logging={"format": "text", "json": True})) == {
         "logging.format": "says text but logging.json says True"
     }
+
+
+def test_digest_defaults_and_bounds() -> None:
+    config = parse_config(minimal())
+    assert (config.digest.threshold, config.digest.max_events) == (20, 200)
+    config = parse_config(minimal(digest={"threshold": 5, "maxEvents": 50}))
+    assert (config.digest.threshold, config.digest.max_events) == (5, 50)
+    for bad in (1, 1001, "20", True, 2.5):
+        assert problems_of(minimal(digest={"threshold": bad, "maxEvents": bad})) == {
+            "digest.threshold": "must be a whole number from 2 to 1000",
+            "digest.maxEvents": "must be a whole number from 2 to 1000",
+        }

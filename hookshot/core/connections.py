@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookshot import wire
+from hookshot.core.digest import DigestTag
 from hookshot.core.threads import ThreadRef
 from hookshot.errors import StateError
 
@@ -48,6 +49,14 @@ class OutgoingMessage:
     sender: str | None = None  # None: the bot
     displayname: str | None = None  # applied to a virtual sender before sending
     thread: ThreadRef | None = None  # its subject's thread, resolved by the sender
+    digest: DigestTag | None = None  # its connection's digest is on (core/digest.py)
+
+    @property
+    def digest_group(self) -> str:
+        """The send job's group: only plain timeline messages outside threads are digested."""
+        if self.digest is None or self.thread is not None:
+            return ""
+        return self.digest.group if self.event_type == wire.M_ROOM_MESSAGE else ""
 
     def to_payload(self) -> dict[str, Any]:
         payload = {
@@ -59,6 +68,8 @@ class OutgoingMessage:
         }
         if self.thread is not None:
             payload[wire.THREAD_KEY] = self.thread.to_payload()
+        if self.digest_group and self.digest is not None:
+            payload[wire.DIGEST_KEY] = self.digest.to_payload()
         return payload
 
 

@@ -22,7 +22,8 @@ def send_jobs(
         payload = msg.to_payload()
         if origin is not None:
             payload["origin"] = origin
-        jobs.append(NewJob(id=f"{cause_id}#{n}", partition=msg.room_id, payload=payload))
+        job_id = f"{cause_id}#{n}"
+        jobs.append(NewJob(job_id, msg.room_id, payload, group=msg.digest_group))
     return jobs
 
 

@@ -7,6 +7,11 @@ homeserver restart would be made again: every event carries its txn id in its co
 429 waits `retry_after_ms`; 5xx and network errors back off exponentially (capped, with
 jitter); other 4xx fail for good and are recorded. At most `max_in_flight` sends run at
 once (Synapse gains nothing past ~16-32), and at most one per room, which keeps room order.
+
+Digests: a job of a connection with `digest` on whose group has more than its threshold
+waiting heads a bundle (`Queue.take_group`, recorded before the send) and is sent as one
+notice for all of them, under a txn id of its own; the ack settles the whole bundle, and a
+redelivered head finds the same bundle, so a digest is never sent twice or differently.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import httpx
 
 from hookshot import wire
 from hookshot.core.completions import Completions, Outcome, waited_for
+from hookshot.core.digest import DEFAULT_MAX_EVENTS, DEFAULT_THRESHOLD, DigestTag
+from hookshot.core.digest_message import digest_content
 from hookshot.core.queue.base import Job, Queue
 from hookshot.core.threads import ThreadRef, Threads
 from hookshot.errors import MatrixError, RateLimited
@@ -34,6 +41,7 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE = 0.5
 RECENT_LOOKBACK = 50  # events a retried send reads back to find its earlier attempt
 BACKOFF_CAP = 10.0
+DIGEST_TXN = "digest:"  # a digest's txn id is derived from this and its head's job id
 
 
 def txn_id_for(job_id: str) -> str:
@@ -98,8 +106,12 @@ class Sender:
         metrics: Metrics | None = None,
         on_sent: Callable[[dict[str, Any], str], None] | None = None,
         threads: Threads | None = None,
+        digest_threshold: int = DEFAULT_THRESHOLD,
+        digest_max_events: int = DEFAULT_MAX_EVENTS,
     ) -> None:
         self._threads = threads
+        self._digest_threshold = digest_threshold
+        self._digest_max = digest_max_events
         self._metrics = metrics
         self._on_sent = on_sent
         self._client = client
@@ -111,6 +123,7 @@ class Sender:
         self._stopping = asyncio.Event()
         self.sent = 0
         self.failed = 0
+        self.digested = 0  # jobs delivered as part of a digest
 
     async def run(self) -> None:
         """Take and deliver jobs until `stop()`; in-flight sends finish first."""
@@ -134,7 +147,7 @@ class Sender:
         p = job.payload
         room_id = str(p["room_id"])
         sender = p.get("sender") if isinstance(p.get("sender"), str) else None
-        origin = p.get("origin") if isinstance(p.get("origin"), str) else None
+        bundle: list[Job] = []  # the jobs a digest headed by `job` stands for
         try:
             if sender is not None:
                 await self._users.ensure(sender, p.get("displayname"), room_id)
@@ -147,10 +160,23 @@ class Sender:
                 planned = await self._threads.plan(room_id, ref, p, sender, txn_id)
                 if planned is None:
                     await self._queue.ack(job)
-                    self._completions.resolve(origin, Outcome(ok=True), announce=waited_for(p))
+                    self._completions.resolve(
+                        _origin(job), Outcome(ok=True), announce=waited_for(p)
+                    )
                     return
                 event_type, content, sender = planned.event_type, planned.content, planned.sender
-            event_id = await self._earlier_send(room_id, sender, txn_id) if job.attempts else None
+            event_id = None
+            check = job.attempts > 0
+            tag = DigestTag.from_payload(job.group, p.get(wire.DIGEST_KEY)) if ref is None else None
+            if tag is not None:
+                bundle, resumed, event_id = await self._bundle(job, tag, room_id, sender, txn_id)
+                if bundle:
+                    txn_id = txn_id_for(DIGEST_TXN + job.id)
+                    event_type = wire.M_ROOM_MESSAGE
+                    content = digest_content(tag.label, [_content(j) for j in (job, *bundle)])
+                    check = check or resumed
+            if event_id is None and check:
+                event_id = await self._earlier_send(room_id, sender, txn_id)
             if event_id is None:
                 event_id = await self._client.send_event(
                     room_id, event_type, {**content, wire.TXN_KEY: txn_id}, txn_id, user_id=sender
@@ -170,13 +196,16 @@ class Sender:
                 await self._queue.retry(job, backoff(job.attempts), str(err))
             else:
                 log.error("send job %s failed for good: %s", job.id, err)
-                self.failed += 1
+                self.failed += 1 + len(bundle)
                 if self._metrics is not None:
-                    self._metrics.send_failures.inc()
-                await self._queue.fail(job, str(err))
-                self._completions.resolve(
-                    origin, Outcome(ok=False, error=str(err)), announce=waited_for(p)
-                )
+                    self._metrics.send_failures.inc(1 + len(bundle))
+                await self._queue.fail(job, str(err))  # and its bundle
+                for done in (job, *bundle):
+                    self._completions.resolve(
+                        _origin(done),
+                        Outcome(ok=False, error=str(err)),
+                        announce=waited_for(done.payload),
+                    )
         except (httpx.HTTPError, OSError) as err:
             await self._retry(job, f"{type(err).__name__}: {err}", "network")
         except Exception as err:
@@ -185,21 +214,48 @@ class Sender:
             await self._retry(job, f"{type(err).__name__}: {err}", "bug")
         else:
             self.sent += 1
-            if self._metrics is not None:
-                self._metrics.delivery_latency.observe(max(0.0, time.time() - job.enqueued_at))
-            await self._queue.ack(job)
-            response = p.get("webhook_response")
-            self._completions.resolve(
-                origin,
-                Outcome(
-                    ok=True,
-                    event_id=event_id,
-                    response=response if isinstance(response, dict) else None,
-                ),
-                announce=waited_for(p),
-            )
-            if self._on_sent is not None:
-                self._on_sent(p, event_id)
+            if bundle:
+                self.digested += 1 + len(bundle)
+            await self._queue.ack(job)  # and its bundle
+            for done in (job, *bundle):
+                self._delivered(done, event_id)
+
+    def _delivered(self, job: Job, event_id: str) -> None:
+        """Tell whoever waits for `job` (its webhook, a service) where it landed."""
+        p = job.payload
+        if self._metrics is not None:
+            self._metrics.delivery_latency.observe(max(0.0, time.time() - job.enqueued_at))
+        response = p.get("webhook_response")
+        self._completions.resolve(
+            _origin(job),
+            Outcome(
+                ok=True,
+                event_id=event_id,
+                response=response if isinstance(response, dict) else None,
+            ),
+            announce=waited_for(p),
+        )
+        if self._on_sent is not None:
+            self._on_sent(p, event_id)
+
+    async def _bundle(
+        self, job: Job, tag: DigestTag, room_id: str, sender: str | None, single_txn: str
+    ) -> tuple[list[Job], bool, str | None]:
+        """The jobs a digest headed by `job` stands for (none: send it alone), whether an
+        earlier delivery recorded them (and so may have sent the digest), and the event an
+        earlier send of `job` alone made, if one landed before a crash kept it from its ack."""
+        threshold = tag.threshold or self._digest_threshold
+        info = await self._queue.group_info(job)
+        if not info.bundled:
+            if info.size <= threshold:
+                return [], False, None
+            # Sent alone before a crash? Then it must not be summarised as well (one read of
+            # the room per new digest, never per job).
+            alone = await self._earlier_send(room_id, sender, single_txn)
+            if alone is not None:
+                return [], False, alone
+        members = await self._queue.take_group(job, threshold, self._digest_max)
+        return members, info.bundled, None
 
     async def _earlier_send(self, room_id: str, sender: str | None, txn_id: str) -> str | None:
         """The event an earlier attempt of this job made, if the room has it. Per-room order
@@ -227,3 +283,13 @@ class Sender:
         delay = backoff(job.attempts)
         log.warning("send job %s: %s; retry %d in %.1fs", job.id, error, job.attempts + 1, delay)
         await self._queue.retry(job, delay, error)
+
+
+def _origin(job: Job) -> str | None:
+    origin = job.payload.get("origin")
+    return origin if isinstance(origin, str) else None
+
+
+def _content(job: Job) -> dict[str, Any]:
+    content = job.payload.get("content")
+    return content if isinstance(content, dict) else {}

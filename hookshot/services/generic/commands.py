@@ -5,6 +5,7 @@ from __future__ import annotations
 from hookshot import wire
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet
+from hookshot.core.digest import describe, digest_from_word
 from hookshot.core.durations import describe_duration, parse_duration
 from hookshot.errors import CommandError
 from hookshot.services.generic.hook import GenericHook
@@ -83,6 +84,22 @@ async def webhook_secret(ctx: CommandContext, name: str, off: str | None = None)
         html=False,
     )
     await ctx.notice(f"Webhook `{name}` now requires a secret. See your admin room.")
+
+
+@setup_commands.command(
+    "webhook digest",
+    "Summarise a burst in one message: `on` (more than the bridge's threshold waiting), a "
+    "number (your own threshold, 2-1000) or `off`.",
+    required=("name", "setting"),
+    category=CATEGORY,
+)
+async def webhook_digest(ctx: CommandContext, name: str, setting: str) -> None:
+    try:
+        chosen = digest_from_word(setting)
+    except ValueError as err:
+        raise CommandError(f"Digest: {err}.") from None
+    await ctx.provisioner.set_webhook_digest(ctx.room_id, ctx.sender, name, chosen)
+    await ctx.notice(f"Digest for webhook `{name}` is {describe(chosen)}.")
 
 
 @setup_commands.command(

@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hookshot import wire
-from hookshot.core.connections import Connection, OutgoingMessage, parse_priority
+from hookshot.core.connections import Connection, OutgoingMessage, connection_id, parse_priority
+from hookshot.core.digest import FIELD as DIGEST_FIELD
+from hookshot.core.digest import DigestSetting, digest_tag, parse_digest, read_digest
 from hookshot.core.kinds import BuildContext, Vetted
 from hookshot.core.rate_limit import UNSET, RateLimit, parse_rate_limit
 from hookshot.core.store import ConnectionStore
@@ -51,6 +53,8 @@ class GenericHookState:
     rate_limit: RateLimit = UNSET
     # Ours: a built-in format's thread keys are used (a transformation's always are).
     threads: bool = False
+    # Ours: a backlog over the threshold is sent as one digest (core/digest.py); None: off.
+    digest: DigestSetting | None = None
 
     def to_content(self) -> dict[str, Any]:
         """The state content we write (hookshot's field names). Never the hookId: hookshot
@@ -76,6 +80,8 @@ class GenericHookState:
             content["rateLimit"] = self.rate_limit.to_content()
         if self.threads:
             content["threads"] = True
+        if self.digest is not None:
+            content[DIGEST_FIELD] = self.digest.to_content()
         return content
 
 
@@ -87,8 +93,9 @@ def validate_name(name: object) -> str:
     return name
 
 
-def parse_state(content: Mapping[str, Any]) -> GenericHookState:
-    """Validate generic hook state content; raises StateError naming the bad field."""
+def parse_state(content: Mapping[str, Any], *, strict: bool = False) -> GenericHookState:
+    """Validate generic hook state content; raises StateError naming the bad field. A bad
+    `digest` is refused only when `strict` (the widget); room state logs it (core/digest.py)."""
     name = validate_name(content.get("name"))
     fn = content.get("transformationFunction")
     if fn is not None and not isinstance(fn, str):
@@ -128,6 +135,12 @@ def parse_state(content: Mapping[str, Any]) -> GenericHookState:
     threads = content.get("threads", False)
     if not isinstance(threads, bool):
         raise StateError("'threads' must be a boolean")
+    digest_setting = read_digest(content.get(DIGEST_FIELD), f"webhook {name}")
+    if strict:
+        try:
+            digest_setting = parse_digest(content.get(DIGEST_FIELD))
+        except ValueError as err:
+            raise StateError(str(err)) from None
     return GenericHookState(
         name=name,
         transformation_function=fn or None,
@@ -140,6 +153,7 @@ def parse_state(content: Mapping[str, Any]) -> GenericHookState:
         require_secret=require_secret,
         rate_limit=rate_limit,
         threads=threads,
+        digest=digest_setting,
     )
 
 
@@ -196,13 +210,16 @@ class GenericHook(Connection):
         self, content: Mapping[str, Any], *, user_id_prefix: str | None, domain: str
     ) -> OutgoingMessage:
         """The message for a rendered delivery: from the bot or the hook's virtual user."""
+        group = connection_id(self.room_id, wire.GENERIC_HOOK, self.state_key)
+        tag = digest_tag(group, f'webhook "{self.name}"', self.state.digest)
         if not user_id_prefix:
-            return OutgoingMessage(room_id=self.room_id, content=content)
+            return OutgoingMessage(room_id=self.room_id, content=content, digest=tag)
         return OutgoingMessage(
             room_id=self.room_id,
             content=content,
             sender=virtual_user_id(user_id_prefix, self.name, domain),
             displayname=f"{self.name} (Webhook)",
+            digest=tag,
         )
 
 

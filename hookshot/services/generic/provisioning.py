@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookshot import wire
+from hookshot.core.digest import FIELD as DIGEST_FIELD
+from hookshot.core.digest import DigestSetting
 from hookshot.core.durations import describe_duration
 from hookshot.core.hook_ids import HookIds, HookSecrets
 from hookshot.errors import CommandError, PermissionDenied, StateError
@@ -185,6 +187,17 @@ class Provisioner:
         # Also when unchanged: the hook must be rebuilt with its new secret.
         await self._write(room_id, event_type, name, content)
         return secret
+
+    async def set_webhook_digest(
+        self, room_id: str, user_id: str, name: str, setting: DigestSetting | None
+    ) -> None:
+        """Switch the hook's digest on (with its own threshold, or the bridge's) or off."""
+        await self.check(room_id, user_id, wire.SERVICE_WEBHOOKS, wire.GENERIC_HOOK)
+        event_type, existing = await self._active_hook(room_id, name)
+        content = {k: v for k, v in existing.items() if k not in (DIGEST_FIELD, "hookId")}
+        if setting is not None:
+            content[DIGEST_FIELD] = setting.to_content()
+        await self._write(room_id, event_type, name, content)
 
     async def rotate_webhook(self, room_id: str, user_id: str, name: str) -> RotatedHook:
         """Give a hook a new hookId: the old URL answers 404 once this returns (here and, in

@@ -46,7 +46,7 @@ class GenericWidget:
     ) -> Connection | None:
         provisioner = self._provisioner()
         if event_type == wire.GENERIC_HOOK:
-            state = generic_hook.parse_state(body)
+            state = generic_hook.parse_state(body, strict=True)
             await self._check_function(state)
             made = await provisioner.create_webhook(room_id, user_id, state.name, state=state)
             content = dataclasses.replace(state, expiration_date=made.expires).to_content()
@@ -67,7 +67,7 @@ class GenericWidget:
         self, connection: Connection, content: Mapping[str, Any]
     ) -> tuple[str, Connection] | None:
         if isinstance(connection, generic_hook.GenericHook):
-            await self._check_function(generic_hook.parse_state(content))
+            await self._check_function(generic_hook.parse_state(content, strict=True))
             built: Connection = generic_hook.from_state(
                 connection.room_id,
                 connection.event_type,

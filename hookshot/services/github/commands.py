@@ -12,6 +12,7 @@ from hookshot import wire
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
 from hookshot.core.connections import Connection
+from hookshot.core.digest import describe, digest_from_word
 from hookshot.core.subjects import SWITCHES
 from hookshot.core.tokens import GitHubToken, TokenError
 from hookshot.errors import CommandError
@@ -197,6 +198,24 @@ def build_commands(github: GitHubAccess, login: GitHubLogin) -> GitHubCommands:
         conn = _repo(ctx)
         async with await github.user_client(ctx.sender) as client:
             await client.close_issue(conn.full_name, issue_number(number), comment)
+
+    @room.command(
+        "digest",
+        "Summarise a burst of notices in one message: on, off or a threshold (2-1000)",
+        required=("setting",),
+    )
+    async def github_digest(ctx: CommandContext, setting: str) -> None:
+        conn = _repo(ctx)
+        try:
+            chosen = digest_from_word(setting)
+        except ValueError as err:
+            raise CommandError(f"Digest: {err}.") from None
+        await ctx.provisioner.check(ctx.room_id, ctx.sender, wire.SERVICE_GITHUB, conn.event_type)
+        state = replace(conn.state, digest=chosen)
+        await ctx.provisioner.write_state(
+            ctx.room_id, conn.event_type, conn.state_key, state.to_content()
+        )
+        await ctx.notice(f"Digest for {conn.state.org}/{conn.state.repo} is {describe(chosen)}.")
 
     @room.command(
         "threads",

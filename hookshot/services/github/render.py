@@ -4,6 +4,7 @@ label debounce and the extra reads some notices need (the closer's comment, a PR
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -91,7 +92,9 @@ class GitHubRenderer:
         for conn in conns:
             notes = notices(conn, name, body, self._defaults, comment=comment, diff=diff)
             previews = conn.show_url_previews(self._defaults.url_previews)
-            messages += threaded(conn, name, notes, changes, url_previews=previews)
+            tag = conn.digest_tag  # threaded messages keep their thread: never digested
+            for message in threaded(conn, name, notes, changes, url_previews=previews):
+                messages.append(replace(message, digest=tag) if tag else message)
         return messages
 
     async def _pr_diff(self, full_name: str, body: dict[str, Any]) -> str | None:

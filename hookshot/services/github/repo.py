@@ -15,7 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hookshot.core.connections import DEFAULT_PRIORITY, Connection
+from hookshot import wire
+from hookshot.core.connections import DEFAULT_PRIORITY, Connection, connection_id
+from hookshot.core.digest import FIELD as DIGEST_FIELD
+from hookshot.core.digest import DigestSetting, DigestTag, digest_tag, parse_digest, read_digest
 from hookshot.core.state_fields import command_prefix as _command_prefix
 from hookshot.core.state_fields import dotted_hook_names, enabled_hooks, linear_regex
 from hookshot.core.state_fields import is_number as _is_number
@@ -98,6 +101,7 @@ _KNOWN_KEYS = frozenset(
         "workflowRun",
         "threads",
         "ciReactions",
+        DIGEST_FIELD,
     }
 )
 
@@ -169,6 +173,8 @@ class GitHubRepoState:
     # Ours (quiet rooms): one thread per PR/issue, its root edited to the current state.
     threads: bool | None = None
     ci_reactions: bool | None = None  # with threads: CI results react on the root
+    # Ours: a backlog over the threshold is sent as one digest (core/digest.py); None: off.
+    digest: DigestSetting | None = None
     priority: int = DEFAULT_PRIORITY
     # Keys we do not model, kept so a rewrite does not drop them (hookshot spreads its state too).
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
@@ -201,6 +207,8 @@ class GitHubRepoState:
             content["threads"] = self.threads
         if self.ci_reactions is not None:
             content["ciReactions"] = self.ci_reactions
+        if self.digest is not None:
+            content[DIGEST_FIELD] = self.digest.to_content()
         if self.priority != DEFAULT_PRIORITY:
             content["priority"] = self.priority
         return content
@@ -230,6 +238,7 @@ def parse_state(content: Mapping[str, Any]) -> GitHubRepoState:
         workflow_run=_workflow_run(content.get("workflowRun")),
         threads=_optional_bool(content, "threads"),
         ci_reactions=_optional_bool(content, "ciReactions"),
+        digest=read_digest(content.get(DIGEST_FIELD), "GitHub repository connection"),
         priority=_priority(content.get("priority")),
         extra={k: v for k, v in content.items() if k not in _KNOWN_KEYS},
     )
@@ -242,6 +251,10 @@ def validate_new_state(content: Mapping[str, Any]) -> GitHubRepoState:
     if isinstance(content, Mapping) and content.get("ignoreHooks") is not None:
         raise StateError("'ignoreHooks' cannot be used with new connections; use 'enableHooks'")
     state = parse_state(content)
+    try:
+        parse_digest(content.get(DIGEST_FIELD))  # room state only logs a bad one
+    except ValueError as err:
+        raise StateError(str(err)) from None
     _only_allowed_hooks(state.enable_hooks, ALLOWED_HOOKS)
     for key, value in (("org", state.org), ("repo", state.repo)):
         if not value.strip():
@@ -368,6 +381,12 @@ class GitHubRepo(Connection):
     @property
     def threads(self) -> bool:
         return self.state.threads is True
+
+    @property
+    def digest_tag(self) -> DigestTag | None:
+        """What its messages carry while its digest is on (see core/digest.py)."""
+        group = connection_id(self.room_id, wire.GITHUB_REPO, self.state_key)
+        return digest_tag(group, f"{self.state.org}/{self.state.repo}", self.state.digest)
 
     @property
     def ci_reactions(self) -> bool:

@@ -165,3 +165,36 @@ def test_refuse_bad_function() -> None:
 
 def _content(fn: str) -> dict[str, object]:
     return {"name": "demo", "transformationFunction": fn}
+
+
+def test_digest_is_strict_for_the_widget_and_lenient_for_room_state() -> None:
+    on = parse_state({"name": "burst", "digest": {"threshold": 40}}, strict=True)
+    assert on.digest is not None and on.digest.threshold == 40
+    assert parse_state(on.to_content()) == on
+    assert parse_state({"name": "burst", "digest": True}).to_content()["digest"] is True
+    assert "digest" not in parse_state({"name": "burst", "digest": False}).to_content()
+    with pytest.raises(StateError, match=r"'digest\.threshold' must be a whole number"):
+        parse_state({"name": "burst", "digest": {"threshold": 0}}, strict=True)
+    # Written by hand into the room: the hook keeps working, with the bridge's threshold.
+    lenient = parse_state({"name": "burst", "digest": {"threshold": 0}})
+    assert lenient.digest is not None and lenient.digest.threshold is None
+
+
+def test_a_digest_hooks_messages_carry_its_group() -> None:
+    hook = generic_hook.from_state(
+        "!room", wire.GENERIC_HOOK, "burst", {"name": "burst", "digest": True}, "hid-digest"
+    )
+    message = hook.message({"body": "x"}, user_id_prefix="webhook_", domain="example.org")
+    assert message.digest is not None
+    assert message.digest.label == 'webhook "burst"'
+    other = generic_hook.from_state(
+        "!room", wire.GENERIC_HOOK, "quiet", {"name": "quiet"}, "hid-quiet"
+    )
+    assert other.message({"body": "x"}, user_id_prefix=None, domain="x").digest is None
+    again = generic_hook.from_state(
+        "!room2", wire.GENERIC_HOOK, "burst", {"name": "burst", "digest": True}, "hid-digest2"
+    )
+    assert again.message({}, user_id_prefix=None, domain="x").digest_group not in (
+        "",
+        message.digest_group,
+    )  # one group per hook per room

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from hookshot import wire
 from hookshot.errors import StateError
 from hookshot.services.github import repo as github_repo
 from hookshot.services.github.repo import (
@@ -519,3 +520,19 @@ def test_threads_round_trip_and_ci_reactions_need_threads() -> None:
     assert "threads" not in parse_state(BASE).to_content()
     conn = from_state("!r:x", "t", "o/r", {**BASE, "ciReactions": True})
     assert not conn.threads and not conn.ci_reactions  # a reaction needs a thread root
+
+
+def test_digest_field() -> None:
+    base = {"org": "Org", "repo": "App"}
+    state = github_repo.parse_state({**base, "digest": {"threshold": 25}})
+    assert state.digest is not None and state.digest.threshold == 25
+    assert state.to_content()["digest"] == {"threshold": 25}
+    assert "digest" not in state.extra
+    lenient = github_repo.parse_state({**base, "digest": {"threshold": "lots"}})
+    assert lenient.digest is not None and lenient.digest.threshold is None
+    with pytest.raises(StateError, match=r"'digest\.threshold' must be a whole number"):
+        github_repo.validate_new_state({**base, "digest": {"threshold": "lots"}})
+    conn = github_repo.from_state("!r", wire.GITHUB_REPO, "org/app", {**base, "digest": True})
+    assert conn.digest_tag is not None and conn.digest_tag.label == "Org/App"
+    plain = github_repo.from_state("!r", wire.GITHUB_REPO, "org/app", base)
+    assert plain.digest_tag is None
