@@ -14,6 +14,10 @@ are counted arriving at a second appservice on the same Synapse, never by our ow
 Baseline, same run: a raw client with the bridge's `as_token`, sending the same
 `m.room.message` events straight to Synapse, one at a time per room and the rooms in
 parallel (the fastest sender that keeps each room's order, which the bridge also keeps).
+
+`--digest`: instead, each backlog is drained twice into the first room, with the hook's
+`digest` off and then on (`!hookshot webhook digest`), timing from /ready to the last
+message: webhooks delivered (jobs acknowledged) per second and messages per second.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from hookshot.dev.stack import BridgeFiles, BridgeProcess
 
 PUSH_BATCH = 5000
 DEPTH = re.compile(r'^hookshot_queue_depth\{topic="webhook"\} (\S+)$', re.M)
+DEPTHS = re.compile(r'^hookshot_queue_depth\{topic="(?:webhook|send)"\} (\S+)$', re.M)
 # A py-spy executable: profile each drain of >= 1000 jobs into /tmp/drain-<n>-<rooms>.raw.
 PY_SPY = os.environ.get("HOOKSHOT_BENCH_PY_SPY")
 
@@ -156,6 +161,59 @@ async def drain(
     return Result(rate, cpu_ms)
 
 
+async def drain_all(
+    observer: Observer, proc: BridgeProcess, db: Path, hook: Hook, count: int
+) -> tuple[float, float, int]:
+    """Stop, queue `count` jobs for `hook`, start, and wait until every job was acked (both
+    queues empty); (webhooks/s, messages/s, messages) up to the last message's arrival."""
+    phase = f"d{secrets.token_hex(3)}"
+    await asyncio.to_thread(proc.stop)
+    await fill(db, [hook], phase, count)
+    await asyncio.to_thread(proc.start)
+    t0 = time.monotonic()
+    metrics_url = f"http://127.0.0.1:{proc.files.webhook_port}/metrics"
+    deadline = t0 + max(120.0, count / 5)
+    async with httpx.AsyncClient(timeout=10) as http:
+        while time.monotonic() < deadline:
+            found = DEPTHS.findall((await http.get(metrics_url)).text)
+            if len(found) == 2 and all(float(v) == 0 for v in found):
+                break
+            await asyncio.sleep(0.2)  # another process's gauges: polled
+    last = max(t for m, t in observer.arrived.items() if m.startswith(f"bench-{phase}-"))
+    messages = observer.count(phase)
+    return count / (last - t0), messages / (last - t0), messages
+
+
+async def digest_rows(
+    observer: Observer,
+    proc: BridgeProcess,
+    db: Path,
+    user: MatrixUser,
+    room: str,
+    hook: Hook,
+    backlogs: list[int],
+) -> None:
+    """Each backlog with the hook's digest off, then on."""
+    rows = []
+    for setting in ("off", "on"):
+        await user.send_text(room, f"!hookshot webhook digest bench0 {setting}")
+        await user.wait_for_event(
+            room, lambda e: "Digest for webhook" in str(e.get("content", {}).get("body")), 30
+        )
+        for backlog in backlogs:
+            jobs, msgs, n = await drain_all(observer, proc, db, hook, backlog)
+            rows.append((setting, backlog, jobs, msgs, n))
+            print(
+                f"  digest {setting}, {backlog} queued: {jobs:.1f} webhooks/s, "
+                f"{msgs:.1f} msg/s ({n} messages)",
+                flush=True,
+            )
+    print("\n| digest | queued | webhooks delivered/s | messages/s | messages |")
+    print("|---|---|---|---|---|")
+    for setting, backlog, jobs, msgs, n in rows:
+        print(f"| {setting} | {backlog:,} | {jobs:.1f} | {msgs:.1f} | {n:,} |")
+
+
 async def raw(
     observer: Observer, http: httpx.AsyncClient, base: str, hooks: list[Hook], count: int
 ) -> Result:
@@ -205,6 +263,10 @@ async def bench(args: argparse.Namespace, root: Path) -> None:
         hooks = await hooks_of(user, room_ids, await make_hooks(user, room_ids))
         headers = {"Authorization": f"Bearer {as_token}"}
         limits = httpx.Limits(max_connections=max(args.rooms) + 4)
+        if args.digest:
+            await digest_rows(observer, proc, db, user, room_ids[0], hooks[0], args.backlog)
+            await user.aclose()
+            return
         async with httpx.AsyncClient(timeout=60, headers=headers, limits=limits) as http:
             await raw(observer, http, synapse.base_url, hooks, 3 * len(hooks))  # warm-up
             await drain(observer, proc, db, hooks, 3 * len(hooks), args.measure)
@@ -249,6 +311,7 @@ def main() -> None:
     # A backlog of 100k takes an hour to drain here; its first messages show whether the
     # cost per message depends on how much is queued.
     parser.add_argument("--measure", type=int, default=5000, help="messages timed per drain")
+    parser.add_argument("--digest", action="store_true", help="digest off vs on, one room")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     with tempfile.TemporaryDirectory() as tmp:
