@@ -198,7 +198,9 @@ async def digest_rows(
     for setting in ("off", "on"):
         await user.send_text(room, f"!hookshot webhook digest bench0 {setting}")
         await user.wait_for_event(
-            room, lambda e: "Digest for webhook" in str(e.get("content", {}).get("body")), 30
+            room,
+            lambda e, s=setting: f"bench0` is {s}" in str(e.get("content", {}).get("body")),
+            30,
         )
         for backlog in backlogs:
             jobs, msgs, n = await drain_all(observer, proc, db, hook, backlog)
