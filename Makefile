@@ -53,6 +53,7 @@ bench: install
 	$(PY) bench/intake_bench.py --seconds 10
 	$(PY) bench/intake_bench.py --seconds 10 --role webhooks
 	$(PY) bench/delivery_bench.py --backlog 100,1000 --rooms 1,10 --raw 300
+	$(PY) bench/delivery_bench.py --roles --backlog 300 --rooms 1,10 --raw 300 --measure 300
 
 demo: install
 	$(PY) -m hookshot demo

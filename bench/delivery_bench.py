@@ -25,10 +25,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import secrets
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -41,17 +39,15 @@ import httpx
 import yaml
 from e2e_bench import Observer, aregister, make_hooks, make_rooms, serve
 from loadgen import cpu_seconds
+from stacks import TOPICS, RolesStack, SingleStack
 
 from hookshot import wire
 from hookshot.core.queue.base import NewJob
-from hookshot.core.queue.sqlite import SqliteQueue
 from hookshot.dev.client import MatrixUser
 from hookshot.dev.homeserver import LocalSynapse
-from hookshot.dev.stack import BridgeFiles, BridgeProcess
+from hookshot.dev.stack import BridgeFiles
 
 PUSH_BATCH = 5000
-DEPTH = re.compile(r'^hookshot_queue_depth\{topic="webhook"\} (\S+)$', re.M)
-DEPTHS = re.compile(r'^hookshot_queue_depth\{topic="(?:webhook|send)"\} (\S+)$', re.M)
 # A py-spy executable: profile each drain of >= 1000 jobs into /tmp/drain-<n>-<rooms>.raw.
 PY_SPY = os.environ.get("HOOKSHOT_BENCH_PY_SPY")
 
@@ -72,37 +68,26 @@ async def hooks_of(user: MatrixUser, room_ids: list[str], urls: list[str]) -> li
     return [Hook(room, url.rsplit("/", 1)[1]) for room, url in zip(room_ids, urls, strict=True)]
 
 
-async def fill(db: Path, hooks: list[Hook], phase: str, count: int) -> None:
+async def fill(stack: SingleStack, hooks: list[Hook], phase: str, count: int) -> None:
     """Queue `count` webhook jobs, round-robin over `hooks`, as the generic intake does."""
-    queue = await SqliteQueue.open(db)
-    try:
-        for start in range(0, count, PUSH_BATCH):
-            jobs = []
-            for i in range(start, min(count, start + PUSH_BATCH)):
-                hook = hooks[i % len(hooks)]
-                payload = {
-                    "kind": wire.KIND_GENERIC,
-                    "hook_id": hook.hook_id,
-                    "room_id": hook.room_id,
-                    "state_key": "",
-                    "body": {"text": f"bench-{phase}-{i}"},
-                }
-                jobs.append(NewJob(f"generic:{uuid.uuid4()}", hook.hook_id, payload))
-            await queue.push(wire.TOPIC_WEBHOOK, jobs)
-    finally:
-        await queue.close()
-
-
-async def webhook_depth(http: httpx.AsyncClient, metrics_url: str) -> int:
-    text = (await http.get(metrics_url)).text
-    found = DEPTH.search(text)
-    return int(float(found.group(1))) if found else 0
+    for start in range(0, count, PUSH_BATCH):
+        jobs = []
+        for i in range(start, min(count, start + PUSH_BATCH)):
+            hook = hooks[i % len(hooks)]
+            payload = {
+                "kind": wire.KIND_GENERIC,
+                "hook_id": hook.hook_id,
+                "room_id": hook.room_id,
+                "state_key": "",
+                "body": {"text": f"bench-{phase}-{i}"},
+            }
+            jobs.append(NewJob(f"generic:{uuid.uuid4()}", hook.hook_id, payload))
+        await stack.push(jobs)
 
 
 async def drain(
     observer: Observer,
-    proc: BridgeProcess,
-    db: Path,
+    stack: SingleStack,
     hooks: list[Hook],
     count: int,
     measure: int,
@@ -116,32 +101,32 @@ async def drain(
     beyond the sending it did. With a small backlog everything is one phase. Jobs still
     queued after the measurement are deleted, so the next one starts clean."""
     phase = f"b{secrets.token_hex(3)}"
-    await asyncio.to_thread(proc.stop)
-    await fill(db, hooks, phase, count)
-    await asyncio.to_thread(proc.start)  # returns once /ready answers 200
-    assert proc.pid is not None
-    pid = proc.pid
-    metrics_url = f"http://127.0.0.1:{proc.files.webhook_port}/metrics"
+    await asyncio.to_thread(stack.stop)
+    await fill(stack, hooks, phase, count)
+    await asyncio.to_thread(stack.start)  # returns once /ready answers 200
+    pids = stack.pids()
 
     def arrived() -> list[float]:
         return sorted(t for m, t in observer.arrived.items() if m.startswith(f"bench-{phase}-"))
 
-    cpu0, t0 = cpu_seconds([pid]), time.monotonic()
-    spy = None
+    cpu0, t0 = cpu_seconds(pids), time.monotonic()
+    spies = []
     if PY_SPY and count >= 1000:
-        out = f"/tmp/drain-{count}-{len(hooks)}.raw"
-        argv = [PY_SPY, "record", "-p", str(pid), "--gil", "-r", "200", "-f", "raw"]
-        spy = subprocess.Popen([*argv, "-o", out, "--nonblocking"], stdout=subprocess.DEVNULL)  # noqa: ASYNC220
-    # Another process's gauge: polled (each scrape costs the bridge well under a millisecond).
+        for pid in pids:
+            out = f"/tmp/drain-{count}-{len(hooks)}-{pid}.raw"
+            argv = [PY_SPY, "record", "-p", str(pid), "--gil", "-r", "200", "-f", "raw"]
+            spies.append(
+                subprocess.Popen([*argv, "-o", out, "--nonblocking"], stdout=subprocess.DEVNULL)  # noqa: ASYNC220
+            )
+    # Other processes' queue: polled (a count of rows or a Redis length, twice a second).
     deadline = time.monotonic() + max(120.0, count / 5)
-    async with httpx.AsyncClient(timeout=10) as http:
-        while await webhook_depth(http, metrics_url) > 0 and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.5)
-    cpu_r, n_r = cpu_seconds([pid]), len(arrived())
+    while await stack.depth(wire.TOPIC_WEBHOOK) > 0 and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.5)
+    cpu_r, n_r = cpu_seconds(pids), len(arrived())
     wanted = min(count, n_r + measure)
     await observer.wait_for(phase, wanted, timeout=max(120.0, (wanted - n_r) / 5))
-    cpu_b = cpu_seconds([pid])
-    if spy is not None:
+    cpu_b = cpu_seconds(pids)
+    for spy in spies:
         spy.send_signal(signal.SIGINT)
         spy.wait()
     times = arrived()
@@ -153,32 +138,27 @@ async def drain(
     else:  # routing lasted (nearly) as long as the whole delivery
         rate, cpu_ms = wanted / (times[wanted - 1] - t0), 1000 * (cpu_b - cpu0) / wanted
     if wanted < count:
-        await asyncio.to_thread(proc.stop)
-        with sqlite3.connect(db) as conn:
-            topics = (wire.TOPIC_WEBHOOK, wire.TOPIC_SEND)
-            conn.execute("DELETE FROM jobs WHERE topic IN (?, ?)", topics)
-        await asyncio.to_thread(proc.start)
+        await asyncio.to_thread(stack.stop)
+        await stack.clear()
+        await asyncio.to_thread(stack.start)
     return Result(rate, cpu_ms)
 
 
 async def drain_all(
-    observer: Observer, proc: BridgeProcess, db: Path, hook: Hook, count: int
+    observer: Observer, stack: SingleStack, hook: Hook, count: int
 ) -> tuple[float, float, int]:
     """Stop, queue `count` jobs for `hook`, start, and wait until every job was acked (both
     queues empty); (webhooks/s, messages/s, messages) up to the last message's arrival."""
     phase = f"d{secrets.token_hex(3)}"
-    await asyncio.to_thread(proc.stop)
-    await fill(db, [hook], phase, count)
-    await asyncio.to_thread(proc.start)
+    await asyncio.to_thread(stack.stop)
+    await fill(stack, [hook], phase, count)
+    await asyncio.to_thread(stack.start)
     t0 = time.monotonic()
-    metrics_url = f"http://127.0.0.1:{proc.files.webhook_port}/metrics"
     deadline = t0 + max(120.0, count / 5)
-    async with httpx.AsyncClient(timeout=10) as http:
-        while time.monotonic() < deadline:
-            found = DEPTHS.findall((await http.get(metrics_url)).text)
-            if len(found) == 2 and all(float(v) == 0 for v in found):
-                break
-            await asyncio.sleep(0.2)  # another process's gauges: polled
+    while time.monotonic() < deadline:
+        if all([await stack.depth(topic) == 0 for topic in TOPICS]):
+            break
+        await asyncio.sleep(0.2)  # other processes' queue: polled
     last = max(t for m, t in observer.arrived.items() if m.startswith(f"bench-{phase}-"))
     messages = observer.count(phase)
     return count / (last - t0), messages / (last - t0), messages
@@ -186,8 +166,7 @@ async def drain_all(
 
 async def digest_rows(
     observer: Observer,
-    proc: BridgeProcess,
-    db: Path,
+    stack: SingleStack,
     user: MatrixUser,
     room: str,
     hook: Hook,
@@ -203,7 +182,7 @@ async def digest_rows(
             30,
         )
         for backlog in backlogs:
-            jobs, msgs, n = await drain_all(observer, proc, db, hook, backlog)
+            jobs, msgs, n = await drain_all(observer, stack, hook, backlog)
             rows.append((setting, backlog, jobs, msgs, n))
             print(
                 f"  digest {setting}, {backlog} queued: {jobs:.1f} webhooks/s, "
@@ -249,13 +228,12 @@ async def bench(args: argparse.Namespace, root: Path) -> None:
         root / "synapse", app_service_config_files=[files.registration_path, obs_reg]
     )
     files.write(synapse.base_url)
-    proc = BridgeProcess(files, root / "bridge.log")
-    db = files.root / "hookshot.db"
+    stack = RolesStack(files, root, args.redis) if args.roles else SingleStack(files, root)
     as_token = yaml.safe_load(files.registration_path.read_text())["as_token"]
     rows: list[tuple[int, int, Result, Result]] = []
     try:
         await asyncio.to_thread(synapse.start)
-        await asyncio.to_thread(proc.start)
+        await asyncio.to_thread(stack.start)
         async with httpx.AsyncClient(timeout=30) as http:
             ping = f"{synapse.base_url}/_matrix/client/v1/appservice/bench-observer/ping"
             await http.post(ping, json={}, headers={"Authorization": f"Bearer {observer.as_token}"})
@@ -266,18 +244,18 @@ async def bench(args: argparse.Namespace, root: Path) -> None:
         headers = {"Authorization": f"Bearer {as_token}"}
         limits = httpx.Limits(max_connections=max(args.rooms) + 4)
         if args.digest:
-            await digest_rows(observer, proc, db, user, room_ids[0], hooks[0], args.backlog)
+            await digest_rows(observer, stack, user, room_ids[0], hooks[0], args.backlog)
             await user.aclose()
             return
         async with httpx.AsyncClient(timeout=60, headers=headers, limits=limits) as http:
             await raw(observer, http, synapse.base_url, hooks, 3 * len(hooks))  # warm-up
-            await drain(observer, proc, db, hooks, 3 * len(hooks), args.measure)
+            await drain(observer, stack, hooks, 3 * len(hooks), args.measure)
             for rooms in args.rooms:
                 some = hooks[:rooms]
                 for backlog in args.backlog:
                     n = min(backlog, args.raw)
                     base = await raw(observer, http, synapse.base_url, some, n)
-                    ours = await drain(observer, proc, db, some, backlog, args.measure)
+                    ours = await drain(observer, stack, some, backlog, args.measure)
                     rows.append((rooms, backlog, base, ours))
                     print(
                         f"  {rooms:>3} rooms, {backlog:>6} queued: hookshot {ours.rate:6.1f} "
@@ -287,10 +265,13 @@ async def bench(args: argparse.Namespace, root: Path) -> None:
                     )
         await user.aclose()
     finally:
-        proc.stop()
+        stack.stop()
+        if args.roles:
+            await stack.clear()
         synapse.stop()
         server.should_exit = True
         await server_task
+    print(f"\nhookshot: {stack.name}")
     print("\n| rooms | queued | hookshot msg/s | raw one-at-a-time msg/s | ratio | CPU ms/msg |")
     print("|---|---|---|---|---|---|")
     for rooms, backlog, base, ours in rows:
@@ -314,6 +295,10 @@ def main() -> None:
     # cost per message depends on how much is queued.
     parser.add_argument("--measure", type=int, default=5000, help="messages timed per drain")
     parser.add_argument("--digest", action="store_true", help="digest off vs on, one room")
+    parser.add_argument(
+        "--roles", action="store_true", help="a bridge and a sender process over Redis"
+    )
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     with tempfile.TemporaryDirectory() as tmp:
