@@ -127,12 +127,12 @@ class Child:
 
 
 async def create_rooms(
-    synapse: LocalSynapse, rooms: int, per_room: int, concurrency: int
+    synapse: LocalSynapse, rooms: int, per_room: int, concurrency: int, localpart: str = "bench"
 ) -> list[str]:
     """`rooms` rooms, each created with `per_room` generic hook state events and the bot
     invited as moderator."""
     user_id, token = await aregister_user(
-        synapse.base_url, synapse.shared_secret, "bench", "bench-password"
+        synapse.base_url, synapse.shared_secret, localpart, "bench-password"
     )
     made: list[str] = []
     todo = list(range(rooms))

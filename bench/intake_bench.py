@@ -29,6 +29,7 @@ import time
 import uuid
 from pathlib import Path
 
+from footprint_bench import create_rooms, wait_for_joins
 from loadgen import WrkResult, cpu_seconds, ensure_wrk, run_wrk
 from redis.asyncio import Redis
 
@@ -126,6 +127,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--role", choices=["all", "webhooks"], default="all")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--extra-rooms", type=int, default=0, help="rooms with a generic hook each, made first"
+    )
     args = parser.parse_args()
     ensure_wrk()
     prefix = f"hookshot-bench-{uuid.uuid4().hex[:8]}:"
@@ -161,6 +165,11 @@ def main() -> None:
             for proc in procs:
                 proc.start()
             url = asyncio.run(make_hook(synapse, "@hookshot:localhost"))
+            if args.extra_rooms:
+                # Connections the bridge holds beside the loaded hook: lookups must not scale.
+                asyncio.run(create_rooms(synapse, args.extra_rooms, 1, 8, localpart="rooms"))
+                joined, _ = wait_for_joins(procs[0].log_path, args.extra_rooms + 1, 1, 600)
+                print(f"the bridge holds {joined} rooms with a generic hook", flush=True)
             # The notice names the configured URL prefix; load the intake process.
             url = f"http://127.0.0.1:{intake_port}/webhook/" + url.rsplit("/", 1)[1]
             if args.role == "webhooks":
@@ -182,6 +191,8 @@ def main() -> None:
             if args.role == "webhooks":
                 asyncio.run(forget(args.redis, prefix))
     where = "one webhooks process (Redis)" if args.role == "webhooks" else "single process (SQLite)"
+    if args.extra_rooms:
+        where += f", {args.extra_rooms + 1} rooms of connections"
     print(
         f"wrk 1 thread, {args.connections} connections, {args.seconds:g} s each; hookshot: {where}"
     )
