@@ -79,9 +79,10 @@ class WidgetConnections(Protocol):
     and permissions first; the backend writes the state)."""
 
     async def create(
-        self, room_id: str, event_type: str, body: Mapping[str, Any]
+        self, room_id: str, user_id: str, event_type: str, body: Mapping[str, Any]
     ) -> tuple[str, dict[str, Any], Connection]:
-        """Validate `body` as new state: (state key, content to write, the connection)."""
+        """Validate `body` as new state that `user_id` asks for: (state key, content to
+        write, the connection)."""
         ...
 
     def rebuild(self, connection: Connection, content: Mapping[str, Any]) -> Connection | None:

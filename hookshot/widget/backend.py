@@ -110,7 +110,7 @@ class BridgeWidgetBackend:
             kind = _kind_of(runtime, event_type)
             if kind is not None and runtime.widget_connections is not None:
                 key, content, built = await runtime.widget_connections.create(
-                    room_id, event_type, body
+                    room_id, user_id, event_type, body
                 )
                 await self._write(room_id, user_id, kind.service, event_type, key, content)
                 return Created(built)

@@ -19,6 +19,7 @@ from hookshot import wire
 from hookshot.core.connections import Connection, connection_id
 from hookshot.core.kinds import Kind
 from hookshot.services import registry
+from hookshot.services.forgejo.wire import FORGEJO_REPO
 from hookshot.services.generic.hook import GenericHook
 from hookshot.services.generic.outbound_hook import OutboundHook
 
@@ -38,6 +39,10 @@ KINDS: Mapping[str, KindInfo] = {
     registry.GITHUB_REPO.name: KindInfo("github", "GithubRepo", wire.GITHUB_REPO, ("org", "repo")),
     registry.GITLAB_REPO.name: KindInfo(
         "gitlab", "GitLabRepo", wire.GITLAB_REPO, ("instance", "path")
+    ),
+    # Ours (hookshot has no Forgejo): the widget's `forgejo` section.
+    registry.FORGEJO_REPO.name: KindInfo(
+        "forgejo", "ForgejoRepo", FORGEJO_REPO, ("instance", "owner", "repo")
     ),
     registry.OUTBOUND.name: KindInfo(
         "genericOutbound", "OutboundHook", wire.OUTBOUND_HOOK, ("name",)

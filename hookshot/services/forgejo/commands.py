@@ -9,15 +9,14 @@ from dataclasses import dataclass, replace
 
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
-from hookshot.commands.user_tokens import UserTokens
 from hookshot.core.connections import Connection
 from hookshot.core.subjects import SWITCHES
 from hookshot.errors import CommandError
 from hookshot.ops.redaction import register_secret
+from hookshot.services.forgejo.access import ForgejoAccess, token_event_type
 from hookshot.services.forgejo.client import ForgejoClient
-from hookshot.services.forgejo.config import ForgejoConfig
 from hookshot.services.forgejo.repo import ForgejoRepo, state_key, validate_new_state
-from hookshot.services.forgejo.wire import FORGEJO_REPO, SERVICE, TOKEN_ACCOUNT_DATA
+from hookshot.services.forgejo.wire import FORGEJO_REPO, SERVICE
 
 
 @dataclass(frozen=True)
@@ -27,31 +26,10 @@ class ForgejoCommands:
     connection: CommandSet
 
 
-def token_event_type(instance_url: str, user_id: str) -> str:
-    return f"{TOKEN_ACCOUNT_DATA}:{instance_url}:{user_id}"
-
-
-def build_commands(config: ForgejoConfig, tokens: UserTokens) -> ForgejoCommands:
+def build_commands(access: ForgejoAccess) -> ForgejoCommands:
     setup, admin, room = CommandSet(), CommandSet(), CommandSet()
-
-    def instance_url(name: str) -> str:
-        url = config.instances.get(name)
-        if url is None:
-            known = ", ".join(config.instances) or "none"
-            raise CommandError(
-                f'The bridge knows no Forgejo instance "{name}" (it knows: {known}).'
-            )
-        return url
-
-    async def client_for(user_id: str, instance: str) -> ForgejoClient:
-        url = instance_url(instance)
-        token = await tokens.store.get_sealed(token_event_type(url, user_id))
-        if token is None:
-            raise CommandError(
-                "You have no token for this Forgejo instance. In your DM with the bot, say "
-                f"`forgejo personaltoken {instance} <token>`."
-            )
-        return ForgejoClient(url, token)
+    config, tokens = access.config, access.tokens
+    instance_url, client_for = access.instance_url, access.user_client
 
     @admin.command(
         "forgejo personaltoken",
@@ -82,10 +60,7 @@ def build_commands(config: ForgejoConfig, tokens: UserTokens) -> ForgejoCommands
             raise CommandError("That is not a repository URL on a configured Forgejo instance.")
         instance = found[0]
         await ctx.provisioner.check(ctx.room_id, ctx.sender, SERVICE, FORGEJO_REPO)
-        async with await client_for(ctx.sender, instance) as client:
-            info = await client.repo(parts[0], parts[1])
-        if not info.can_push:
-            raise CommandError("You must at least have write permissions to bridge this repository")
+        info = await access.writable_repo(ctx.sender, instance, parts[0], parts[1])
         content = {"instance": instance, "owner": info.owner, "repo": info.name}
         validate_new_state(content)
         key = state_key(instance, info.owner, info.name)

@@ -104,7 +104,7 @@ class GitHubWidget:
         self._access = access
 
     async def create(
-        self, room_id: str, event_type: str, body: Mapping[str, Any]
+        self, room_id: str, user_id: str, event_type: str, body: Mapping[str, Any]
     ) -> tuple[str, dict[str, Any], Connection]:
         state = repo.validate_new_state(body)
         key = f"{state.org}/{state.repo}".lower()

@@ -70,7 +70,7 @@ class GitLabWidget:
         self._access = access
 
     async def create(
-        self, room_id: str, event_type: str, body: Mapping[str, Any]
+        self, room_id: str, user_id: str, event_type: str, body: Mapping[str, Any]
     ) -> tuple[str, dict[str, Any], Connection]:
         state = repo.validate_new_state(body)
         url = self._access.config.instances.get(state.instance)
