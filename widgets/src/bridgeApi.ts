@@ -76,6 +76,8 @@ export const GENERIC_HOOK_EVENT = "uk.half-shot.matrix-hookshot.generic.hook";
 export const OUTBOUND_HOOK_EVENT = "uk.half-shot.matrix-hookshot.outbound-hook";
 export const GITHUB_REPO_EVENT = "uk.half-shot.matrix-hookshot.github.repository";
 export const GITLAB_REPO_EVENT = "uk.half-shot.matrix-hookshot.gitlab.repository";
+/** Ours (hookshot has no Forgejo): hookshot/services/forgejo/wire.py FORGEJO_REPO. */
+export const FORGEJO_REPO_EVENT = "org.hookshot-python.forgejo.repository";
 
 /** A refused or failed request: HTTP status (0: no answer), hookshot's errcode and message. */
 export class BridgeError extends Error {

@@ -1,6 +1,6 @@
 // hookshot's room configuration widget: who am I (OpenID via the Matrix client), which
 // services the bridge runs, and a tab per service it can set up: inbound and outbound
-// webhooks, GitHub repositories, GitLab projects.
+// webhooks, GitHub repositories, GitLab projects, Forgejo / Gitea repositories.
 import "./style.css";
 import {
   apiBaseFromLocation,
@@ -13,6 +13,7 @@ import { ClientLink, ClientLinkError } from "./matrixClient";
 import { describe, type Problem } from "./messages";
 import { readParams } from "./params";
 import { applyTheme } from "./theme";
+import type { ForgejoConfig } from "./forgejo";
 import type { ForgeConfig } from "./repos";
 import { problemBox } from "./ui";
 import { WebhooksView } from "./webhooks";
@@ -22,6 +23,7 @@ const SERVICE_NAMES: Record<string, string> = {
   genericOutbound: "Outbound webhooks",
   github: "GitHub",
   gitlab: "GitLab",
+  forgejo: "Forgejo / Gitea",
   jira: "Jira",
   figma: "Figma",
   feeds: "RSS/Atom feeds",
@@ -151,6 +153,16 @@ const PAGES: { service: string; make: (bridge: BridgeApi, roomId: string) => Pro
   {
     service: "gitlab",
     make: (bridge, roomId) => forge(bridge, roomId, "gitlab"),
+  },
+  {
+    service: "forgejo",
+    make: async (bridge, roomId) => {
+      const [page, config] = await Promise.all([
+        import("./forgejo"),
+        bridge.serviceConfig<ForgejoConfig>("forgejo"),
+      ]);
+      return new page.ForgejoView(bridge, roomId, config);
+    },
   },
 ];
 
