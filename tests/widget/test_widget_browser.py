@@ -818,6 +818,8 @@ async def test_github_and_gitlab_typed_by_hand(
     # Tabs by keyboard: ArrowRight moves to the next service and opens it.
     await tab(widget, "Inbound webhooks").focus()
     await page.keyboard.press("End")
+    await expect(tab(widget, "Forgejo / Gitea")).to_be_focused()
+    await page.keyboard.press("ArrowLeft")
     await expect(tab(widget, "GitLab")).to_be_focused()
     await page.keyboard.press("ArrowLeft")
     github_tab = tab(widget, "GitHub")
