@@ -8,9 +8,10 @@ the root line before and after, and the overall CI state before and after.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from hookshot.core.connections import OutgoingMessage
 from hookshot.core.threads import ThreadAction, ThreadRef
@@ -40,6 +41,32 @@ ISSUE_ICONS: Final[Mapping[str, str]] = {"open": "📥", "closed": "⬛"}
 
 # `threads on|off` in a connected room.
 SWITCHES: Final[Mapping[str, bool]] = {"on": True, "off": False, "true": True, "false": False}
+
+_S = TypeVar("_S")
+
+
+def encode_subject(subject: object) -> str:
+    """A subject dataclass as its stored JSON (tuples become lists; keys sorted, so equal
+    subjects store equal text)."""
+    return json.dumps(vars(subject), separators=(",", ":"), sort_keys=True)
+
+
+def decode_subject(
+    make: Callable[..., _S],
+    text: str | None,
+    labels: Callable[[Iterable[Any]], tuple[Any, ...]] = tuple,
+) -> _S | None:
+    """The subject `encode_subject` stored, or None for a missing or unreadable record (a
+    record from another version starts the subject afresh rather than failing the delivery).
+    `labels` turns the stored label list back into the dataclass's tuple."""
+    try:
+        raw = json.loads(text) if text else None
+        if not isinstance(raw, dict):
+            return None
+        raw["labels"] = labels(raw.get("labels", ()))
+        return make(**raw)
+    except (ValueError, TypeError):
+        return None
 
 
 def state_icon(issue: bool, state: str) -> str:

@@ -9,7 +9,6 @@ commit to its pull request (subject_threads). A new head starts a new CI round.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,8 @@ from hookshot.core.subjects import (
     ci_overall,
     ci_state,
     ci_tail,
+    decode_subject,
+    encode_subject,
     state_icon,
 )
 from hookshot.services.forgejo.format import Content, is_draft, item_url, plain
@@ -57,19 +58,11 @@ class Subject:
     runs: Mapping[str, str] = field(default_factory=dict)  # workflow -> CI state
 
     def encode(self) -> str:
-        raw = {**self.__dict__, "labels": list(self.labels)}
-        return json.dumps(raw, separators=(",", ":"), sort_keys=True)
+        return encode_subject(self)
 
     @classmethod
     def decode(cls, text: str | None) -> Subject | None:
-        try:
-            raw = json.loads(text) if text else None
-            if not isinstance(raw, dict):
-                return None
-            raw["labels"] = tuple(raw.get("labels", ()))
-            return cls(**raw)
-        except (ValueError, TypeError):
-            return None
+        return decode_subject(cls, text)
 
     @property
     def ci(self) -> dict[str, int]:

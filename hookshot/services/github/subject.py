@@ -8,7 +8,6 @@ subject's head commit; a new head starts a new CI round.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
@@ -20,6 +19,8 @@ from hookshot.core.subjects import (
     ci_overall,
     ci_state,
     ci_tail,
+    decode_subject,
+    encode_subject,
     state_icon,
 )
 from hookshot.services.github.emoji import emojify
@@ -46,19 +47,11 @@ class Subject:
     checks: Mapping[str, str] = field(default_factory=dict)  # "<kind>:<name>" -> CI state
 
     def encode(self) -> str:
-        raw = {**self.__dict__, "labels": [list(label) for label in self.labels]}
-        return json.dumps(raw, separators=(",", ":"), sort_keys=True)
+        return encode_subject(self)
 
     @classmethod
     def decode(cls, text: str | None) -> Subject | None:
-        try:
-            raw = json.loads(text) if text else None
-            if not isinstance(raw, dict):
-                return None
-            raw["labels"] = tuple(tuple(label) for label in raw.get("labels", ()))
-            return cls(**raw)
-        except (ValueError, TypeError):
-            return None
+        return decode_subject(cls, text, lambda stored: tuple(tuple(label) for label in stored))
 
     @property
     def ci(self) -> dict[str, int]:

@@ -8,7 +8,6 @@ CI summary for the MR's head commit (a new head starts a new CI round).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from html import escape
@@ -23,6 +22,8 @@ from hookshot.core.subjects import (
     ci_counts,
     ci_overall,
     ci_tail,
+    decode_subject,
+    encode_subject,
     state_icon,
 )
 from hookshot.services.gitlab.format import Content, label_titles, obj, text
@@ -62,19 +63,11 @@ class Subject:
     pipelines: Mapping[str, str] = field(default_factory=dict)  # pipeline id -> CI state
 
     def encode(self) -> str:
-        raw = {**self.__dict__, "labels": list(self.labels)}
-        return json.dumps(raw, separators=(",", ":"), sort_keys=True)
+        return encode_subject(self)
 
     @classmethod
     def decode(cls, text: str | None) -> Subject | None:
-        try:
-            raw = json.loads(text) if text else None
-            if not isinstance(raw, dict):
-                return None
-            raw["labels"] = tuple(raw.get("labels", ()))
-            return cls(**raw)
-        except (ValueError, TypeError):
-            return None
+        return decode_subject(cls, text)
 
     @property
     def ci(self) -> dict[str, int]:
