@@ -53,9 +53,8 @@ class HotPaths:
         # Exception classes only: status-code handlers (404, 405) are the router's business.
         self._handlers = [(k, h) for k, h in handlers.items() if isinstance(k, type)]
 
-    def _match(self, scope: Scope) -> tuple[HotRoute, str] | None:
-        if scope["type"] != "http":
-            return None
+    def match(self, scope: Scope) -> tuple[HotRoute, str] | None:
+        """The hot route for an HTTP request and its path segment, or None."""
         path: str = scope["path"]
         for prefix, route in self._routes:
             if path.startswith(prefix) and scope["method"] in route.methods:
@@ -64,18 +63,25 @@ class HotPaths:
                     return route, segment
         return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self._match(scope)
-        if found is None:
-            await self.app(scope, receive, send)
-            return
+    async def respond(
+        self, found: tuple[HotRoute, str], scope: Scope, receive: Receive, send: Send
+    ) -> Response:
+        """The matched endpoint's response, not yet sent (the caller counts its status
+        without wrapping `send`)."""
         route, segment = found
         scope["path_params"] = {route.param: segment}
         request = Request(scope, receive, send)
         try:
-            response = await route.endpoint(request)
+            return await route.endpoint(request)
         except Exception as err:
-            response = await self._error(request, err)
+            return await self._error(request, err)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.match(scope) if scope["type"] == "http" else None
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        response = await self.respond(found, scope, receive, send)
         await response(scope, receive, send)
 
     async def _error(self, request: Request, err: Exception) -> Response:
