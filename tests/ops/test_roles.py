@@ -6,11 +6,13 @@ real Redis."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -189,17 +191,43 @@ async def _finds(directory: RedisHookDirectory, entry: HookEntry | None) -> bool
         return False
 
 
-async def test_the_directory_follows_the_store(redis: tuple[Redis, str]) -> None:
+@dataclass
+class _Directory:
+    """A bridge's side (its store and the publisher writing it to Redis) and a webhooks
+    process's side (the directory reading Redis)."""
+
+    store: ConnectionStore
+    publisher: DirectoryPublisher
+    directory: RedisHookDirectory
+
+
+@pytest.fixture
+def sides(redis: tuple[Redis, str]) -> _Directory:
     client, prefix = redis
     store = ConnectionStore()
-    publisher = DirectoryPublisher(client, prefix, store)
-    directory = RedisHookDirectory(client, prefix)
+    return _Directory(
+        store, DirectoryPublisher(client, prefix, store), RedisHookDirectory(client, prefix)
+    )
+
+
+@contextlib.asynccontextmanager
+async def _publishing(publisher: DirectoryPublisher) -> AsyncIterator[None]:
+    running = asyncio.create_task(publisher.run())
+    try:
+        yield
+    finally:
+        publisher.stop()
+        await running
+
+
+async def test_the_directory_follows_the_store(redis: tuple[Redis, str], sides: _Directory) -> None:
+    client, prefix = redis
+    store, publisher, directory = sides.store, sides.publisher, sides.directory
     with pytest.raises(DirectoryUnavailable):  # no bridge published yet: not a 404
         await directory.find("h00k")
     hook = _hook()
     store.apply(hook.key, hook)
-    running = asyncio.create_task(publisher.run())
-    try:
+    async with _publishing(publisher):
         await _until(lambda: _finds(directory, entry_for(hook)))
         assert await directory.find("other") is None
         changed = _hook(waitForComplete=True)
@@ -212,22 +240,15 @@ async def test_the_directory_follows_the_store(redis: tuple[Redis, str]) -> None
         await client.delete(prefix + "hooks", prefix + "hooks:ready")
         publisher.CHECK_INTERVAL = 0.1
         await _until(lambda: _finds(directory, entry_for(changed)))
-    finally:
-        publisher.stop()
-        await running
 
 
-async def test_the_directory_follows_a_hook_into_an_upgraded_room(redis: tuple[Redis, str]) -> None:
+async def test_the_directory_follows_a_hook_into_an_upgraded_room(sides: _Directory) -> None:
     """A room upgrade applies the hook (same hookId) in the new room, then drops the old room:
     the webhooks processes must route to the new room, never to neither."""
-    client, prefix = redis
-    store = ConnectionStore()
-    publisher = DirectoryPublisher(client, prefix, store)
-    directory = RedisHookDirectory(client, prefix)
+    store, publisher, directory = sides.store, sides.publisher, sides.directory
     old = _hook()
     store.apply(old.key, old)
-    running = asyncio.create_task(publisher.run())
-    try:
+    async with _publishing(publisher):
         await _until(lambda: _finds(directory, entry_for(old)))
         moved = from_state(
             "!new:example.org", old.event_type, old.state_key, {"name": "alerts"}, "h00k", "s3cret"
@@ -237,21 +258,14 @@ async def test_the_directory_follows_a_hook_into_an_upgraded_room(redis: tuple[R
         await _until(lambda: _finds(directory, entry_for(moved)))
         # And the one-process directory (the store itself) agrees.
         assert await StoreLookup(store).find("h00k") == entry_for(moved)
-    finally:
-        publisher.stop()
-        await running
 
 
-async def test_flush_returns_once_a_rotation_is_in_redis(redis: tuple[Redis, str]) -> None:
+async def test_flush_returns_once_a_rotation_is_in_redis(sides: _Directory) -> None:
     """What `!hookshot webhook rotate` waits for: the old id gone, the new one there."""
-    client, prefix = redis
-    store = ConnectionStore()
-    publisher = DirectoryPublisher(client, prefix, store)
-    directory = RedisHookDirectory(client, prefix)
+    store, publisher, directory = sides.store, sides.publisher, sides.directory
     hook = _hook()
     store.apply(hook.key, hook)
-    running = asyncio.create_task(publisher.run())
-    try:
+    async with _publishing(publisher):
         assert await publisher.flush()
         assert await directory.find("h00k") == entry_for(hook)
         rotated = from_state(
@@ -262,9 +276,6 @@ async def test_flush_returns_once_a_rotation_is_in_redis(redis: tuple[Redis, str
         assert await directory.find("h00k") is None
         assert await directory.find("n3w") == entry_for(rotated)
         assert await publisher.flush()  # nothing new: at once
-    finally:
-        publisher.stop()
-        await running
     store.apply(hook.key, hook)
     assert not await publisher.flush(timeout=0.05)  # not running: says so, does not hang
 
@@ -298,17 +309,13 @@ async def test_a_webhooks_process_keeps_what_it_read_for_a_moment(
     assert len(directory._cache) == CACHE_SIZE
 
 
-async def test_flush_waits_out_the_webhooks_caches(redis: tuple[Redis, str]) -> None:
+async def test_flush_waits_out_the_webhooks_caches(sides: _Directory) -> None:
     """A webhooks process that read a hook just before its rotation was written answers 404
     for the old id by the time `flush` returns (the real clock here)."""
-    client, prefix = redis
-    store = ConnectionStore()
-    publisher = DirectoryPublisher(client, prefix, store)
-    directory = RedisHookDirectory(client, prefix)
+    store, publisher, directory = sides.store, sides.publisher, sides.directory
     hook = _hook()
     store.apply(hook.key, hook)
-    running = asyncio.create_task(publisher.run())
-    try:
+    async with _publishing(publisher):
         assert await publisher.flush()
         assert await directory.find("h00k") == entry_for(hook)  # now in its cache
         rotated = from_state(
@@ -317,9 +324,6 @@ async def test_flush_waits_out_the_webhooks_caches(redis: tuple[Redis, str]) -> 
         store.apply(hook.key, rotated)
         assert await publisher.flush()
         assert await directory.find("h00k") is None
-    finally:
-        publisher.stop()
-        await running
 
 
 async def test_outcomes_reach_a_waiter_in_another_process(redis: tuple[Redis, str]) -> None:
