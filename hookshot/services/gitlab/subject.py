@@ -3,11 +3,14 @@ root line that shows it (pure). Ours: hookshot has no threads (docs/quiet-rooms.
 
 Merge request, issue and note deliveries carry what the root shows (state, draft, labels,
 title); pipelines carry the MR they ran for (`merge_request`) and their status, folded into a
-CI summary for the MR's head commit (a new head starts a new CI round).
+CI summary for the MR's head commit (a new head starts a new CI round). Pushes and branch
+pipelines carry only a branch and a commit; the tracker maps those to their open MR
+(subject_threads), and `pushed_branch`, `source_branch` and `pipeline_target` read them here.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from html import escape
@@ -46,6 +49,11 @@ _CI_STATES: Final[Mapping[str, str]] = {
 }
 # Marks a thread key's subject kind, as GitLab writes references (group/proj!1, group/proj#1).
 _SIGILS: Final[Mapping[str, str]] = {MR: "!", ISSUE: "#"}
+OPEN_STATES: Final = frozenset({"open", "draft"})
+# A commit id from a payload: hex, SHA-1 or SHA-256 (it becomes part of a store key).
+_SHA: Final = re.compile(r"[0-9a-f]{7,64}")
+MAX_BRANCH: Final = 255  # git's own limit on a ref name component is near this
+_HEADS: Final = "refs/heads/"
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,7 @@ def _with_item(subject: Subject, item: Mapping[str, Any], labels: object) -> Sub
         state=_item_state(subject, item),
         labels=label_titles({"labels": listed}) if isinstance(listed, list) else subject.labels,
     )
-    return _on_head(changed, head) if head else changed
+    return on_head(changed, head) if head else changed
 
 
 def _item_state(subject: Subject, item: Mapping[str, Any]) -> str:
@@ -182,7 +190,47 @@ def _item_state(subject: Subject, item: Mapping[str, Any]) -> str:
     return "open"
 
 
-def _on_head(subject: Subject, sha: str) -> Subject:
+def is_sha(value: object) -> bool:
+    return isinstance(value, str) and _SHA.fullmatch(value) is not None
+
+
+def _branch(value: object) -> str | None:
+    if not isinstance(value, str) or value.startswith("refs/"):
+        return None  # an MR pipeline's `refs/merge-requests/…` is no branch
+    return value if 0 < len(value) <= MAX_BRANCH else None
+
+
+def pushed_branch(payload: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(branch, new head commit) of a `Push Hook`; None for a tag or a deleted branch."""
+    ref, after = payload.get("ref"), payload.get("after")
+    if not isinstance(ref, str) or not ref.startswith(_HEADS) or not is_sha(after):
+        return None
+    branch = _branch(ref.removeprefix(_HEADS))
+    if branch is None or not str(after).strip("0"):
+        return None  # all zeros: the branch was deleted
+    return branch, str(after)
+
+
+def source_branch(payload: Mapping[str, Any]) -> str | None:
+    """The source branch of a merge request delivery, when it is in the MR's own project (a
+    fork's branch of that name is another branch, and its pushes go to the fork's hooks)."""
+    attrs = obj(payload.get("object_attributes"))
+    source, target = attrs.get("source_project_id"), attrs.get("target_project_id")
+    if not isinstance(source, int) or source != target:
+        return None
+    return _branch(attrs.get("source_branch"))
+
+
+def pipeline_target(payload: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The branch (None for a tag's or an MR's own ref) and the commit a pipeline ran for."""
+    attrs = obj(payload.get("object_attributes"))
+    sha = attrs.get("sha")
+    branch = None if attrs.get("tag") is True else _branch(attrs.get("ref"))
+    return branch, sha if isinstance(sha, str) and is_sha(sha) else None
+
+
+def on_head(subject: Subject, sha: str) -> Subject:
+    """A new head commit (a push to the source branch, an updated MR): a new CI round."""
     if sha == subject.head:
         return subject
     return replace(subject, head=sha, pipelines={})
@@ -205,5 +253,5 @@ def _with_pipeline(subject: Subject, payload: Mapping[str, Any]) -> Subject:
         # by that push), which is not the MR's state any more.
         if state != RUNNING:
             return subject
-        subject = _on_head(subject, sha)
+        subject = on_head(subject, sha)
     return replace(subject, head=sha, pipelines={**subject.pipelines, str(pipeline): state})
