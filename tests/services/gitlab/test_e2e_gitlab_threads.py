@@ -1,6 +1,7 @@
 """Quiet rooms for GitLab against the real Synapse: with `threads: true` and `ciReactions: true`
 a merge request's notices (and its review batch) go into one thread, its pipelines react on the
-root and the root is edited to the MR's current state."""
+root and the root is edited to the MR's current state; pushes to its source branch and branch
+pipelines join it, a push to another branch stays in the main timeline."""
 
 from __future__ import annotations
 
@@ -146,3 +147,85 @@ async def test_threads_command_switches_the_connection(
     await user.wait_for_event(room_id, notice_from(BOT, f"Threads off for {path}"))
     state = await user.get_state(room_id, GITLAB, key)
     assert state is not None and state["threads"] is False
+
+
+def _push(path: str, branch: str, after: str) -> dict[str, Any]:
+    """The corpus push (two commits) to `branch`, ending at `after`."""
+    payload = _payload("push.none.2.json", path)
+    payload.update(ref=f"refs/heads/{branch}", after=after, checkout_sha=after)
+    return payload
+
+
+def _branch_pipeline(path: str, status: str, branch: str, sha: str) -> dict[str, Any]:
+    """The corpus pipeline as a branch pipeline: no `merge_request`, run on `branch`."""
+    payload = _payload("pipeline.success.1.json", path)
+    payload["merge_request"] = None
+    payload["object_attributes"].update(status=status, ref=branch, sha=sha, source="push")
+    return payload
+
+
+async def test_pushes_and_branch_pipelines_join_their_merge_request(
+    bridge: BridgeProcess, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    path = f"grp{uuid.uuid4().hex[:6]}/branches"
+    room_id = await room_with_bot(user, BOT)
+    state = {"instance": GITLAB_INSTANCE, "path": path, "threads": True, "ciReactions": True}
+    await user.send_state(room_id, GITLAB, f"{GITLAB_INSTANCE}/{path}", state)
+    await user.send_text(room_id, "!gl help")  # answered once the state is applied
+    await user.wait_for_event(room_id, notice_from(BOT, f"Commands for {path}:"))
+
+    opened = _payload("merge_request.open.1.json", path)
+    branch = opened["object_attributes"]["source_branch"]
+    new_head = "1f0a3e4b5c6d7e8f90a1b2c3d4e5f60718293a4b"
+    async with httpx.AsyncClient() as http:
+        await _deliver(http, bridge, "Merge Request Hook", opened)
+        root_event = await user.wait_for_event(
+            room_id, notice_from(BOT, "**user1** opened a new MR")
+        )
+        root = str(root_event["event_id"])
+
+        await _deliver(http, bridge, "Push Hook", _push(path, branch, new_head))
+        await _deliver(http, bridge, "Push Hook", _push(path, "master", "ab" * 20))
+        await _deliver(
+            http, bridge, "Pipeline Hook", _branch_pipeline(path, "running", branch, new_head)
+        )
+
+        async def running() -> bool:
+            return await reactions_by(user, room_id, root, BOT) == ["⏳"]
+
+        await until(running, "⏳ on the root for the branch pipeline")
+        await _deliver(
+            http, bridge, "Pipeline Hook", _branch_pipeline(path, "success", branch, new_head)
+        )
+
+        async def passed_root() -> str | None:
+            body = await latest_edit(user, room_id, root)
+            return body if "CI: ✅ 1 passed" in body else None
+
+        await until(passed_root, "the root edited to the passed branch pipeline")
+
+        async def passed() -> bool:
+            return await reactions_by(user, room_id, root, BOT) == ["✅"]
+
+        await until(passed, "✅ replacing ⏳ on the root")
+
+    thread = [
+        e["content"]["body"]
+        for e in await relations(user, room_id, root, "m.thread")
+        if e["type"] == "m.room.message"
+    ]
+    # The push to the source branch is in the thread; the pipeline only reacted.
+    assert len(thread) == 1 and f"to [`{branch}`]" in thread[0], thread
+
+    async def master_push() -> list[dict[str, Any]] | None:
+        found = [
+            e
+            for e in await user.messages(room_id)
+            if e.get("sender") == BOT and "to [`master`]" in e["content"].get("body", "")
+        ]
+        return found or None
+
+    # The push to another branch stays in the main timeline.
+    [other] = await until(master_push, "the push to master")
+    assert "m.relates_to" not in other["content"], other
