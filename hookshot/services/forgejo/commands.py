@@ -5,12 +5,12 @@ the token they stored for the instance, and `!forgejo threads on|off` (room stat
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
+from hookshot.commands.threads import add_threads_command
 from hookshot.core.connections import Connection
-from hookshot.core.subjects import SWITCHES
 from hookshot.errors import CommandError
 from hookshot.ops.redaction import register_secret
 from hookshot.services.forgejo.access import ForgejoAccess, token_event_type
@@ -108,24 +108,13 @@ def build_commands(access: ForgejoAccess) -> ForgejoCommands:
                 await client.comment(conn.state.owner, conn.state.repo, index, comment)
             await client.close_issue(conn.state.owner, conn.state.repo, index)
 
-    @room.command(
-        "threads",
-        "Put each PR's and issue's notices into its own thread: on or off",
-        required=("setting",),
+    add_threads_command(
+        room,
+        service=SERVICE,
+        noun="PR",
+        connected=connected,
+        name=lambda conn: f"{conn.state.owner}/{conn.state.repo}",
     )
-    async def threads(ctx: CommandContext, setting: str) -> None:
-        conn = connected(ctx)
-        value = SWITCHES.get(setting.lower())
-        if value is None:
-            raise CommandError("Say `threads on` or `threads off`.")
-        await ctx.provisioner.check(ctx.room_id, ctx.sender, SERVICE, conn.event_type)
-        state = replace(conn.state, threads=value)
-        await ctx.provisioner.write_state(
-            ctx.room_id, conn.event_type, conn.state_key, state.to_content()
-        )
-        await ctx.notice(
-            f"Threads {'on' if value else 'off'} for {conn.state.owner}/{conn.state.repo}"
-        )
 
     return ForgejoCommands(setup, admin, room)
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from hookshot import wire
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
+from hookshot.commands.threads import add_threads_command
 from hookshot.core.connections import Connection
 from hookshot.core.digest import describe, digest_from_word
-from hookshot.core.subjects import SWITCHES
 from hookshot.core.tokens import GitHubToken, TokenError
 from hookshot.errors import CommandError
 from hookshot.ops.redaction import register_secret
@@ -217,24 +217,13 @@ def build_commands(github: GitHubAccess, login: GitHubLogin) -> GitHubCommands:
         )
         await ctx.notice(f"Digest for {conn.state.org}/{conn.state.repo} is {describe(chosen)}.")
 
-    @room.command(
-        "threads",
-        "Put each PR's and issue's notices into its own thread: on or off",
-        required=("setting",),
+    add_threads_command(
+        room,
+        service=wire.SERVICE_GITHUB,
+        noun="PR",
+        connected=_repo,
+        name=lambda conn: f"{conn.state.org}/{conn.state.repo}",
     )
-    async def github_threads(ctx: CommandContext, setting: str) -> None:
-        conn = _repo(ctx)
-        value = SWITCHES.get(setting.lower())
-        if value is None:
-            raise CommandError("Say `threads on` or `threads off`.")
-        await ctx.provisioner.check(ctx.room_id, ctx.sender, wire.SERVICE_GITHUB, conn.event_type)
-        state = replace(conn.state, threads=value)
-        await ctx.provisioner.write_state(
-            ctx.room_id, conn.event_type, conn.state_key, state.to_content()
-        )
-        await ctx.notice(
-            f"Threads {'on' if value else 'off'} for {conn.state.org}/{conn.state.repo}"
-        )
 
     @room.command(
         "workflow run",

@@ -5,12 +5,12 @@ and `gitlab hastoken` (admin room), and a project connection's `!gl …` (or its
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
+from hookshot.commands.threads import add_threads_command
 from hookshot.core.connections import Connection
-from hookshot.core.subjects import SWITCHES
 from hookshot.errors import CommandError
 from hookshot.ops.redaction import register_secret
 from hookshot.services.gitlab.access import GitLabAccess
@@ -161,22 +161,9 @@ def build_commands(gitlab: GitLabAccess) -> GitLabCommands:
                 await client.add_issue_note(conn.state.path, iid, comment)
             await client.close_issue(conn.state.path, iid)
 
-    @room.command(
-        "threads",
-        "Put each MR's and issue's notices into its own thread: on or off",
-        required=("setting",),
+    add_threads_command(
+        room, service=SERVICE, noun="MR", connected=_project, name=lambda conn: conn.state.path
     )
-    async def gitlab_threads(ctx: CommandContext, setting: str) -> None:
-        conn = _project(ctx)
-        value = SWITCHES.get(setting.lower())
-        if value is None:
-            raise CommandError("Say `threads on` or `threads off`.")
-        await ctx.provisioner.check(ctx.room_id, ctx.sender, SERVICE, conn.event_type)
-        state = replace(conn.state, threads=value)
-        await ctx.provisioner.write_state(
-            ctx.room_id, conn.event_type, conn.state_key, state.to_content()
-        )
-        await ctx.notice(f"Threads {'on' if value else 'off'} for {conn.state.path}")
 
     return GitLabCommands(setup, admin, room)
 
