@@ -17,6 +17,8 @@ from hookshot.core.subjects import SWITCHES
 from hookshot.errors import CommandError
 
 SAY_ON_OR_OFF = "Say `threads on` or `threads off`."
+# A setup command's optional words after the URL, as its help shows them.
+TRAILING: tuple[str, ...] = ("threads", "on|off")
 
 
 class _State(Protocol):
@@ -58,9 +60,36 @@ def trailing_threads(word: str | None, setting: str | None) -> bool | None:
     return switch(setting)
 
 
+def configured(name: str, threads: bool | None) -> str:
+    """A setup command's answer (hookshot's words, then the switch when one was given)."""
+    tail = "" if threads is None else f" with threads {'on' if threads else 'off'}"
+    return f"Room configured to bridge {name}{tail}"
+
+
 def with_threads(content: Mapping[str, Any], value: bool) -> dict[str, Any]:
     """A connection's state content with its threads switch set."""
     return {**content, "threads": value}
+
+
+async def write_setup(
+    ctx: CommandContext,
+    existing: Threaded | None,
+    event_type: str,
+    state_key: str,
+    fresh: Mapping[str, Any],
+    threads: bool | None,
+) -> None:
+    """A setup command's state write. With `threads on|off` for something the room already
+    bridges only the switch changes (its hooks, filters and other settings stay); otherwise
+    the `fresh` content (hookshot's), with the switch when one was given."""
+    if threads is not None and existing is not None:
+        content = with_threads(existing.state.to_content(), threads)
+        await ctx.provisioner.write_state(
+            ctx.room_id, existing.event_type, existing.state_key, content
+        )
+        return
+    content = dict(fresh) if threads is None else with_threads(fresh, threads)
+    await ctx.provisioner.write_state(ctx.room_id, event_type, state_key, content)
 
 
 def add_threads_command(

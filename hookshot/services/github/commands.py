@@ -11,7 +11,13 @@ from dataclasses import dataclass, replace
 from hookshot import wire
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
-from hookshot.commands.threads import add_threads_command
+from hookshot.commands.threads import (
+    TRAILING,
+    add_threads_command,
+    configured,
+    trailing_threads,
+    write_setup,
+)
 from hookshot.core.connections import Connection
 from hookshot.core.digest import describe, digest_from_word
 from hookshot.core.tokens import GitHubToken, TokenError
@@ -55,11 +61,16 @@ def build_commands(github: GitHubAccess, login: GitHubLogin) -> GitHubCommands:
 
     @setup.command(
         "github repo",
-        "Create a connection for a GitHub repository. (You must be logged in with GitHub.)",
+        "Create a connection for a GitHub repository. (You must be logged in with GitHub.) "
+        "Add `threads on` for a thread per PR and issue.",
         required=("url",),
+        optional=TRAILING,
         category=SERVICE,
     )
-    async def github_repo(ctx: CommandContext, url: str) -> None:
+    async def github_repo(
+        ctx: CommandContext, url: str, word: str | None = None, setting: str | None = None
+    ) -> None:
+        threads = trailing_threads(word, setting)  # before asking GitHub anything
         await ctx.provisioner.check(ctx.room_id, ctx.sender, wire.SERVICE_GITHUB, wire.GITHUB_REPO)
         org, repo = github.parse_repo_url(url)
         async with await github.user_client(ctx.sender) as client:
@@ -69,10 +80,19 @@ def build_commands(github: GitHubAccess, login: GitHubLogin) -> GitHubCommands:
         if level not in ("admin", "write"):
             raise CommandError("You must at least have write permissions to bridge this repository")
         owner, name = info.full_name.split("/", 1)
-        await ctx.provisioner.write_state(
-            ctx.room_id, wire.GITHUB_REPO, f"{owner}/{name}".lower(), {"org": owner, "repo": name}
+        existing = next(
+            (
+                conn
+                for conn in ctx.store.in_room(ctx.room_id)
+                if isinstance(conn, GitHubRepo) and conn.matches(owner, name)
+            ),
+            None,
         )
-        await ctx.notice(f"Room configured to bridge {owner}/{name}", html=False)
+        fresh = {"org": owner, "repo": name}
+        await write_setup(
+            ctx, existing, wire.GITHUB_REPO, f"{owner}/{name}".lower(), fresh, threads
+        )
+        await ctx.notice(configured(f"{owner}/{name}", threads), html=False)
 
     @admin.command(
         "github setpersonaltoken",

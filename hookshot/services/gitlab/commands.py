@@ -9,7 +9,13 @@ from dataclasses import dataclass
 
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
-from hookshot.commands.threads import add_threads_command
+from hookshot.commands.threads import (
+    TRAILING,
+    add_threads_command,
+    configured,
+    trailing_threads,
+    write_setup,
+)
 from hookshot.core.connections import Connection
 from hookshot.errors import CommandError
 from hookshot.ops.redaction import register_secret
@@ -37,11 +43,16 @@ def build_commands(gitlab: GitLabAccess) -> GitLabCommands:
 
     @setup.command(
         "gitlab project",
-        "Create a connection for a GitLab project. (You must be logged in with GitLab.)",
+        "Create a connection for a GitLab project. (You must be logged in with GitLab.) "
+        "Add `threads on` for a thread per MR and issue.",
         required=("url",),
+        optional=TRAILING,
         category=SERVICE,
     )
-    async def gitlab_project(ctx: CommandContext, url: str) -> None:
+    async def gitlab_project(
+        ctx: CommandContext, url: str, word: str | None = None, setting: str | None = None
+    ) -> None:
+        threads = trailing_threads(word, setting)  # before asking GitLab anything
         await ctx.provisioner.check(ctx.room_id, ctx.sender, SERVICE, GITLAB_REPO)
         instance, path = gitlab.split_project_url(url)
         warning = ""
@@ -65,13 +76,21 @@ def build_commands(gitlab: GitLabAccess) -> GitLabCommands:
                     "pointing to this bridge's /gitlab/webhook with the configured secret token."
                 )
         full_path = project.path_with_namespace
-        await ctx.provisioner.write_state(
-            ctx.room_id,
-            GITLAB_REPO,
-            f"{instance}/{full_path}".lower(),
-            {"instance": instance, "path": full_path},
+        existing = next(
+            (
+                conn
+                for conn in ctx.store.in_room(ctx.room_id)
+                if isinstance(conn, GitLabRepo)
+                and conn.state.instance.lower() == instance.lower()
+                and conn.path == full_path.lower()
+            ),
+            None,
         )
-        await ctx.notice(f"Room configured to bridge {full_path}{warning}", html=False)
+        fresh = {"instance": instance, "path": full_path}
+        await write_setup(
+            ctx, existing, GITLAB_REPO, f"{instance}/{full_path}".lower(), fresh, threads
+        )
+        await ctx.notice(configured(full_path, threads) + warning, html=False)
 
     @admin.command(
         "gitlab personaltoken",

@@ -246,3 +246,45 @@ async def test_pr_diff_is_attached_when_enabled(
     event = await user.wait_for_event(room_id, notice_from(BOT, "🔵"))
     assert "+new" in event["content"]["body"]
     assert "language-diff" in event["content"]["formatted_body"]
+
+
+async def test_repo_setup_with_threads(
+    bridge: BridgeProcess, fake_github: FakeGitHub, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    login = f"thr{uuid.uuid4().hex[:6]}"
+    repo = f"{login}/quiet"
+    fake_github.add_repo(repo, collaborators={login: "write"})
+    await _logged_in(user, fake_github, login)
+    room_id = await room_with_bot(user, BOT)
+    url = f"{fake_github.url}/{repo}"
+
+    # Bad words after the URL are refused before anything is written.
+    await command(user, room_id, f"!hookshot github repo {url} threads maybe", ok=False)
+    await user.wait_for_event(
+        room_id, notice_from(BOT, "Failed to handle command: Say `threads on` or `threads off`.")
+    )
+    await command(user, room_id, f"!hookshot github repo {url} quietly on", ok=False)
+    await user.wait_for_event(
+        room_id, notice_from(BOT, "Failed to handle command: Only `threads on` or `threads off`")
+    )
+    assert await user.get_state(room_id, GITHUB, repo.lower()) is None
+
+    await command(user, room_id, f"!hookshot github repo {url} threads on")
+    await user.wait_for_event(
+        room_id, notice_from(BOT, f"Room configured to bridge {repo} with threads on")
+    )
+    state = {"org": login, "repo": "quiet", "threads": True}
+    assert await user.get_state(room_id, GITHUB, repo.lower()) == state
+
+    # On a connection the room already has, only the switch changes.
+    await user.send_state(room_id, GITHUB, repo.lower(), {**state, "commandPrefix": "!quiet"})
+    await user.send_text(room_id, "!quiet help")  # answered once the state is applied
+    await user.wait_for_event(room_id, notice_from(BOT, f"Commands for {repo}:"))
+    await command(user, room_id, f"!hookshot github repo {url} THREADS off")
+    await user.wait_for_event(
+        room_id, notice_from(BOT, f"Room configured to bridge {repo} with threads off")
+    )
+    after = await user.get_state(room_id, GITHUB, repo.lower())
+    assert after is not None
+    assert (after["threads"], after["commandPrefix"]) == (False, "!quiet"), after

@@ -87,3 +87,49 @@ async def test_developer_gets_a_hook_warning_and_reporter_is_refused(
     await user.wait_for_event(
         room_id, notice_from(BOT, "Failed to handle command: No instance found")
     )
+
+
+async def test_project_setup_with_threads(
+    bridge: BridgeProcess, fake_gitlab: FakeGitLab, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    username = f"thr{uuid.uuid4().hex[:6]}"
+    path = f"{username}-group/quiet"
+    key = f"fake/{path}".lower()
+    fake_gitlab.add_project(path, members={username: 40})
+    await _with_token(user, fake_gitlab, username)
+    room_id = await room_with_bot(user, BOT)
+    url = f"{fake_gitlab.url}/{path}"
+
+    # Bad words after the URL are refused before GitLab is asked anything.
+    await command(user, room_id, f"!hookshot gitlab project {url} threads maybe", ok=False)
+    await user.wait_for_event(
+        room_id, notice_from(BOT, "Failed to handle command: Say `threads on` or `threads off`.")
+    )
+    await command(user, room_id, f"!hookshot gitlab project {url} threads", ok=False)
+    await user.wait_for_event(
+        room_id, notice_from(BOT, "Failed to handle command: Say `threads on` or `threads off`.")
+    )
+    await command(user, room_id, f"!hookshot gitlab project {url} threads on now", ok=False)
+    await user.wait_for_event(room_id, notice_from(BOT, "Failed to handle command: Too many"))
+    assert await user.get_state(room_id, GITLAB, key) is None
+    assert fake_gitlab.projects[path.lower()].hooks == []
+
+    await command(user, room_id, f"!hookshot gitlab project {url} threads on")
+    await user.wait_for_event(
+        room_id, notice_from(BOT, f"Room configured to bridge {path} with threads on")
+    )
+    state = {"instance": "fake", "path": path, "threads": True}
+    assert await user.get_state(room_id, GITLAB, key) == state
+
+    # On a connection the room already has, only the switch changes.
+    await user.send_state(room_id, GITLAB, key, {**state, "commandPrefix": "!quiet"})
+    await user.send_text(room_id, "!quiet help")  # answered once the state is applied
+    await user.wait_for_event(room_id, notice_from(BOT, f"Commands for {path}:"))
+    await command(user, room_id, f"!hookshot gitlab project {url} threads off")
+    await user.wait_for_event(
+        room_id, notice_from(BOT, f"Room configured to bridge {path} with threads off")
+    )
+    after = await user.get_state(room_id, GITLAB, key)
+    assert after is not None
+    assert (after["threads"], after["commandPrefix"]) == (False, "!quiet"), after
