@@ -1,6 +1,7 @@
-"""Forgejo's commands: `!hookshot forgejo repo <url>` (set up a room), `forgejo personaltoken`
-(admin room), and a connected room's `!forgejo create|close|help`, acting as the sender with
-the token they stored for the instance, and `!forgejo threads on|off` (room state only)."""
+"""Forgejo's commands: `!hookshot forgejo repo <url> [threads on|off]` (set up a room),
+`forgejo personaltoken` (admin room), and a connected room's `!forgejo create|close|help`,
+acting as the sender with the token they stored for the instance, and `!forgejo threads on|off`
+(room state only)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from dataclasses import dataclass
 
 from hookshot.commands.context import CommandContext
 from hookshot.commands.registry import CommandSet, ConnectionCommands, issue_number
-from hookshot.commands.threads import add_threads_command
+from hookshot.commands.threads import (
+    TRAILING,
+    add_threads_command,
+    configured,
+    trailing_threads,
+    write_setup,
+)
 from hookshot.core.connections import Connection
 from hookshot.errors import CommandError
 from hookshot.ops.redaction import register_secret
@@ -49,11 +56,16 @@ def build_commands(access: ForgejoAccess) -> ForgejoCommands:
 
     @setup.command(
         "forgejo repo",
-        "Create a connection for a Forgejo or Gitea repository (needs your token for it).",
+        "Create a connection for a Forgejo or Gitea repository (needs your token for it). "
+        "Add `threads on` for a thread per PR and issue.",
         required=("url",),
+        optional=TRAILING,
         category=SERVICE,
     )
-    async def repo(ctx: CommandContext, url: str) -> None:
+    async def repo(
+        ctx: CommandContext, url: str, word: str | None = None, setting: str | None = None
+    ) -> None:
+        threads = trailing_threads(word, setting)
         found = config.instance_for_url(url)
         parts = found[1].removesuffix(".git").split("/") if found else []
         if found is None or len(parts) != 2 or not all(parts):
@@ -64,9 +76,17 @@ def build_commands(access: ForgejoAccess) -> ForgejoCommands:
         content = {"instance": instance, "owner": info.owner, "repo": info.name}
         validate_new_state(content)
         key = state_key(instance, info.owner, info.name)
-        await ctx.provisioner.write_state(ctx.room_id, FORGEJO_REPO, key, content)
+        existing = next(
+            (
+                conn
+                for conn in ctx.store.in_room(ctx.room_id)
+                if isinstance(conn, ForgejoRepo) and conn.state_key.lower() == key
+            ),
+            None,
+        )
+        await write_setup(ctx, existing, FORGEJO_REPO, key, content, threads)
         await ctx.notice(
-            f"Room configured to bridge {info.owner}/{info.name}. Add a webhook to the "
+            f"{configured(f'{info.owner}/{info.name}', threads)}. Add a webhook to the "
             "repository (Settings → Webhooks → Forgejo or Gitea) pointing to this bridge's "
             "/forgejo/webhook, content type application/json, with the configured secret.",
             html=False,

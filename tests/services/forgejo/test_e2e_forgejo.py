@@ -249,3 +249,16 @@ async def test_setup_and_issue_commands(
     assert all(
         r.headers.get("authorization") == f"token {token}" for r in fake_forgejo.requests[-4:]
     )
+
+    # `threads on` after the URL switches the connection the room already has.
+    await command(user, room_id, f"!hookshot forgejo repo {url} threads maybe", ok=False)
+    await user.wait_for_event(
+        room_id, notice_from(BOT, "Failed to handle command: Say `threads on` or `threads off`.")
+    )
+    await command(user, room_id, f"!hookshot forgejo repo {url} threads on")
+    await user.wait_for_event(
+        room_id, notice_from(BOT, f"Room configured to bridge {login}/widgets with threads on.")
+    )
+    state = await user.get_state(room_id, FORGEJO, key)
+    assert state is not None and state["threads"] is True
+    assert (state["owner"], state["repo"]) == (login, "widgets")
