@@ -1,6 +1,7 @@
-// A GitHub repository connection's quiet-room switches (docs/quiet-rooms.md): `threads` puts
-// each pull request's and issue's notices into one thread, `ciReactions` turns CI results into
-// reactions on that thread's root. CI reactions need a root to react on, hence threads first.
+// A repository connection's quiet-room switches (GitHub, GitLab, Forgejo; docs/quiet-rooms.md):
+// `threads` puts each pull (or merge) request's and issue's notices into one thread,
+// `ciReactions` turns CI results into reactions on that thread's root. CI reactions need a root
+// to react on, hence threads first.
 import { h } from "./dom";
 import { checkField } from "./ui";
 
@@ -25,15 +26,41 @@ export function threadBadges(c: ThreadSettings): HTMLElement[] {
   return badges;
 }
 
-/** The editor's two checkboxes; CI reactions can only be ticked while threads is. */
-export function threadsField(c: ThreadSettings): {
+/** What the threads switch says it does, per forge. */
+export interface ThreadWording {
+  subjects: string;
+  notices: string;
+}
+
+export const PULL_REQUESTS: ThreadWording = {
+  subjects: "pull request and issue",
+  notices: "comments, reviews, pushes, merge",
+};
+
+/** A new connection's part: only the switches that are on (a new room never asked). */
+export function threadsCreateBody(values: ThreadValues): Partial<Record<keyof ThreadValues, true>> {
+  const body: Partial<Record<keyof ThreadValues, true>> = {};
+  if (values.threads) body.threads = true;
+  if (values.ciReactions) body.ciReactions = true;
+  return body;
+}
+
+/**
+ * The editor's (and connect form's) two checkboxes; CI reactions can only be ticked while
+ * threads is. `wording` says what gets a thread and which of its notices go there (GitLab's
+ * differ: merge requests, and its pushes stay in the timeline).
+ */
+export function threadsField(
+  c: ThreadSettings,
+  wording: ThreadWording = PULL_REQUESTS,
+): {
   el: HTMLElement;
   values: () => ThreadValues;
 } {
   const threads = checkField(
-    "Thread each pull request and issue",
+    `Thread each ${wording.subjects}`,
     { checked: c.threads === true, "data-setting": "threads" },
-    "Its notices (comments, reviews, pushes, merge) go into one thread whose first message shows its state.",
+    `Its notices (${wording.notices}) go into one thread whose first message shows its state.`,
   );
   const reactions = checkField(
     "CI results as reactions on the thread",
