@@ -14,6 +14,7 @@ from conftest import UserFactory
 from support.fake_forgejo import FakeForgejo
 from support.flows import command, notice_from, room_with_bot
 from support.threads import until
+from support.widget_api import widget_api, widget_session
 
 from hookshot.dev.client import MatrixUser
 from hookshot.dev.stack import BridgeProcess
@@ -22,24 +23,10 @@ BOT = "@hookshot:localhost"
 FORGEJO = "org.hookshot-python.forgejo.repository"
 
 
-async def _session(http: httpx.AsyncClient, bridge: BridgeProcess, user: MatrixUser) -> str:
-    openid = await user.openid_token()
-    resp = await http.post(
-        f"{bridge.files.webhook_base}/widgetapi/v1/exchange_openid",
-        json={"matrixServer": openid["matrix_server_name"], "openIdToken": openid["access_token"]},
-    )
-    assert resp.status_code == 200, resp.text
-    return str(resp.json()["token"])
-
-
-def _api(bridge: BridgeProcess, path: str) -> str:
-    return f"{bridge.files.webhook_base}/widgetapi/v1{path}"
-
-
 async def _listed(
     http: httpx.AsyncClient, bridge: BridgeProcess, auth: dict[str, str], room_id: str
 ) -> dict[str, Any]:
-    resp = await http.get(_api(bridge, f"/{room_id}/connections/forgejo"), headers=auth)
+    resp = await http.get(widget_api(bridge, f"/{room_id}/connections/forgejo"), headers=auth)
     assert resp.status_code == 200, resp.text
     listing: dict[str, Any] = resp.json()
     return listing
@@ -75,8 +62,8 @@ async def test_a_repository_is_listed_switched_to_threads_and_removed(
     owner = f"o{uuid.uuid4().hex[:8]}"
     room_id, key = await _repo_room(user, owner)
     async with httpx.AsyncClient(timeout=30) as http:
-        auth = {"Authorization": f"Bearer {await _session(http, bridge, user)}"}
-        sections = await http.get(_api(bridge, "/config/sections"), headers=auth)
+        auth = {"Authorization": f"Bearer {await widget_session(http, bridge, user)}"}
+        sections = await http.get(widget_api(bridge, "/config/sections"), headers=auth)
         assert sections.json()["forgejo"] is True
         item = await _listed_item(http, bridge, auth, room_id)
         assert (item["service"], item["type"], item["eventType"]) == (
@@ -87,11 +74,11 @@ async def test_a_repository_is_listed_switched_to_threads_and_removed(
         assert item["config"]["owner"] == owner and item["config"]["instance"] == "trygitea"
         assert item["canEdit"] is True and "threads" not in item["config"]
         # All of the room's connections list it too.
-        everything = await http.get(_api(bridge, f"/{room_id}/connections"), headers=auth)
+        everything = await http.get(widget_api(bridge, f"/{room_id}/connections"), headers=auth)
         assert [c["id"] for c in everything.json()] == [item["id"]]
         hooks = item["config"]["enableHooks"]
 
-        path = _api(bridge, f"/{room_id}/connections/{item['id']}")
+        path = widget_api(bridge, f"/{room_id}/connections/{item['id']}")
         on = await http.put(path, json={"threads": True, "ciReactions": True}, headers=auth)
         assert on.status_code == 200, on.text
         assert on.json()["config"]["threads"] is True
@@ -140,17 +127,17 @@ async def test_bad_updates_are_refused_with_the_parsers_words(
     room_id, key = await _repo_room(user, owner)
     before = await user.get_state(room_id, FORGEJO, key)
     async with httpx.AsyncClient(timeout=30) as http:
-        auth = {"Authorization": f"Bearer {await _session(http, bridge, user)}"}
+        auth = {"Authorization": f"Bearer {await widget_session(http, bridge, user)}"}
         item = await _listed_item(http, bridge, auth, room_id)
         resp = await http.put(
-            _api(bridge, f"/{room_id}/connections/{item['id']}"), json=body, headers=auth
+            widget_api(bridge, f"/{room_id}/connections/{item['id']}"), json=body, headers=auth
         )
         assert resp.status_code == 400, resp.text
         assert (resp.json()["errcode"], resp.json()["error"]) == ("HS_BAD_VALUE", error)
         # Not JSON, or not an object: refused before anything is looked at.
         for raw in (b"[true]", b'{"threads": tru', b"NaN"):
             bad = await http.put(
-                _api(bridge, f"/{room_id}/connections/{item['id']}"),
+                widget_api(bridge, f"/{room_id}/connections/{item['id']}"),
                 content=raw,
                 headers={**auth, "Content-Type": "application/json"},
             )
@@ -168,11 +155,11 @@ async def test_only_those_who_may_change_the_room_may_change_its_repositories(
     await member.join(room_id)
     before = await owner_user.get_state(room_id, FORGEJO, key)
     async with httpx.AsyncClient(timeout=30) as http:
-        mine = {"Authorization": f"Bearer {await _session(http, bridge, owner_user)}"}
-        theirs = {"Authorization": f"Bearer {await _session(http, bridge, member)}"}
-        stranger = {"Authorization": f"Bearer {await _session(http, bridge, outsider)}"}
+        mine = {"Authorization": f"Bearer {await widget_session(http, bridge, owner_user)}"}
+        theirs = {"Authorization": f"Bearer {await widget_session(http, bridge, member)}"}
+        stranger = {"Authorization": f"Bearer {await widget_session(http, bridge, outsider)}"}
         item = await _listed_item(http, bridge, mine, room_id)
-        path = _api(bridge, f"/{room_id}/connections/{item['id']}")
+        path = widget_api(bridge, f"/{room_id}/connections/{item['id']}")
 
         listing = await _listed(http, bridge, theirs, room_id)
         assert listing["canEdit"] is False and listing["connections"][0]["canEdit"] is False
@@ -180,14 +167,14 @@ async def test_only_those_who_may_change_the_room_may_change_its_repositories(
             await http.put(path, json={"threads": True}, headers=theirs),
             await http.delete(path, headers=theirs),
             await http.post(
-                _api(bridge, f"/{room_id}/connections/{FORGEJO}"),
+                widget_api(bridge, f"/{room_id}/connections/{FORGEJO}"),
                 json={"instance": "fake", "owner": owner, "repo": "x"},
                 headers=theirs,
             ),
         ):
             assert resp.status_code == 403 and resp.json()["errcode"] == "HS_FORBIDDEN_USER"
         for resp in (
-            await http.get(_api(bridge, f"/{room_id}/connections/forgejo"), headers=stranger),
+            await http.get(widget_api(bridge, f"/{room_id}/connections/forgejo"), headers=stranger),
             await http.put(path, json={"threads": True}, headers=stranger),
             await http.delete(path, headers=stranger),
         ):
@@ -215,8 +202,8 @@ async def test_a_repository_is_created_with_the_users_token(
     fake_forgejo.add_repo(login, "read-only", pushers=set())
     room_id = await room_with_bot(user, BOT)
     async with httpx.AsyncClient(timeout=30) as http:
-        auth = {"Authorization": f"Bearer {await _session(http, bridge, user)}"}
-        create = _api(bridge, f"/{room_id}/connections/{FORGEJO}")
+        auth = {"Authorization": f"Bearer {await widget_session(http, bridge, user)}"}
+        create = widget_api(bridge, f"/{room_id}/connections/{FORGEJO}")
 
         async def refused(body: Any, starts: str) -> None:
             resp = await http.post(create, json=body, headers=auth)
@@ -235,7 +222,7 @@ async def test_a_repository_is_created_with_the_users_token(
         await refused({**widgets, "threads": "on"}, "'threads' must be a boolean")
         await refused({**widgets, "enableHooks": ["everything"]}, "'enableHooks' must only")
         await refused({"instance": "fake"}, "Missing 'owner'")
-        targets = await http.get(_api(bridge, f"/targets/{FORGEJO}"), headers=auth)
+        targets = await http.get(widget_api(bridge, f"/targets/{FORGEJO}"), headers=auth)
         assert targets.status_code == 404, targets.text
 
         made = await http.post(create, json={**widgets, "threads": True}, headers=auth)

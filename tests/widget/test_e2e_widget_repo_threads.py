@@ -14,27 +14,13 @@ import pytest
 from conftest import UserFactory
 from support.flows import room_with_bot
 from support.threads import until
+from support.widget_api import widget_api, widget_session
 
-from hookshot.dev.client import MatrixUser
 from hookshot.dev.stack import BridgeProcess
 
 BOT = "@hookshot:localhost"
 GITHUB = "uk.half-shot.matrix-hookshot.github.repository"
 GITLAB = "uk.half-shot.matrix-hookshot.gitlab.repository"
-
-
-async def _session(http: httpx.AsyncClient, bridge: BridgeProcess, user: MatrixUser) -> str:
-    openid = await user.openid_token()
-    resp = await http.post(
-        f"{bridge.files.webhook_base}/widgetapi/v1/exchange_openid",
-        json={"matrixServer": openid["matrix_server_name"], "openIdToken": openid["access_token"]},
-    )
-    assert resp.status_code == 200, resp.text
-    return str(resp.json()["token"])
-
-
-def _api(bridge: BridgeProcess, path: str) -> str:
-    return f"{bridge.files.webhook_base}/widgetapi/v1{path}"
 
 
 def _new(event_type: str) -> tuple[dict[str, Any], str]:
@@ -56,8 +42,8 @@ async def test_created_with_the_switches_on(
     room_id = await room_with_bot(user, BOT)
     where, key = _new(event_type)
     async with httpx.AsyncClient(timeout=30) as http:
-        auth = {"Authorization": f"Bearer {await _session(http, bridge, user)}"}
-        create = _api(bridge, f"/{room_id}/connections/{event_type}")
+        auth = {"Authorization": f"Bearer {await widget_session(http, bridge, user)}"}
+        create = widget_api(bridge, f"/{room_id}/connections/{event_type}")
         made = await http.post(
             create, json={**where, "threads": True, "ciReactions": True}, headers=auth
         )
@@ -70,7 +56,9 @@ async def test_created_with_the_switches_on(
         assert (state["threads"], state["ciReactions"]) == (True, True)
 
         async def listed() -> bool:
-            resp = await http.get(_api(bridge, f"/{room_id}/connections/{service}"), headers=auth)
+            resp = await http.get(
+                widget_api(bridge, f"/{room_id}/connections/{service}"), headers=auth
+            )
             found = resp.json()["connections"]
             return bool(found) and found[0]["config"].get("threads") is True
 
@@ -104,15 +92,17 @@ async def test_a_create_with_a_bad_switch_is_refused(
     room_id = await room_with_bot(user, BOT)
     where, key = _new(event_type)
     async with httpx.AsyncClient(timeout=30) as http:
-        auth = {"Authorization": f"Bearer {await _session(http, bridge, user)}"}
+        auth = {"Authorization": f"Bearer {await widget_session(http, bridge, user)}"}
         resp = await http.post(
-            _api(bridge, f"/{room_id}/connections/{event_type}"),
+            widget_api(bridge, f"/{room_id}/connections/{event_type}"),
             json={**where, **switches},
             headers=auth,
         )
         assert resp.status_code == 400, resp.text
         assert (resp.json()["errcode"], resp.json()["error"]) == ("HS_BAD_VALUE", error)
-        listing = await http.get(_api(bridge, f"/{room_id}/connections/{service}"), headers=auth)
+        listing = await http.get(
+            widget_api(bridge, f"/{room_id}/connections/{service}"), headers=auth
+        )
         assert listing.json()["connections"] == []
     assert await user.get_state(room_id, event_type, key) is None
 
@@ -130,16 +120,18 @@ async def test_switched_on_refused_when_bad_and_unset_by_null(
     content = {**where, "enableHooks": hooks, "commandPrefix": "!acme", "someoneElses": [1]}
     await user.send_state(room_id, event_type, key, content)
     async with httpx.AsyncClient(timeout=30) as http:
-        auth = {"Authorization": f"Bearer {await _session(http, bridge, user)}"}
+        auth = {"Authorization": f"Bearer {await widget_session(http, bridge, user)}"}
         found: list[dict[str, Any]] = []
 
         async def listed() -> bool:
-            resp = await http.get(_api(bridge, f"/{room_id}/connections/{service}"), headers=auth)
+            resp = await http.get(
+                widget_api(bridge, f"/{room_id}/connections/{service}"), headers=auth
+            )
             found[:] = resp.json()["connections"]
             return bool(found)
 
         await until(listed, "the connection in the widget's listing")
-        path = _api(bridge, f"/{room_id}/connections/{found[0]['id']}")
+        path = widget_api(bridge, f"/{room_id}/connections/{found[0]['id']}")
 
         on = await http.put(path, json={"threads": True, "ciReactions": True}, headers=auth)
         assert on.status_code == 200, on.text

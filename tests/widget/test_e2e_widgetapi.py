@@ -11,27 +11,12 @@ import httpx
 from conftest import UserFactory
 from support.fake_github import FakeGitHub
 from support.flows import command, notice_from, room_with_bot
+from support.widget_api import widget_api, widget_session
 
-from hookshot.dev.client import MatrixUser
 from hookshot.dev.stack import BridgeProcess
 
 BOT = "@hookshot:localhost"
 HOOK = "uk.half-shot.matrix-hookshot.generic.hook"
-
-
-async def _session(http: httpx.AsyncClient, bridge: BridgeProcess, user: MatrixUser) -> str:
-    openid = await user.openid_token()
-    resp = await http.post(
-        f"{bridge.files.webhook_base}/widgetapi/v1/exchange_openid",
-        json={"matrixServer": openid["matrix_server_name"], "openIdToken": openid["access_token"]},
-    )
-    assert resp.status_code == 200, resp.text
-    assert resp.json()["userId"] == user.user_id
-    return str(resp.json()["token"])
-
-
-def _api(bridge: BridgeProcess, path: str) -> str:
-    return f"{bridge.files.webhook_base}/widgetapi/v1{path}"
 
 
 async def test_openid_exchange_and_refusals(bridge: BridgeProcess, new_user: UserFactory) -> None:
@@ -41,28 +26,28 @@ async def test_openid_exchange_and_refusals(bridge: BridgeProcess, new_user: Use
     await member.join(room_id)
     async with httpx.AsyncClient() as http:
         forged = await http.post(
-            _api(bridge, "/exchange_openid"),
+            widget_api(bridge, "/exchange_openid"),
             json={"matrixServer": "localhost", "openIdToken": "forged-token"},
         )
         assert forged.status_code == 401 and forged.json()["errcode"] == "M_AS_BAD_OPENID"
-        no_token = await http.get(_api(bridge, "/session"))
+        no_token = await http.get(widget_api(bridge, "/session"))
         assert no_token.status_code == 401
-        token = await _session(http, bridge, owner)
+        token = await widget_session(http, bridge, owner)
         session = await http.get(
-            _api(bridge, "/session"), headers={"Authorization": f"Bearer {token}"}
+            widget_api(bridge, "/session"), headers={"Authorization": f"Bearer {token}"}
         )
         assert session.json()["userId"] == owner.user_id
 
-        outsider_token = await _session(http, bridge, outsider)
+        outsider_token = await widget_session(http, bridge, outsider)
         denied = await http.get(
-            _api(bridge, f"/{room_id}/connections"),
+            widget_api(bridge, f"/{room_id}/connections"),
             headers={"Authorization": f"Bearer {outsider_token}"},
         )
         assert denied.status_code == 403 and denied.json()["errcode"] == "HS_NOT_IN_ROOM"
 
-        member_token = await _session(http, bridge, member)
+        member_token = await widget_session(http, bridge, member)
         create = await http.post(
-            _api(bridge, f"/{room_id}/connections/{HOOK}"),
+            widget_api(bridge, f"/{room_id}/connections/{HOOK}"),
             json={"name": "sneaky"},
             headers={"Authorization": f"Bearer {member_token}"},
         )
@@ -74,10 +59,10 @@ async def test_create_edit_delete_webhook(bridge: BridgeProcess, new_user: UserF
     user = await new_user()
     room_id = await room_with_bot(user, BOT)
     async with httpx.AsyncClient() as http:
-        token = await _session(http, bridge, user)
+        token = await widget_session(http, bridge, user)
         auth = {"Authorization": f"Bearer {token}"}
         created = await http.post(
-            _api(bridge, f"/{room_id}/connections/{HOOK}"),
+            widget_api(bridge, f"/{room_id}/connections/{HOOK}"),
             json={"name": "widgethook"},
             headers=auth,
         )
@@ -94,7 +79,9 @@ async def test_create_edit_delete_webhook(bridge: BridgeProcess, new_user: UserF
             room_id, lambda e: e.get("content", {}).get("body") == "via the widget"
         )
 
-        log = await http.get(_api(bridge, f"/{room_id}/connections/{conn_id}/log"), headers=auth)
+        log = await http.get(
+            widget_api(bridge, f"/{room_id}/connections/{conn_id}/log"), headers=auth
+        )
         assert log.status_code == 200, log.text
         newest = log.json()["deliveries"][0]
         assert (newest["method"], newest["status"]) == ("POST", 202)
@@ -103,7 +90,9 @@ async def test_create_edit_delete_webhook(bridge: BridgeProcess, new_user: UserF
         # The bridge learns of the new state from the homeserver's echo: poll briefly.
         ids: list[str] = []
         for _ in range(50):
-            listing = await http.get(_api(bridge, f"/{room_id}/connections/generic"), headers=auth)
+            listing = await http.get(
+                widget_api(bridge, f"/{room_id}/connections/generic"), headers=auth
+            )
             ids = [c["id"] for c in listing.json()["connections"]]
             if ids:
                 break
@@ -111,7 +100,7 @@ async def test_create_edit_delete_webhook(bridge: BridgeProcess, new_user: UserF
         assert ids == [conn_id]
 
         edited = await http.patch(
-            _api(bridge, f"/{room_id}/connections/{conn_id}"),
+            widget_api(bridge, f"/{room_id}/connections/{conn_id}"),
             json={"waitForComplete": True},
             headers=auth,
         )
@@ -119,7 +108,9 @@ async def test_create_edit_delete_webhook(bridge: BridgeProcess, new_user: UserF
         state = await user.get_state(room_id, HOOK, "widgethook")
         assert state is not None and state["waitForComplete"] is True
 
-        deleted = await http.delete(_api(bridge, f"/{room_id}/connections/{conn_id}"), headers=auth)
+        deleted = await http.delete(
+            widget_api(bridge, f"/{room_id}/connections/{conn_id}"), headers=auth
+        )
         assert deleted.status_code == 200 and deleted.json() == {"ok": True}
         assert await user.get_state(room_id, HOOK, "widgethook") == {"disabled": True}
         for _ in range(50):
@@ -150,18 +141,20 @@ async def test_setup_widget_command(bridge: BridgeProcess, new_user: UserFactory
     await user.wait_for_event(room_id, notice_from(BOT, "This room already has a setup widget"))
 
 
-async def test_outbound_hook_and_targets_through_the_widget_api(
+async def test_outbound_hook_and_targets_through_the_widgetwidget_api(
     bridge: BridgeProcess, fake_github: FakeGitHub, new_user: UserFactory
 ) -> None:
     user = await new_user()
     room_id = await room_with_bot(user, BOT)
     async with httpx.AsyncClient() as http:
-        token = await _session(http, bridge, user)
+        token = await widget_session(http, bridge, user)
         auth = {"Authorization": f"Bearer {token}"}
-        sections = (await http.get(_api(bridge, "/config/sections"), headers=auth)).json()
+        sections = (await http.get(widget_api(bridge, "/config/sections"), headers=auth)).json()
         assert sections["genericOutbound"] is True and sections["github"] is True
         created = await http.post(
-            _api(bridge, f"/{room_id}/connections/uk.half-shot.matrix-hookshot.outbound-hook"),
+            widget_api(
+                bridge, f"/{room_id}/connections/uk.half-shot.matrix-hookshot.outbound-hook"
+            ),
             json={"name": "relay", "url": "http://127.0.0.1:9/x", "method": "POST"},
             headers=auth,
         )
@@ -173,7 +166,7 @@ async def test_outbound_hook_and_targets_through_the_widget_api(
         assert state == {"name": "relay", "url": "http://127.0.0.1:9/x", "method": "POST"}
 
         # Without a GitHub token the picker says how to log in; with one it lists repos.
-        targets_url = _api(bridge, "/targets/uk.half-shot.matrix-hookshot.github.repository")
+        targets_url = widget_api(bridge, "/targets/uk.half-shot.matrix-hookshot.github.repository")
         refused = await http.get(targets_url, headers=auth)
         assert refused.status_code == 400 and "not logged into GitHub" in refused.json()["error"]
     login = f"picker{uuid.uuid4().hex[:6]}"
@@ -184,7 +177,7 @@ async def test_outbound_hook_and_targets_through_the_widget_api(
     await command(user, dm, f"github setpersonaltoken {gh_token}")
     await user.wait_for_event(dm, notice_from(BOT, "Connected as"))
     async with httpx.AsyncClient() as http:
-        token = await _session(http, bridge, user)
+        token = await widget_session(http, bridge, user)
         listed = await http.get(targets_url, headers={"Authorization": f"Bearer {token}"})
     assert listed.status_code == 200, listed.text
     assert f"{login}/one" in [t["name"] for t in listed.json()]
@@ -217,10 +210,10 @@ async def test_config_endpoints_answer_hookshots_keys(
 ) -> None:
     user = await new_user()
     async with httpx.AsyncClient() as http:
-        auth = {"Authorization": f"Bearer {await _session(http, bridge, user)}"}
-        sections = await http.get(_api(bridge, "/config/sections"), headers=auth)
+        auth = {"Authorization": f"Bearer {await widget_session(http, bridge, user)}"}
+        sections = await http.get(widget_api(bridge, "/config/sections"), headers=auth)
         answers = {
-            name: await http.get(_api(bridge, f"/service/{name}/config"), headers=auth)
+            name: await http.get(widget_api(bridge, f"/service/{name}/config"), headers=auth)
             for name in (
                 "generic",
                 "genericOutbound",
