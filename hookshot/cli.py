@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -77,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(config_path: str, registration_path: str, role: Role) -> int:
-    from hookshot.runner import serve
+    from hookshot.runner import run, serve
 
     config = load_config(config_path)
     registration = load_registration(registration_path)
@@ -93,7 +92,7 @@ def _run(config_path: str, registration_path: str, role: Role) -> int:
     log = logging.getLogger("hookshot")
     for warning in (*config.warnings, *check_against_config(registration, config)):
         log.warning("config: %s", warning)
-    return asyncio.run(serve(config, registration, role))
+    return run(serve(config, registration, role))
 
 
 def _generate(ns: argparse.Namespace) -> int:
