@@ -27,6 +27,7 @@ from hookshot.core.completions import Completions, Outcome
 from hookshot.core.connections import OutgoingMessage
 from hookshot.core.hook_ids import HookIds, HookSecrets
 from hookshot.core.kinds import Kind
+from hookshot.core.lineage import Lineage
 from hookshot.core.markdown import notice_content
 from hookshot.core.outbox import Outbox
 from hookshot.core.permissions import Permissions
@@ -207,6 +208,7 @@ class Bridge:
             room_state=self.room_state,
             admin_rooms=self.admin_rooms,
             outbox=self.outbox,
+            lineage=Lineage(seen) if isinstance(seen, ValueStore) else None,
         )
         max_expiry = generic.max_expiry_time if generic else None
         self.provisioner = Provisioner(

@@ -97,6 +97,13 @@ REL_REPLACE: Final = "m.replace"
 REL_ANNOTATION: Final = "m.annotation"
 # Send-job payload key: the message's place in its subject's thread (core/threads.py).
 THREAD_KEY: Final = "thread"
+# ValueStore key prefixes (ours): a subject's thread root in a room, `thread:{room}:{key}`;
+# the room an upgraded room replaced, `predecessor:{new room}` -> old room (core/lineage.py).
+THREAD_RECORD_PREFIX: Final = "thread:"
+ROOM_PREDECESSOR_PREFIX: Final = "predecessor:"
+# Ours: content key of a thread root that continues one from before a room upgrade:
+# {"room_id": the old room, "event_id": the old root} (core/thread_links.py).
+THREAD_LINK_CONTENT_KEY: Final = "org.hookshot-python.thread.continues"
 # Send-job payload key: the message's digest group label and threshold (core/digest.py).
 DIGEST_KEY: Final = "digest"
 # Ours: content key of a digest message: {"events": how many it stands for, "shown": listed}.

@@ -1,7 +1,8 @@
 """Room upgrades: when a bridged room is replaced (`m.room.tombstone`), the bot joins the
 replacement room and carries the room's connections over (state, hook ids and secrets, so
 webhook URLs keep working), with the admin-room record and the configuration widget, and
-says so in both rooms.
+says so in both rooms. It records the new room's predecessor (`core/lineage.py`), so subjects'
+threads are found again from the new room.
 
 Every step is idempotent and the last is a marker in the old room's account data
 (`wire.ROOM_UPGRADED`), so a duplicate tombstone or a restart half-way redoes only what is
@@ -18,6 +19,7 @@ from typing import Any
 
 from hookshot import wire
 from hookshot.core.connections import OutgoingMessage
+from hookshot.core.lineage import Lineage
 from hookshot.core.outbox import Outbox
 from hookshot.core.room_state import RoomStateSync
 from hookshot.errors import MatrixError
@@ -50,8 +52,10 @@ class RoomUpgrades:
         room_state: RoomStateSync,
         admin_rooms: AdminRooms,
         outbox: Outbox,
+        lineage: Lineage | None = None,
     ) -> None:
         self._client = client
+        self._lineage = lineage
         self._room_state = room_state
         self._admin_rooms = admin_rooms
         self._outbox = outbox
@@ -74,6 +78,8 @@ class RoomUpgrades:
             moved_to = await self._moved_to(room_id)
             if moved_to is not None:
                 self._room_state.retire(room_id, moved_to)
+                # Also for upgrades followed before the lineage was recorded.
+                await self._remember(room_id, moved_to)
                 log.info("%s was upgraded: its connections are in %s", room_id, moved_to)
                 return 0
         count = await self._room_state.load_room(room_id, state)
@@ -195,6 +201,7 @@ class RoomUpgrades:
             )
             return
         await self._copy(old_room, new_room, missing)
+        await self._remember(old_room, new_room)
         if admin_user is not None:
             await self._admin_rooms.adopt(new_room, admin_user)
         self._room_state.retire(old_room, new_room)
@@ -238,6 +245,11 @@ class RoomUpgrades:
             await self._room_state.reload(
                 new_room, item.event_type, item.state_key, dict(item.content)
             )
+
+    async def _remember(self, old_room: str, new_room: str) -> None:
+        """Record `new_room` replacing `old_room` (before the marker: a restart redoes it)."""
+        if self._lineage is not None:
+            await self._lineage.record(new_room, old_room)
 
     def _kind_name(self, event_type: str) -> str | None:
         kind = self._room_state.kind_of(event_type)
