@@ -200,8 +200,9 @@ class RoomUpgrades:
                 "here and I will.",
             )
             return
-        await self._copy(old_room, new_room, missing)
+        # Before the copy routes anything there, so no message misses the old thread.
         await self._remember(old_room, new_room)
+        await self._copy(old_room, new_room, missing)
         if admin_user is not None:
             await self._admin_rooms.adopt(new_room, admin_user)
         self._room_state.retire(old_room, new_room)
@@ -247,7 +248,8 @@ class RoomUpgrades:
             )
 
     async def _remember(self, old_room: str, new_room: str) -> None:
-        """Record `new_room` replacing `old_room` (before the marker: a restart redoes it)."""
+        """Record `new_room` replacing `old_room` (idempotent; before the marker, so a restart
+        redoes it)."""
         if self._lineage is not None:
             await self._lineage.record(new_room, old_room)
 
