@@ -61,6 +61,12 @@ class ConnectionStore:
         address = connection.address
         if address is not None and self._addressed.get(address) is connection:
             del self._addressed[address]
+        # Else a changed connection is routed twice, and a removed (or upgraded) one still is.
+        for route in connection.match_keys():
+            routed = self._routes.get(route, [])
+            routed[:] = [c for c in routed if c.key != connection.key]
+            if not routed:
+                self._routes.pop(route, None)
 
     def drop_room(self, room_id: str) -> int:
         """Forget every connection of a room (the bot left it); returns how many."""
