@@ -1,24 +1,29 @@
 """Threads across a room upgrade in a real Synapse: a generic hook's subject has a thread in
 the old room; after the room admin upgrades the room, the subject's next message starts a new
 thread in the new room whose root links the old root, and follow-ups join that new thread. A
-subject whose old root was redacted starts a plain thread."""
+subject whose old root was redacted starts a plain thread. A GitHub PR's root update (its CI
+summary) after the upgrade posts the linked root, and its CI reaction lands on that."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from conftest import UserFactory
+from conftest import GITHUB_SECRET, UserFactory
 from support.flows import create_webhook, notice_from, room_with_bot
-from support.threads import latest_edit, relations, until
+from support.paths import CORPORA
+from support.threads import latest_edit, reactions_by, relations, until
 
+from hookshot.core.signatures import github_signature
 from hookshot.dev.client import MatrixUser
 from hookshot.dev.stack import BridgeProcess
 
 BOT = "@hookshot:localhost"
 HOOK = "uk.half-shot.matrix-hookshot.generic.hook"
+GITHUB = "uk.half-shot.matrix-hookshot.github.repository"
 CONTINUES = "org.hookshot-python.thread.continues"
 FN = (
     'result = {version: "v2", plain: `${data.subject}: ${data.text}`,'
@@ -130,3 +135,91 @@ async def test_a_subjects_thread_continues_in_the_upgraded_room(
         plain = await _root(user, new_room, sender, "gone: again")
         assert plain["content"]["body"] == "gone: again"
         assert CONTINUES not in plain["content"]
+
+
+def _github(file: str, org: str, repo: str) -> dict[str, Any]:
+    """A corpus payload (Codertocat/Hello-World, PR #2) moved to `org/repo`."""
+    text = (CORPORA / "github" / file).read_text()
+    data: dict[str, Any] = json.loads(text.replace("Codertocat/Hello-World", f"{org}/{repo}"))
+    return data
+
+
+async def test_a_pull_requests_root_update_after_the_upgrade_posts_the_linked_root(
+    bridge: BridgeProcess, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    org, repo = f"org{uuid.uuid4().hex[:6]}", "quiet"
+    room_id = await room_with_bot(user, BOT, preset="public_chat")
+    state = {
+        "org": org,
+        "repo": repo,
+        "enableHooks": ["pull_request", "issue.comment", "workflow"],
+        "threads": True,
+        "ciReactions": True,
+    }
+    await user.send_state(room_id, GITHUB, f"{org}/{repo}", state)
+    await user.send_text(room_id, "!gh help")
+    await user.wait_for_event(room_id, notice_from(BOT, f"Commands for {org}/{repo}:"))
+
+    async with httpx.AsyncClient() as http:
+
+        async def deliver(event: str, payload: dict[str, Any]) -> None:
+            body = json.dumps(payload).encode()
+            resp = await http.post(
+                bridge.files.webhook_base + "/github/webhook",
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-GitHub-Event": event,
+                    "X-GitHub-Delivery": str(uuid.uuid4()),
+                    "X-Hub-Signature-256": github_signature(GITHUB_SECRET, body),
+                },
+            )
+            assert resp.status_code == 202, resp.text
+
+        await deliver("pull_request", _github("pull_request.opened.1.json", org, repo))
+        old_root = str((await user.wait_for_event(room_id, notice_from(BOT, "🔵")))["event_id"])
+
+        new_room = await _upgrade(user, room_id)
+        await user.wait_for_event(
+            new_room, notice_from(BOT, "This room was upgraded from"), timeout=20
+        )
+        # With ciReactions a failing check posts no notice: it edits the root's CI summary and
+        # reacts. The edit has no root in the new room, so it becomes the linked root there.
+        await deliver("check_run", _github("check_run.completed.1.json", org, repo))
+
+        async def linked_root() -> dict[str, Any] | None:
+            for event in await user.messages(new_room):
+                if event.get("sender") == BOT and CONTINUES in event.get("content", {}):
+                    return event
+            return None
+
+        root = await until(linked_root, "the linked root in the new room")
+        content = root["content"]
+        assert content[CONTINUES] == {"room_id": room_id, "event_id": old_root}
+        assert content["body"].startswith("🔵") and "CI: ❌ 1 failed" in content["body"]
+        assert "m.relates_to" not in content
+        new_root = str(root["event_id"])
+
+        async def reacted() -> bool:
+            return await reactions_by(user, new_room, new_root, BOT) == ["❌"]
+
+        await until(reacted, "❌ on the new root")
+        comment = _github("issue_comment.created.1.json", org, repo)
+        comment["issue"].update(number=2, pull_request={"merged_at": None})
+        await deliver("issue_comment", comment)
+
+        async def commented() -> list[str] | None:
+            events = await relations(user, new_room, new_root, "m.thread")
+            bodies = [e["content"]["body"] for e in events if e["type"] == "m.room.message"]
+            return bodies or None
+
+        assert (await until(commented, "the comment in the new thread"))[0].startswith("🗣")
+    # The old room got none of it (no reaction, edit or comment): the PR lives in the new room.
+    assert await reactions_by(user, room_id, old_root, BOT) == []
+    assert await latest_edit(user, room_id, old_root) == ""
+    assert not [
+        e
+        for e in await user.messages(room_id)
+        if str(e.get("content", {}).get("body", "")).startswith("🗣")
+    ]
