@@ -2,7 +2,8 @@
 the old room; after the room admin upgrades the room, the subject's next message starts a new
 thread in the new room whose root links the old root, and follow-ups join that new thread. A
 subject whose old root was redacted starts a plain thread. A GitHub PR's root update (its CI
-summary) after the upgrade posts the linked root, and its CI reaction lands on that."""
+summary) after the upgrade posts the linked root, and its CI reaction lands on that. An upgrade
+followed before the bridge recorded predecessors is found again at its next start."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from support.flows import create_webhook, notice_from, room_with_bot
 from support.paths import CORPORA
 from support.threads import latest_edit, reactions_by, relations, until
 
+from hookshot.core.queue import SqliteQueue
 from hookshot.core.signatures import github_signature
 from hookshot.dev.client import MatrixUser
 from hookshot.dev.stack import BridgeProcess
@@ -39,6 +41,20 @@ async def _upgrade(user: MatrixUser, room_id: str) -> str:
         json_body={"new_version": create.get("room_version", "12")},
     )
     return str(body["replacement_room"])
+
+
+async def _threaded_hook(user: MatrixUser) -> tuple[str, str, str]:
+    """A public room (the bot joins its replacement by itself) with a hook threading by
+    subject: (room, URL, the hook's sender)."""
+    room_id = await room_with_bot(user, BOT, preset="public_chat")
+    name = f"ut{uuid.uuid4().hex[:6]}"
+    url = await create_webhook(user, room_id, BOT, name)
+    current = await user.get_state(room_id, HOOK, name)
+    assert current is not None
+    await user.send_state(room_id, HOOK, name, {**current, "transformationFunction": FN})
+    await user.send_text(room_id, "!hookshot webhook list")
+    await user.wait_for_event(room_id, notice_from(BOT, "Webhooks configured:"))
+    return room_id, url, f"@_webhooks_{name}:localhost"
 
 
 async def _root(user: MatrixUser, room_id: str, sender: str, starts: str) -> dict[str, Any]:
@@ -73,15 +89,7 @@ async def test_a_subjects_thread_continues_in_the_upgraded_room(
     bridge: BridgeProcess, new_user: UserFactory
 ) -> None:
     user = await new_user()
-    room_id = await room_with_bot(user, BOT, preset="public_chat")  # the bot joins the new one
-    name = f"ut{uuid.uuid4().hex[:6]}"
-    url = await create_webhook(user, room_id, BOT, name)
-    current = await user.get_state(room_id, HOOK, name)
-    assert current is not None
-    await user.send_state(room_id, HOOK, name, {**current, "transformationFunction": FN})
-    await user.send_text(room_id, "!hookshot webhook list")
-    await user.wait_for_event(room_id, notice_from(BOT, "Webhooks configured:"))
-    sender = f"@_webhooks_{name}:localhost"
+    room_id, url, sender = await _threaded_hook(user)
 
     async with httpx.AsyncClient() as http:
 
@@ -223,3 +231,32 @@ async def test_a_pull_requests_root_update_after_the_upgrade_posts_the_linked_ro
         for e in await user.messages(room_id)
         if str(e.get("content", {}).get("body", "")).startswith("🗣")
     ]
+
+
+async def test_an_upgrade_followed_without_a_record_is_found_again_at_the_next_start(
+    bridge: BridgeProcess, new_user: UserFactory
+) -> None:
+    user = await new_user()
+    room_id, url, sender = await _threaded_hook(user)
+    async with httpx.AsyncClient() as http:
+        resp = await http.post(url, json={"subject": "s", "text": "first"})
+        assert resp.status_code == 202
+        old_root = (await _root(user, room_id, sender, "s: first"))["event_id"]
+        new_room = await _upgrade(user, room_id)
+        await user.wait_for_event(
+            new_room, notice_from(BOT, "This room was upgraded from"), timeout=20
+        )
+        # As if an older version had followed the upgrade: no predecessor record.
+        bridge.stop()
+        store = await SqliteQueue.open(bridge.files.root / "hookshot.db")
+        try:
+            await store.set_value(f"predecessor:{new_room}", "", ttl=-1)
+            assert await store.get_value(f"predecessor:{new_room}") is None
+        finally:
+            await store.close()
+        bridge.start()
+        # The start finds the old room's upgrade marker and records its successor again.
+        resp = await http.post(url, json={"subject": "s", "text": "after the restart"})
+        assert resp.status_code == 202
+        root = await _root(user, new_room, sender, "s: after the restart")
+    assert root["content"][CONTINUES] == {"room_id": room_id, "event_id": old_root}
