@@ -16,6 +16,8 @@ from urllib.parse import quote
 from hookshot import wire
 
 LINK_TEXT: Final = "Earlier messages about this are in the thread before the room upgrade"
+# Messages whose body is text; an image's or a file's body is its caption or name.
+TEXT_MSGTYPES: Final = frozenset({"m.text", "m.notice", "m.emote"})
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,11 @@ def linked(content: Mapping[str, Any], link: Link) -> dict[str, Any]:
     """`content` with the link line after it, in `body` and (HTML-escaped) `formatted_body`,
     and the old root named for machines under `wire.THREAD_LINK_CONTENT_KEY`.
 
-    Content without HTML gets an HTML body (its text escaped) so the link can be a link."""
+    Content without HTML gets an HTML body (its text escaped) so the link can be a link; a
+    message that is not text (an image) only gets the machine-readable key."""
+    msgtype = content.get("msgtype")
+    if isinstance(msgtype, str) and msgtype not in TEXT_MSGTYPES:
+        return {**content, wire.THREAD_LINK_CONTENT_KEY: link.to_payload()}
     url = link.permalink
     body = str(content.get("body", ""))
     if content.get("format") == wire.HTML_FORMAT and isinstance(content.get("formatted_body"), str):

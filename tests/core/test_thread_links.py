@@ -44,6 +44,15 @@ def test_html_content_keeps_its_html_and_the_href_is_escaped() -> None:
     assert content["formatted_body"] == "<b>x</b>"  # not changed in place
 
 
+def test_a_message_that_is_not_text_only_names_the_old_root() -> None:
+    image = {"msgtype": "m.image", "body": "graph.png", "url": "mxc://hs/abc"}
+    out = linked(image, Link(OLD, "$root"))
+    assert out == {
+        **image,
+        "org.hookshot-python.thread.continues": {"room_id": OLD, "event_id": "$root"},
+    }
+
+
 class FakeHomeserver:
     """`get_event` over events by id; a missing id is a 404, a redacted one has no content."""
 
