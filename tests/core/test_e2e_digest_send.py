@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
-from conftest import UserFactory
 
 from hookshot import wire
 from hookshot.core.completions import Completions
@@ -27,6 +27,17 @@ from hookshot.dev.stack import BridgeFiles
 from hookshot.matrix.client import MatrixClient
 
 TAG = DigestTag("burst-group", 'webhook "burst"')
+
+
+@pytest.fixture
+async def user(
+    synapse: LocalSynapse, spare_admin_login: tuple[str, str]
+) -> AsyncIterator[MatrixUser]:
+    """The room's creator is the spare bridge's admin: other tests start the spare bridge,
+    which refuses an invite from anyone else by making its bot (the bot this test sends as)
+    leave the room."""
+    async with MatrixUser(synapse.base_url, *spare_admin_login) as admin:
+        yield admin
 
 
 class Recording(MatrixClient):
@@ -100,9 +111,8 @@ async def bot_bodies(user: MatrixUser, room_id: str, bot: str) -> list[dict[str,
 
 
 async def test_a_crash_between_a_digests_send_and_ack_sends_nothing_again(
-    synapse: LocalSynapse, spare_files: BridgeFiles, new_user: UserFactory, tmp_path: Path
+    synapse: LocalSynapse, spare_files: BridgeFiles, user: MatrixUser, tmp_path: Path
 ) -> None:
-    user = await new_user()
     run = uuid.uuid4().hex[:6]
     first = bot_client(synapse, spare_files, crash_after=1)
     room_id = await setup_room(user, first)
@@ -138,9 +148,8 @@ async def test_a_crash_between_a_digests_send_and_ack_sends_nothing_again(
 
 
 async def test_a_job_sent_alone_before_a_crash_is_not_summarised_too(
-    synapse: LocalSynapse, spare_files: BridgeFiles, new_user: UserFactory, tmp_path: Path
+    synapse: LocalSynapse, spare_files: BridgeFiles, user: MatrixUser, tmp_path: Path
 ) -> None:
-    user = await new_user()
     run = uuid.uuid4().hex[:6]
     first = bot_client(synapse, spare_files, crash_after=1)
     room_id = await setup_room(user, first)
