@@ -9,6 +9,7 @@ the root line before and after, and the overall CI state before and after.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
@@ -43,6 +44,13 @@ ISSUE_ICONS: Final[Mapping[str, str]] = {"open": "📥", "closed": "⬛"}
 SWITCHES: Final[Mapping[str, bool]] = {"on": True, "off": False, "true": True, "false": False}
 
 _S = TypeVar("_S")
+# A commit id from a payload: hex, SHA-1 or SHA-256 (it becomes part of a store key).
+_SHA: Final = re.compile(r"[0-9a-f]{7,64}")
+
+
+def is_sha(value: object) -> bool:
+    """Whether a payload's value is a commit id (and so safe in a store key)."""
+    return isinstance(value, str) and _SHA.fullmatch(value) is not None
 
 
 def encode_subject(subject: object) -> str:

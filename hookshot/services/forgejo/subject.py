@@ -9,7 +9,6 @@ commit to its pull request (subject_threads). A new head starts a new CI round.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
@@ -25,6 +24,7 @@ from hookshot.core.subjects import (
     ci_tail,
     decode_subject,
     encode_subject,
+    is_sha,
     state_icon,
 )
 from hookshot.services.forgejo.format import Content, is_draft, item_url, plain
@@ -38,8 +38,6 @@ _ACTION_RUN_STATES: Final[Mapping[str, str]] = {
     "action_run_recover": PASSED,
     "action_run_failure": FAILED,
 }
-# A commit id from a payload: hex, SHA-1 or SHA-256 (it becomes part of a store key).
-_SHA: Final = re.compile(r"[0-9a-f]{7,64}")
 MAX_LABELS: Final = 50
 
 
@@ -116,10 +114,6 @@ def run_result(event_type: str, payload: Mapping[str, Any]) -> RunResult | None:
     if not is_sha(sha) or state is None:
         return None
     return RunResult(str(sha), str(workflow or "?")[:200], state)
-
-
-def is_sha(value: object) -> bool:
-    return isinstance(value, str) and _SHA.fullmatch(value) is not None
 
 
 def head_of(payload: Mapping[str, Any]) -> str | None:

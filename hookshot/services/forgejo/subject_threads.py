@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from hookshot.core.connections import OutgoingMessage
 from hookshot.core.queue.base import ValueStore
-from hookshot.core.subjects import RootUpdate, thread_messages
+from hookshot.core.subjects import RootUpdate, is_sha, thread_messages
 from hookshot.core.threads import THREAD_TTL
 from hookshot.services.forgejo.format import Content, repository_of
 from hookshot.services.forgejo.repo import ForgejoRepo
@@ -24,7 +24,6 @@ from hookshot.services.forgejo.subject import (
     PR,
     Subject,
     head_of,
-    is_sha,
     on_head,
     render_root,
     run_result,

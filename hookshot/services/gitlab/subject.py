@@ -10,7 +10,6 @@ pipelines carry only a branch and a commit; the tracker maps those to their open
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from html import escape
@@ -27,6 +26,7 @@ from hookshot.core.subjects import (
     ci_tail,
     decode_subject,
     encode_subject,
+    is_sha,
     state_icon,
 )
 from hookshot.services.gitlab.format import Content, label_titles, obj, text
@@ -50,8 +50,6 @@ _CI_STATES: Final[Mapping[str, str]] = {
 # Marks a thread key's subject kind, as GitLab writes references (group/proj!1, group/proj#1).
 _SIGILS: Final[Mapping[str, str]] = {MR: "!", ISSUE: "#"}
 OPEN_STATES: Final = frozenset({"open", "draft"})
-# A commit id from a payload: hex, SHA-1 or SHA-256 (it becomes part of a store key).
-_SHA: Final = re.compile(r"[0-9a-f]{7,64}")
 MAX_BRANCH: Final = 255  # git's own limit on a ref name component is near this
 _HEADS: Final = "refs/heads/"
 
@@ -188,10 +186,6 @@ def _item_state(subject: Subject, item: Mapping[str, Any]) -> str:
             return "draft" if draft else "open"
         return "draft" if subject.state == "draft" else "open"
     return "open"
-
-
-def is_sha(value: object) -> bool:
-    return isinstance(value, str) and _SHA.fullmatch(value) is not None
 
 
 def _branch(value: object) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from hookshot.core.connections import OutgoingMessage
 from hookshot.core.queue.base import ValueStore
-from hookshot.core.subjects import RootUpdate, thread_messages
+from hookshot.core.subjects import RootUpdate, is_sha, thread_messages
 from hookshot.core.threads import THREAD_TTL, ThreadRef
 from hookshot.services.gitlab.format import Content, is_confidential, project_ref
 from hookshot.services.gitlab.repo import GitLabRepo, normalize_instance_url
@@ -24,7 +24,6 @@ from hookshot.services.gitlab.subject import (
     MR,
     OPEN_STATES,
     Subject,
-    is_sha,
     on_head,
     pipeline_target,
     pushed_branch,
