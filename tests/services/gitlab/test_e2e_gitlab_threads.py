@@ -15,6 +15,7 @@ from support.flows import notice_from, room_with_bot
 from support.paths import CORPORA
 from support.threads import latest_edit, reactions_by, relations, until
 
+from hookshot.dev.client import MatrixUser
 from hookshot.dev.stack import BridgeProcess
 
 BOT = "@hookshot:localhost"
@@ -46,6 +47,18 @@ async def _deliver(
     assert resp.status_code == 202, resp.text
 
 
+async def _threaded_project(user: MatrixUser, name: str) -> tuple[str, str]:
+    """A new room bridging a new project with threads and ciReactions on, once the bridge
+    has applied the state: (room id, project path)."""
+    path = f"grp{uuid.uuid4().hex[:6]}/{name}"
+    room_id = await room_with_bot(user, BOT)
+    state = {"instance": GITLAB_INSTANCE, "path": path, "threads": True, "ciReactions": True}
+    await user.send_state(room_id, GITLAB, f"{GITLAB_INSTANCE}/{path}", state)
+    await user.send_text(room_id, "!gl help")  # answered once the state is applied
+    await user.wait_for_event(room_id, notice_from(BOT, f"Commands for {path}:"))
+    return room_id, path
+
+
 def _pipeline(path: str, status: str, sha: str) -> dict[str, Any]:
     """The corpus pipeline (it ran for MR !1) with `status`, for commit `sha`."""
     payload = _payload("pipeline.success.1.json", path)
@@ -57,12 +70,7 @@ async def test_a_merge_request_lives_in_one_thread_with_ci_reactions(
     bridge: BridgeProcess, new_user: UserFactory
 ) -> None:
     user = await new_user()
-    path = f"grp{uuid.uuid4().hex[:6]}/quiet"
-    room_id = await room_with_bot(user, BOT)
-    state = {"instance": GITLAB_INSTANCE, "path": path, "threads": True, "ciReactions": True}
-    await user.send_state(room_id, GITLAB, f"{GITLAB_INSTANCE}/{path}", state)
-    await user.send_text(room_id, "!gl help")  # answered once the state is applied
-    await user.wait_for_event(room_id, notice_from(BOT, f"Commands for {path}:"))
+    room_id, path = await _threaded_project(user, "quiet")
 
     opened = _payload("merge_request.open.1.json", path)
     head = opened["object_attributes"]["last_commit"]["id"]
@@ -168,12 +176,7 @@ async def test_pushes_and_branch_pipelines_join_their_merge_request(
     bridge: BridgeProcess, new_user: UserFactory
 ) -> None:
     user = await new_user()
-    path = f"grp{uuid.uuid4().hex[:6]}/branches"
-    room_id = await room_with_bot(user, BOT)
-    state = {"instance": GITLAB_INSTANCE, "path": path, "threads": True, "ciReactions": True}
-    await user.send_state(room_id, GITLAB, f"{GITLAB_INSTANCE}/{path}", state)
-    await user.send_text(room_id, "!gl help")  # answered once the state is applied
-    await user.wait_for_event(room_id, notice_from(BOT, f"Commands for {path}:"))
+    room_id, path = await _threaded_project(user, "branches")
 
     opened = _payload("merge_request.open.1.json", path)
     branch = opened["object_attributes"]["source_branch"]
