@@ -73,23 +73,28 @@ def with_threads(content: Mapping[str, Any], value: bool) -> dict[str, Any]:
 
 async def write_setup(
     ctx: CommandContext,
-    existing: Threaded | None,
+    kind: type[C],
+    same: Callable[[C], bool],
     event_type: str,
     state_key: str,
     fresh: Mapping[str, Any],
     threads: bool | None,
 ) -> None:
     """A setup command's state write. With `threads on|off` for something the room already
-    bridges only the switch changes (its hooks, filters and other settings stay); otherwise
-    the `fresh` content (hookshot's), with the switch when one was given."""
-    if threads is not None and existing is not None:
-        content = with_threads(existing.state.to_content(), threads)
-        await ctx.provisioner.write_state(
-            ctx.room_id, existing.event_type, existing.state_key, content
-        )
+    bridges (a `kind` connection that is the `same` one) only the switch changes (its hooks,
+    filters and other settings stay); otherwise the `fresh` content (hookshot's), with the
+    switch when one was given."""
+    if threads is None:
+        await ctx.provisioner.write_state(ctx.room_id, event_type, state_key, dict(fresh))
         return
-    content = dict(fresh) if threads is None else with_threads(fresh, threads)
-    await ctx.provisioner.write_state(ctx.room_id, event_type, state_key, content)
+    for conn in ctx.store.in_room(ctx.room_id):
+        if isinstance(conn, kind) and same(conn):
+            content = with_threads(conn.state.to_content(), threads)
+            await ctx.provisioner.write_state(ctx.room_id, conn.event_type, conn.state_key, content)
+            return
+    await ctx.provisioner.write_state(
+        ctx.room_id, event_type, state_key, with_threads(fresh, threads)
+    )
 
 
 def add_threads_command(

@@ -76,15 +76,15 @@ def build_commands(access: ForgejoAccess) -> ForgejoCommands:
         content = {"instance": instance, "owner": info.owner, "repo": info.name}
         validate_new_state(content)
         key = state_key(instance, info.owner, info.name)
-        existing = next(
-            (
-                conn
-                for conn in ctx.store.in_room(ctx.room_id)
-                if isinstance(conn, ForgejoRepo) and conn.state_key.lower() == key
-            ),
-            None,
+        await write_setup(
+            ctx,
+            ForgejoRepo,
+            lambda conn: conn.state_key.lower() == key,
+            FORGEJO_REPO,
+            key,
+            content,
+            threads,
         )
-        await write_setup(ctx, existing, FORGEJO_REPO, key, content, threads)
         await ctx.notice(
             f"{configured(f'{info.owner}/{info.name}', threads)}. Add a webhook to the "
             "repository (Settings → Webhooks → Forgejo or Gitea) pointing to this bridge's "

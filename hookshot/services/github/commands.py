@@ -80,17 +80,14 @@ def build_commands(github: GitHubAccess, login: GitHubLogin) -> GitHubCommands:
         if level not in ("admin", "write"):
             raise CommandError("You must at least have write permissions to bridge this repository")
         owner, name = info.full_name.split("/", 1)
-        existing = next(
-            (
-                conn
-                for conn in ctx.store.in_room(ctx.room_id)
-                if isinstance(conn, GitHubRepo) and conn.matches(owner, name)
-            ),
-            None,
-        )
-        fresh = {"org": owner, "repo": name}
         await write_setup(
-            ctx, existing, wire.GITHUB_REPO, f"{owner}/{name}".lower(), fresh, threads
+            ctx,
+            GitHubRepo,
+            lambda conn: conn.matches(owner, name),
+            wire.GITHUB_REPO,
+            f"{owner}/{name}".lower(),
+            {"org": owner, "repo": name},
+            threads,
         )
         await ctx.notice(configured(f"{owner}/{name}", threads), html=False)
 

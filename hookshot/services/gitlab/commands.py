@@ -76,19 +76,16 @@ def build_commands(gitlab: GitLabAccess) -> GitLabCommands:
                     "pointing to this bridge's /gitlab/webhook with the configured secret token."
                 )
         full_path = project.path_with_namespace
-        existing = next(
-            (
-                conn
-                for conn in ctx.store.in_room(ctx.room_id)
-                if isinstance(conn, GitLabRepo)
-                and conn.state.instance.lower() == instance.lower()
-                and conn.path == full_path.lower()
-            ),
-            None,
-        )
-        fresh = {"instance": instance, "path": full_path}
         await write_setup(
-            ctx, existing, GITLAB_REPO, f"{instance}/{full_path}".lower(), fresh, threads
+            ctx,
+            GitLabRepo,
+            lambda conn: (
+                conn.state.instance.lower() == instance.lower() and conn.path == full_path.lower()
+            ),
+            GITLAB_REPO,
+            f"{instance}/{full_path}".lower(),
+            {"instance": instance, "path": full_path},
+            threads,
         )
         await ctx.notice(configured(full_path, threads) + warning, html=False)
 
