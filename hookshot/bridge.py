@@ -39,7 +39,7 @@ from hookshot.core.router import WebhookRouter
 from hookshot.core.sender import Sender, backoff
 from hookshot.core.store import ConnectionStore
 from hookshot.core.threads import Threads as SubjectThreads
-from hookshot.errors import HookshotError, MatrixError
+from hookshot.errors import HomeserverUnreachable, HookshotError, MatrixError
 from hookshot.matrix.admin_rooms import AdminRooms
 from hookshot.matrix.client import MatrixClient
 from hookshot.matrix.dispatch import Dispatcher
@@ -445,7 +445,7 @@ class Bridge:
             async with gate:
                 try:
                     await self.upgrades.load_room(room_id)
-                except (MatrixError, httpx.HTTPError) as err:
+                except (MatrixError, HomeserverUnreachable) as err:
                     # One unreadable room must not keep the bridge from starting.
                     log.warning("could not load room %s: %s", room_id, err)
 
@@ -494,7 +494,7 @@ class Bridge:
     async def _guard(self, coro: Awaitable[Any]) -> None:
         try:
             await coro
-        except (MatrixError, httpx.HTTPError) as err:
+        except (MatrixError, HomeserverUnreachable) as err:
             log.warning("startup step failed: %s", err)
 
     async def stop(self, timeout: float = 10.0) -> None:
@@ -554,7 +554,7 @@ class Bridge:
             async with asyncio.timeout(2.0):
                 await self.client.versions()
             ok = True
-        except (httpx.HTTPError, MatrixError, TimeoutError):
+        except (HomeserverUnreachable, MatrixError, TimeoutError):
             ok = False
         self._homeserver_seen = (loop.time(), ok)
         return ok
@@ -567,7 +567,7 @@ class Bridge:
             try:
                 await self.client.versions()
                 return
-            except (httpx.HTTPError, MatrixError) as err:
+            except (HomeserverUnreachable, MatrixError) as err:
                 if deadline is not None and loop.time() > deadline:
                     raise
                 if attempt % 5 == 0:
@@ -600,7 +600,7 @@ class Bridge:
     async def _handle_matrix_event(self, job: Job) -> None:
         try:
             await self.dispatcher.handle(job.payload)
-        except (httpx.HTTPError, MatrixError) as err:
+        except (HomeserverUnreachable, httpx.HTTPError, MatrixError) as err:
             transient = not isinstance(err, MatrixError) or not err.permanent
             if transient and job.attempts < MATRIX_EVENT_ATTEMPTS:
                 await self.queue.retry(job, backoff(job.attempts), str(err))

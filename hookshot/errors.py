@@ -8,6 +8,9 @@ HookshotError
 ├── StateError         connection state content is invalid
 └── MatrixError        the homeserver answered with an error (status, errcode)
     └── RateLimited    429, with the delay the homeserver asked for
+
+HomeserverUnreachable  no answer from the homeserver at all (a ConnectionError, not a
+                       HookshotError: callers retry it as they retry any network failure)
 """
 
 from __future__ import annotations
@@ -68,3 +71,8 @@ class RateLimited(MatrixError):
     def __init__(self, errcode: str, message: str, retry_after_ms: int) -> None:
         super().__init__(429, errcode, message)
         self.retry_after_ms = retry_after_ms
+
+
+class HomeserverUnreachable(ConnectionError):
+    """A homeserver call got no answer: refused, reset, timed out. Nothing says whether the
+    homeserver applied it, so only idempotent calls (transaction ids) are safe to repeat."""

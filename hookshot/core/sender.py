@@ -24,8 +24,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from hookshot import wire
 from hookshot.core.completions import Completions, Outcome, waited_for
 from hookshot.core.digest import DEFAULT_MAX_EVENTS, DEFAULT_THRESHOLD, DigestTag
@@ -206,7 +204,7 @@ class Sender:
                         Outcome(ok=False, error=str(err)),
                         announce=waited_for(done.payload),
                     )
-        except (httpx.HTTPError, OSError) as err:
+        except OSError as err:  # HomeserverUnreachable among them
             await self._retry(job, f"{type(err).__name__}: {err}", "network")
         except Exception as err:
             # A bug must not kill the sender loop; the job is kept for a later try.

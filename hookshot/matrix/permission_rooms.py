@@ -14,11 +14,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
 from hookshot import wire
 from hookshot.core.memberships import ActorMemberships
-from hookshot.errors import MatrixError
+from hookshot.errors import HomeserverUnreachable, MatrixError
 from hookshot.matrix.client import MatrixClient
 
 log = logging.getLogger(__name__)
@@ -71,7 +69,7 @@ class PermissionRooms:
                 log.warning("permission room %s: alias lookup failed: %s", alias, err)
                 return  # keep what it pointed at
             room_id = None
-        except httpx.HTTPError as err:
+        except HomeserverUnreachable as err:
             log.warning("permission room %s: alias lookup failed: %s", alias, err)
             return
         if self.members.resolve(alias, room_id):
@@ -84,7 +82,7 @@ class PermissionRooms:
             # A room id's server part (when it has one) is a server that knows the room.
             await self._client.join(room_id, via=room_id.partition(":")[2] or None)
             members = await self._client.joined_members(room_id)
-        except (MatrixError, httpx.HTTPError) as err:
+        except (MatrixError, HomeserverUnreachable) as err:
             self.members.abort_fill(room_id)
             log.warning("permission room %s: cannot join or read its members: %s", room_id, err)
             return

@@ -44,7 +44,13 @@ from hookshot import wire
 from hookshot.core.connections import Connection
 from hookshot.core.http import TooLarge, read_limited
 from hookshot.core.kinds import Kind
-from hookshot.errors import CommandError, MatrixError, PermissionDenied, StateError
+from hookshot.errors import (
+    CommandError,
+    HomeserverUnreachable,
+    MatrixError,
+    PermissionDenied,
+    StateError,
+)
 from hookshot.matrix import power
 from hookshot.ops.redaction import register_secret
 from hookshot.services import registry
@@ -82,7 +88,7 @@ class Created:
 class WidgetBackend(Protocol):
     """What the routes need from the bridge. Errors it raises are mapped as: ApiError as is,
     PermissionDenied -> 403 HS_FORBIDDEN_USER, CommandError/StateError -> 400 HS_BAD_VALUE,
-    MatrixError 403 -> 403 HS_FORBIDDEN_BOT, other MatrixError/httpx errors -> 502 HS_UNKNOWN."""
+    MatrixError 403 -> 403 HS_FORBIDDEN_BOT, other MatrixError/unreachable -> 502 HS_UNKNOWN."""
 
     @property
     def bot_user_id(self) -> str: ...
@@ -571,7 +577,7 @@ async def _answer(request: Request, work: Awaitable[JSONValue]) -> Response:
             failure = ApiError("The homeserver failed the request", ErrCode.UNKNOWN, 502)
         log.warning("widget: %s %s: %s", request.method, request.url.path, err)
         return _error(request, failure)
-    except httpx.HTTPError as err:
+    except (HomeserverUnreachable, httpx.HTTPError) as err:
         log.warning("widget: %s %s: %s", request.method, request.url.path, err)
         return _error(request, ApiError("The homeserver could not be reached", status=502))
     except Exception:

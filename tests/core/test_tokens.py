@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
@@ -474,21 +475,20 @@ async def test_works_over_the_matrix_client(pass_file: Path) -> None:
     """The real homeserver client satisfies the store's protocol; event types are escaped."""
     saved: dict[str, bytes] = {}
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        path = request.url.raw_path.decode()
+    async def handler(request: web.Request) -> web.Response:
+        path = request.raw_path
         if request.method == "PUT":
-            saved[path] = request.content
-            return httpx.Response(200, json={})
+            saved[path] = await request.read()
+            return web.json_response({})
         if path in saved:
-            return httpx.Response(200, content=saved[path])
-        return httpx.Response(404, json={"errcode": "M_NOT_FOUND", "error": "nope"})
+            return web.Response(body=saved[path])
+        return web.json_response({"errcode": "M_NOT_FOUND", "error": "nope"}, status=404)
 
-    client = MatrixClient(
-        "http://hs.test",
-        "as_token",
-        "@hookshot:example.org",
-        transport=httpx.MockTransport(handler),
-    )
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    client = MatrixClient(str(server.make_url("")), "as_token", "@hookshot:example.org")
     try:
         store = TokenStore(client, pass_file)
         assert await store.get(ALICE, "github") is None
@@ -496,6 +496,7 @@ async def test_works_over_the_matrix_client(pass_file: Path) -> None:
         assert await store.get(ALICE, "github") == "ghp_over_http"
     finally:
         await client.aclose()
+        await server.close()
     [path] = saved
     assert path == (
         "/_matrix/client/v3/user/%40hookshot%3Aexample.org/account_data/"

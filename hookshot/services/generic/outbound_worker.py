@@ -18,7 +18,7 @@ from hookshot.core.connections import Connection
 from hookshot.core.queue.base import Job, NewJob, Queue
 from hookshot.core.sender import backoff
 from hookshot.core.store import ConnectionStore
-from hookshot.errors import HookshotError
+from hookshot.errors import HomeserverUnreachable, HookshotError
 from hookshot.services.generic.outbound import build_request, deliver, media_reference
 from hookshot.services.generic.outbound_hook import OutboundHook
 
@@ -73,7 +73,7 @@ class OutboundSender:
             return None
         try:
             data, content_type = await self._download(ref.mxc)
-        except (HookshotError, httpx.HTTPError) as err:
+        except (HookshotError, HomeserverUnreachable) as err:
             log.warning("outbound: could not download %s: %s", ref.mxc, err)
             return None
         return data, content_type, ref.filename

@@ -14,6 +14,7 @@ pages are `<enterpriseUrl>/login/oauth/…`. Tests point both at a fake server. 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -21,19 +22,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives import serialization
-from github import Auth, Github, GithubException, GithubIntegration
-from github.GithubException import RateLimitExceededException
-from github.Issue import Issue
-from github.IssueComment import IssueComment
-from github.Repository import Repository
 
 from hookshot.errors import CommandError, ConfigError
 from hookshot.ops.redaction import register_secret
 from hookshot.services.github.config import GitHubConfig
+
+# PyGithub (~19 MiB and 0.4 s to import) loads on first use: a bridge without GitHub never
+# pays for it. Functions import what they need; the names below are for annotations only.
+if TYPE_CHECKING:
+    from github import Auth, Github, GithubException
+    from github.Issue import Issue
+    from github.IssueComment import IssueComment
+    from github.Repository import Repository
 
 T = TypeVar("T")
 
@@ -113,6 +117,8 @@ def _retry_at(headers: Mapping[str, str]) -> datetime | None:
 
 def _github_error(err: GithubException, *, not_found: str, as_app: bool) -> GitHubError:
     """Turn PyGithub's exception into one whose message a user can act on."""
+    from github.GithubException import RateLimitExceededException
+
     status = err.status
     data: Mapping[str, Any] = err.data if isinstance(err.data, dict) else {}
     text = str(data.get("message") or err.message or "").strip()
@@ -329,6 +335,8 @@ class GitHubClient:
         as_app: bool = False,
         timeout: int = DEFAULT_TIMEOUT,
     ) -> None:
+        from github import Github
+
         self.api_url = api_url.rstrip("/")
         self.as_app = as_app
         # lazy: objects are built without a GET until a missing attribute is read, so a write
@@ -352,6 +360,8 @@ class GitHubClient:
         cls, token: str, *, api_url: str = GITHUB_CLOUD_API, timeout: int = DEFAULT_TIMEOUT
     ) -> GitHubClient:
         """A client acting as the user whose (OAuth or personal) token this is."""
+        from github import Auth
+
         return cls(Auth.Token(token), api_url=api_url, timeout=timeout)
 
     def close(self) -> None:
@@ -374,6 +384,8 @@ class GitHubClient:
         self.close()
 
     async def _run(self, call: Callable[[Github], T], *, not_found: str) -> T:
+        from github import GithubException
+
         def locked() -> T:
             with self._lock:
                 return call(self._gh)
@@ -509,6 +521,8 @@ class GitHubClient:
     async def get_comment(self, full_name: str, comment_id: int) -> CommentInfo:
         """An issue or PR comment by its id."""
         name = _repo_name(full_name)
+
+        from github.IssueComment import IssueComment
 
         def call(gh: Github) -> CommentInfo:
             comment = IssueComment(gh.requester, url=f"/repos/{name}/issues/comments/{comment_id}")
@@ -656,20 +670,26 @@ def _json_or_empty(body: str) -> dict[str, Any]:
 # --- the bridge's GitHub App ------------------------------------------------------------------
 
 
-class _InstallationAuth(Auth.Auth):
-    """Per-request auth for one installation, its token minted and renewed by the app."""
+@functools.cache
+def _installation_auth() -> Callable[[GitHubApp, int], Auth.Auth]:
+    """PyGithub's per-request auth for one installation, its token minted and renewed by the
+    app (a class made on first use, as its base class is PyGithub's)."""
+    from github import Auth
 
-    def __init__(self, app: GitHubApp, installation_id: int) -> None:
-        self._app = app
-        self._installation_id = installation_id
+    class InstallationAuth(Auth.Auth):
+        def __init__(self, app: GitHubApp, installation_id: int) -> None:
+            self._app = app
+            self._installation_id = installation_id
 
-    @property
-    def token_type(self) -> str:
-        return "token"
+        @property
+        def token_type(self) -> str:
+            return "token"
 
-    @property
-    def token(self) -> str:
-        return self._app.installation_token_sync(self._installation_id)
+        @property
+        def token(self) -> str:
+            return self._app.installation_token_sync(self._installation_id)
+
+    return InstallationAuth
 
 
 class GitHubApp:
@@ -683,6 +703,8 @@ class GitHubApp:
         api_url: str = GITHUB_CLOUD_API,
         timeout: int = DEFAULT_TIMEOUT,
     ) -> None:
+        from github import Auth, GithubIntegration
+
         self.app_id = str(app_id)
         self.api_url = api_url.rstrip("/")
         self._timeout = timeout
@@ -735,6 +757,8 @@ class GitHubApp:
         self._integration.close()
 
     async def _run(self, call: Callable[[], T], *, not_found: str) -> T:
+        from github import GithubException
+
         try:
             return await asyncio.to_thread(call)
         except GithubException as err:
@@ -797,7 +821,7 @@ class GitHubApp:
             client = self._clients.get(installation_id)
             if client is None:
                 client = GitHubClient(
-                    _InstallationAuth(self, installation_id),
+                    _installation_auth()(self, installation_id),
                     api_url=self.api_url,
                     as_app=True,
                     timeout=self._timeout,

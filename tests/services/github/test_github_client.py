@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -604,3 +606,16 @@ async def test_fake_records_calls_it_does_not_know(gh: FakeGitHub) -> None:
     assert answer.status_code == 404
     assert answer.json()["message"] == "Not Found"
     assert gh.requests[-1].path == "/repos/a/b/hooks"
+
+
+def test_pygithub_loads_only_when_a_client_is_made() -> None:
+    # ~19 MiB of RSS and 0.4 s of start-up for a bridge that bridges no GitHub.
+    code = (
+        "import sys, hookshot.cli, hookshot.runner, hookshot.app\n"
+        "print('github' in sys.modules)\n"
+        "from hookshot.services.github.client import GitHubClient\n"
+        "GitHubClient.for_token('ghp_x').close()\n"
+        "print('github' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
