@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookshot.bridge import Bridge
-from hookshot.core.hot_path import HotPaths
+from hookshot.core.hot_path import HotPaths, mounted
 from hookshot.core.http import stopping, unavailable
 from hookshot.core.queue.base import QueueError
 from hookshot.matrix.appservice import AppserviceApi
@@ -69,18 +69,23 @@ def health_routes(readiness: Callable[[], Awaitable[dict[str, bool]]]) -> list[B
     return [Route("/live", live), Route("/ready", is_ready)]
 
 
-def resource_routes(bridge: Bridge, resource: str) -> list[BaseRoute]:
-    """The routes of one resource."""
+def appservice_api(bridge: Bridge) -> AppserviceApi:
+    return AppserviceApi(
+        hs_token=bridge.registration.hs_token,
+        queue=bridge.queue,
+        is_our_user=bridge.is_bridge_user,
+        ensure_user=bridge.ensure_user,
+        on_events=bridge.metrics.appservice_events.inc,
+        on_refused=bridge.transactions_refused,
+    )
+
+
+def resource_routes(
+    bridge: Bridge, resource: str, appservice: AppserviceApi | None = None
+) -> list[BaseRoute]:
+    """The routes of one resource (`appservice`: the API instance to route to)."""
     if resource == APPSERVICE:
-        api = AppserviceApi(
-            hs_token=bridge.registration.hs_token,
-            queue=bridge.queue,
-            is_our_user=bridge.is_bridge_user,
-            ensure_user=bridge.ensure_user,
-            on_events=bridge.metrics.appservice_events.inc,
-            on_refused=bridge.transactions_refused,
-        )
-        return api.routes()
+        return (appservice or appservice_api(bridge)).routes()
     if resource == "webhooks":
         return webhook_routes(bridge)
     if resource == "metrics":
@@ -122,9 +127,11 @@ def webhook_routes(bridge: Bridge) -> list[BaseRoute]:
 def create_site_app(bridge: Bridge, site: Site) -> ASGIApp:
     """The ASGI app for one address: health first, then each resource under its prefix."""
     routes: list[BaseRoute] = health_routes(bridge.readiness)
+    served = {resource for _, resource in site.mounts}
+    api = appservice_api(bridge) if APPSERVICE in served else None
     # The webhooks resource ends in a catch-all (`/{hookId}`), so it goes last.
     for prefix, resource in sorted(site.mounts, key=lambda m: m[1] == "webhooks"):
-        inner = resource_routes(bridge, resource)
+        inner = resource_routes(bridge, resource, api)
         routes += [Mount(prefix, routes=inner)] if prefix else inner
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         404: _not_found,
@@ -137,13 +144,14 @@ def create_site_app(bridge: Bridge, site: Site) -> ASGIApp:
         handlers[RedisError] = _queue_down
     app: ASGIApp = Starlette(routes=routes, exception_handlers=handlers)
     webhooks = [prefix for prefix, resource in site.mounts if resource == "webhooks"]
-    if not webhooks:
-        return app
-    hot = None
-    if bridge.plan.intake:
-        routes_hot = [r for runtime in bridge.services.values() for r in runtime.hot_routes]
-        hot = HotPaths(app, routes_hot, webhooks, handlers)
-    return WebhooksFront(app, hot, bridge)
+    shortcuts = mounted(api.hot_routes(), [""]) if api is not None else []
+    if webhooks and bridge.plan.intake:
+        intake = [r for runtime in bridge.services.values() for r in runtime.hot_routes]
+        shortcuts += mounted(intake, webhooks)
+    hot = HotPaths(app, shortcuts, handlers) if shortcuts else None
+    if webhooks:
+        return WebhooksFront(app, hot, bridge)
+    return hot or app
 
 
 class WebhooksFront:

@@ -1,5 +1,6 @@
-"""The webhooks listener's shortcut: requests on a service's hot route (generic's
-`/webhook/{hookId}`) go straight to its endpoint, past starlette's router and middleware.
+"""The listeners' shortcut: requests on a hot route (generic's `/webhook/{hookId}`, the
+appservice's `PUT /transactions/{txnId}`) go straight to its endpoint, past starlette's router
+and middleware.
 
 Under wrk those layers cost about as much CPU as the handler and the queue together: the
 router tries every route's regex in turn (the generic routes come last, behind the
@@ -37,19 +38,22 @@ class HotRoute:
     endpoint: Callable[[Request], Awaitable[Response]]
 
 
+def mounted(routes: Sequence[HotRoute], mounts: Sequence[str]) -> list[tuple[str, HotRoute]]:
+    """Each of `routes` under each of a resource's `mounts` prefixes: (full prefix, route)."""
+    return [(m.rstrip("/") + r.prefix, r) for m in mounts for r in routes]
+
+
 class HotPaths:
-    """Serves `routes` under each of the webhooks resource's `mounts` prefixes; the rest goes
-    to `app`."""
+    """Serves `routes` (full prefix, route); the rest goes to `app`."""
 
     def __init__(
         self,
         app: ASGIApp,
-        routes: Sequence[HotRoute],
-        mounts: Sequence[str],
+        routes: Sequence[tuple[str, HotRoute]],
         handlers: Mapping[Any, Handler],
     ) -> None:
         self.app = app
-        self._routes = [(m.rstrip("/") + r.prefix, r) for m in mounts for r in routes]
+        self._routes = list(routes)
         # Exception classes only: status-code handlers (404, 405) are the router's business.
         self._handlers = [(k, h) for k, h in handlers.items() if isinstance(k, type)]
 

@@ -18,11 +18,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hookshot import wire
+from hookshot.core.hot_path import HotRoute
 from hookshot.core.http import TooLarge, read_limited
 from hookshot.core.queue.base import NewJob, Queue
 
 log = logging.getLogger(__name__)
 
+TRANSACTIONS = "/_matrix/app/v1/transactions/"
 MAX_TRANSACTION_BYTES = 32 * 1024 * 1024  # Synapse caps a transaction at 100 PDUs + 50 EDUs
 
 
@@ -62,6 +64,12 @@ class AppserviceApi:
             ]
         routes.append(Route("/_matrix/app/v1/ping", self.ping, methods=["POST"]))
         return routes
+
+    def hot_routes(self) -> list[HotRoute]:
+        """Of `routes`, the one every delivered message costs a call of (its echo arrives in
+        a transaction): served before starlette's router, whose layers were ~6% of the
+        bridge's CPU per message."""
+        return [HotRoute(TRANSACTIONS, "txn_id", frozenset({"PUT"}), self.transaction)]
 
     def _auth(self, request: Request) -> JSONResponse | None:
         """Spec errors: no token 401 M_UNAUTHORIZED, wrong token 403 M_FORBIDDEN."""

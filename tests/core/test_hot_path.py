@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hookshot.core.hot_path import HotPaths, HotRoute
+from hookshot.core.hot_path import HotPaths, HotRoute, mounted
 from hookshot.core.queue.base import QueueError
 
 
@@ -54,7 +54,7 @@ def make_app(mounts: list[str]) -> HotPaths:
         exception_handlers=handlers,
     )
     hot = HotRoute("/webhook/", "hook_id", frozenset({"POST", "PUT"}), endpoint)
-    return HotPaths(inner, [hot], mounts, handlers)
+    return HotPaths(inner, mounted([hot], mounts), handlers)
 
 
 @pytest.fixture
