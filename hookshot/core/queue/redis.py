@@ -58,14 +58,14 @@ import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Generic, TypeVar, cast
+from typing import Any, Final, TypeVar, cast
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.maint_notifications import MaintNotificationsConfig
 
@@ -82,11 +82,11 @@ from hookshot.core.queue.base import (
 )
 from hookshot.core.queue.index import Clock
 from hookshot.core.queue.memory import decode, encode
+from hookshot.core.queue.redis_writer import Arg, ScriptWriter
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Arg = str | bytes | int | float
 
 GROUP: Final = "hookshot"  # the one consumer group of every tickets stream
 DEFAULT_PREFIX: Final = "hookshot:"
@@ -108,7 +108,6 @@ _KEYS: Final = {
 _SEEN: Final = "seen:"
 _KV: Final = "kv:"
 
-_MAX_BATCH: Final = 1024  # scripts per pipeline: bounds the latency of one round trip
 _BACKOFF: Final = 0.5  # seconds a `take` waits after Redis could not be reached
 _IO_TIMEOUT: Final = 30.0  # seconds without a reply before a call fails: a hung Redis hangs no one
 _TRANSIENT: Final = (RedisConnectionError, RedisTimeoutError)
@@ -400,110 +399,6 @@ def _redact(url: str) -> str:
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
 
 
-@dataclass(slots=True, eq=False)
-class _Op(Generic[T]):
-    script: str
-    args: list[Arg]
-    future: asyncio.Future[T]
-    apply: Callable[[Any], T]  # reply -> result; runs on the loop in submission order
-    undo: Callable[[], None] | None  # runs if the reply never came
-
-
-class _Writer:
-    """Runs script calls in submission order, those queued together in one pipeline."""
-
-    def __init__(self, redis: Redis, shas: dict[str, str]) -> None:
-        self._redis = redis
-        self._shas = shas
-        self._ops: asyncio.Queue[_Op[Any] | None] = asyncio.Queue()
-        self._task = asyncio.create_task(self._run(), name="hookshot-redis-writer")
-        self.closing = False
-        self.round_trips = 0
-        self._reload = False
-
-    def submit(
-        self,
-        script: str,
-        args: list[Arg],
-        apply: Callable[[Any], T],
-        undo: Callable[[], None] | None = None,
-    ) -> asyncio.Future[T]:
-        """Queue a script call; the future resolves with `apply(reply)`."""
-        if self.closing:
-            raise QueueClosed("queue is closed")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._ops.put_nowait(_Op(script, args, future, apply, undo))
-        return future
-
-    async def stop(self) -> None:
-        """Finish the queued calls, then stop."""
-        if not self.closing:
-            self.closing = True
-            self._ops.put_nowait(None)
-        await asyncio.shield(self._task)
-
-    async def _run(self) -> None:
-        stop = False
-        while not stop:
-            first = await self._ops.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < _MAX_BATCH and not self._ops.empty():
-                op = self._ops.get_nowait()
-                if op is None:
-                    stop = True
-                    break
-                batch.append(op)
-            await self._round(batch)
-
-    async def _round(self, batch: list[_Op[Any]]) -> None:
-        while batch:
-            try:
-                replies = await self._send(batch)
-            except Exception as exc:
-                # The replies are lost, not necessarily the effects: at-least-once covers it.
-                logger.warning("Redis queue round trip failed: %s", exc)
-                for op in batch:
-                    self._settle(op, None, exc)
-                return
-            again = []
-            for op, reply in zip(batch, replies, strict=True):
-                if isinstance(reply, NoScriptError):
-                    again.append(op)  # Redis lost its script cache (restart?): it never ran
-                    self._reload = True
-                else:
-                    self._settle(op, reply, reply if isinstance(reply, Exception) else None)
-            batch = again
-
-    async def _send(self, batch: list[_Op[Any]]) -> list[Any]:
-        if self._reload:
-            self._shas.update(await _load_scripts(self._redis))
-            self._reload = False
-        pipe = self._redis.pipeline(transaction=False)
-        for op in batch:
-            pipe.execute_command("EVALSHA", self._shas[op.script], 0, *op.args)
-        replies = await pipe.execute(raise_on_error=False)
-        self.round_trips += 1
-        return replies
-
-    @staticmethod
-    def _settle(op: _Op[Any], reply: Any, error: BaseException | None) -> None:
-        if error is None:
-            try:
-                value = op.apply(reply)
-            except Exception as exc:
-                error = exc
-        elif op.undo is not None:
-            op.undo()
-        if op.future.done():
-            return  # the caller was cancelled; `apply`/`undo` above still had to run
-        if error is None:
-            op.future.set_result(value)
-        else:
-            op.future.set_exception(error)
-
-
 def _job(topic: str, job_id: str, record: str, attempts: str | int) -> Job:
     """A job from its stored record."""
     data = decode(record)
@@ -560,7 +455,7 @@ class RedisQueue:
     ) -> None:
         self._redis = redis
         self._shas = shas  # shared with the writer, which reloads them after a Redis restart
-        self._writer = _Writer(redis, shas)
+        self._writer = ScriptWriter(redis, shas, _load_scripts)
         self._prefix = prefix
         self._consumer = consumer
         self._lease = lease
