@@ -29,7 +29,8 @@ dead consumer's job is redelivered before anything behind it in its partition, w
 held all along. Every settle first checks that this consumer still holds the entry, so a
 consumer that lost its lease gets `NotInFlight` instead of acking someone else's delivery.
 Each operation is one Lua script (atomic: ack + follow-ups, push all-or-nothing); the scripts
-of concurrent callers share one pipelined round trip, in call order.
+of concurrent callers share one pipelined round trip, in call order, and adjacent pushes to
+one topic in it are one push call (all-or-nothing together: an error fails each of them).
 
 Clocks: dedupe, retry and failure times use the injected client clock (so tests can move it);
 leases use Redis' own idle times. Redis TTLs only garbage-collect expired keys.
@@ -533,6 +534,11 @@ class RedisQueue:
     def round_trips(self) -> int:
         """Pipelines sent so far (concurrent calls share one, so this stays below the calls)."""
         return self._writer.round_trips
+
+    @property
+    def script_calls(self) -> int:
+        """Script calls sent so far (adjacent pushes to one topic in a round trip are one)."""
+        return self._writer.script_calls
 
     def _key(self, topic: str, name: str) -> str:
         return f"{self._prefix}{topic}{_KEYS[name]}"
