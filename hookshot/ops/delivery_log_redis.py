@@ -28,22 +28,28 @@ from hookshot.services.generic.intake import JOB_PREFIX
 log = logging.getLogger(__name__)
 
 RETENTION = 7 * 24 * 3600
+# A posted record: hook id, then its entry's id, at, method, status, size and result.
+_Record = tuple[str, str, str, str, int, int, str]
 # Only an entry that exists is settled: a settle for an entry trimmed away must not create a
 # stray hash.
 _SETTLE = (
     "if redis.call('exists', KEYS[1]) == 1 then redis.call('hset', KEYS[1], 'result', ARGV[1]) end"
 )
-# One request's entry and its place in the hook's list, in one command: as five pipelined
-# commands, packing them was most of a webhooks process's delivery-log cost.
-# KEYS: entry hash, hook list. ARGV: entry id, per_hook, retention, at, method, status, size,
-# result.
+# Requests' entries and their places in their hooks' lists: one command for all the records
+# of a write batch, as packing a command per request was most of a webhooks process's
+# delivery-log cost. KEYS: per record, its entry hash and its hook list. ARGV: per_hook,
+# retention, then per record: entry id, at, method, status, size, result.
 _RECORD = """
-redis.call('hset', KEYS[1], 'at', ARGV[4], 'method', ARGV[5], 'status', ARGV[6],
-           'size', ARGV[7], 'result', ARGV[8])
-redis.call('expire', KEYS[1], ARGV[3])
-redis.call('lpush', KEYS[2], ARGV[1])
-redis.call('ltrim', KEYS[2], 0, tonumber(ARGV[2]) - 1)
-redis.call('expire', KEYS[2], ARGV[3])
+local last, ttl = tonumber(ARGV[1]) - 1, ARGV[2]
+for r = 0, #KEYS / 2 - 1 do
+  local entry, hook, a = KEYS[2 * r + 1], KEYS[2 * r + 2], 3 + 6 * r
+  redis.call('hset', entry, 'at', ARGV[a + 1], 'method', ARGV[a + 2], 'status', ARGV[a + 3],
+             'size', ARGV[a + 4], 'result', ARGV[a + 5])
+  redis.call('expire', entry, ttl)
+  redis.call('lpush', hook, ARGV[a])
+  redis.call('ltrim', hook, 0, last)
+  redis.call('expire', hook, ttl)
+end
 """
 
 
@@ -69,24 +75,18 @@ class RedisDeliveryLog:
         self, hook_id: str, method: str, status: int, size: int, result: str, job_id: str | None
     ) -> None:
         entry_id = job_id or f"r:{secrets.token_hex(8)}"
-        keys = [self._entry_key(entry_id), self._hook_key(hook_id)]
-        args: list[Any] = [
-            entry_id,
-            self._per_hook,
-            RETENTION,
-            repr(time.time()),
-            method,
-            status,
-            size,
-            result,
-        ]
+        record = (hook_id, entry_id, repr(time.time()), method, status, size, result)
+        self._writes.post_grouped(self._write_records, record)
 
-        def write(pipe: Pipeline) -> None:
-            # What `Script.__call__` does, without awaiting (its stubs type it for sync Redis).
-            pipe.scripts.add(cast(Any, self._record))
-            pipe.evalsha(self._record.sha, len(keys), *keys, *args)
-
-        self._writes.post(write)
+    def _write_records(self, pipe: Pipeline, records: list[_Record]) -> None:
+        keys: list[str] = []
+        args: list[Any] = [self._per_hook, RETENTION]
+        for record in records:
+            keys += (self._entry_key(record[1]), self._hook_key(record[0]))
+            args += record[1:]
+        # What `Script.__call__` does, without awaiting (its stubs type it for sync Redis).
+        pipe.scripts.add(cast(Any, self._record))
+        pipe.evalsha(self._record.sha, len(keys), *keys, *args)
 
     def note(self, job_id: str, text: str) -> None:
         key = self._notes_key(job_id)
