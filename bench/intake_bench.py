@@ -11,7 +11,9 @@ Starts a local Synapse and the bridge (as in `hookshot demo`) in a temporary fol
 Redis stream at --redis) instead of the single process with its SQLite queue; its `bridge`
 and `sender` processes are stopped once the hook is set up, so the intake alone shares the
 machine with the load generator (the bridge and senders run elsewhere in a real scale-out;
-the jobs it queued are deleted afterwards).
+the jobs it queued are deleted afterwards), and a second baseline is measured: the bare app
+storing each body in Redis (one RPUSH per batch of waiting requests) before answering, the
+floor of any durable intake on starlette + redis-py.
 """
 
 from __future__ import annotations
@@ -51,6 +53,50 @@ BARE_APP = textwrap.dedent(
     app = Starlette(routes=[Route("/webhook/{hook_id}", hook, methods=["POST"])])
     uvicorn.run(app, host="127.0.0.1", port=int(__import__("sys").argv[1]),
                 log_level="warning", access_log=False)
+    """
+)
+
+
+# With `--role webhooks`, a second baseline: the least a durable intake on this stack does, the
+# same bare app storing each body in Redis before its 202, the bodies of the requests waiting
+# together sent as one RPUSH (the batching our queue writer does). No parsing, verification,
+# dedupe or log: what is left between it and bare is the price of the Redis write alone.
+FLOOR_APP = textwrap.dedent(
+    """
+    import asyncio, sys, uvicorn
+    from redis.asyncio import Redis
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    redis, key = Redis.from_url(sys.argv[2]), sys.argv[3]
+    waiting, wake = [], None
+
+    async def writer():
+        while True:
+            await wake.wait()
+            wake.clear()
+            batch = waiting[:]
+            waiting.clear()
+            await redis.rpush(key, *[body for body, _ in batch])
+            for _, done in batch:
+                done.set_result(None)
+
+    async def hook(request):
+        global wake
+        body = await request.body()
+        if wake is None:
+            wake = asyncio.Event()
+            asyncio.get_running_loop().create_task(writer())
+        done = asyncio.get_running_loop().create_future()
+        waiting.append((body, done))
+        wake.set()
+        await done
+        return JSONResponse({"ok": True}, status_code=202)
+
+    app = Starlette(routes=[Route("/webhook/{hook_id}", hook, methods=["POST"])])
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
+                access_log=False)
     """
 )
 
@@ -160,6 +206,12 @@ def main() -> None:
             ]
         bare_port = free_port()
         bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port)])
+        floor: subprocess.Popen[bytes] | None = None
+        if args.role == "webhooks":
+            floor_port = free_port()
+            floor_argv = [FLOOR_APP, str(floor_port), args.redis, prefix + "floor"]
+            floor = subprocess.Popen([sys.executable, "-c", *floor_argv])
+        floor_result = None
         try:
             synapse.start()
             for proc in procs:
@@ -181,10 +233,17 @@ def main() -> None:
             run_wrk(bare_url, seconds=2, connections=args.connections)  # warm-up
             run_wrk(url, seconds=2, connections=args.connections)
             bare_result, bare_cpu = measure(bare_url, [bare.pid], args)
+            if floor is not None:
+                wait_port(floor_port)
+                floor_url = f"http://127.0.0.1:{floor_port}/webhook/x"
+                run_wrk(floor_url, seconds=2, connections=args.connections)
+                floor_result, floor_cpu = measure(floor_url, [floor.pid], args)
             ours_result, ours_cpu = measure(url, ours, args, profile=True)
         finally:
-            bare.terminate()
-            bare.wait()
+            for baseline in (bare, floor):
+                if baseline is not None:
+                    baseline.terminate()
+                    baseline.wait()
             for proc in reversed(procs):
                 proc.stop()
             synapse.stop()
@@ -197,8 +256,13 @@ def main() -> None:
         f"wrk 1 thread, {args.connections} connections, {args.seconds:g} s each; hookshot: {where}"
     )
     report("bare starlette+uvicorn", bare_result, bare_cpu, bare_result)
+    if floor_result is not None:
+        report("bare + batched RPUSH", floor_result, floor_cpu, bare_result)
     report("hookshot intake", ours_result, ours_cpu, bare_result)
-    print("(each hookshot 2xx is durably queued; its CPU includes delivering into Synapse)")
+    if args.role == "webhooks":
+        print("(each hookshot 2xx is durably queued in Redis; bridge and sender are stopped)")
+    else:
+        print("(each hookshot 2xx is durably queued; its CPU includes delivering into Synapse)")
 
 
 if __name__ == "__main__":
