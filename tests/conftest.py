@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +20,9 @@ from support.fake_gitlab import FakeGitLab
 from hookshot.dev.client import MatrixUser
 from hookshot.dev.homeserver import LocalSynapse, register_user
 from hookshot.dev.stack import BridgeFiles, BridgeProcess
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 GITHUB_SECRET = "test-github-secret"
 GITHUB_APP_ID = 4242
@@ -238,3 +242,22 @@ async def new_user(synapse: LocalSynapse) -> AsyncIterator[UserFactory]:
     yield make
     for user in made:
         await user.aclose()
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[tuple[Redis, str]]:
+    """A client of the test Redis (replies decoded) and a key prefix of the test's own, whose
+    keys are deleted afterwards."""
+    import uuid
+
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL, decode_responses=True)
+    prefix = f"hookshot-unit-{uuid.uuid4().hex[:8]}:"
+    try:
+        yield client, prefix
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()

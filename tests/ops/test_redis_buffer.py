@@ -3,30 +3,13 @@ log's records one script call per batch), with every write still in post order."
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from conftest import REDIS_URL
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from hookshot.ops.delivery_log_redis import RETENTION, RedisDeliveryLog
 from hookshot.ops.redis_buffer import GROUP_MAX, WriteBuffer
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[tuple[Redis, str]]:
-    client = Redis.from_url(REDIS_URL, decode_responses=True)
-    prefix = f"hookshot-unit-{uuid.uuid4().hex[:8]}:"
-    try:
-        yield client, prefix
-    finally:
-        keys = [k async for k in client.scan_iter(match=prefix + "*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
 
 
 async def flush(buffer: WriteBuffer) -> None:

@@ -10,13 +10,11 @@ import contextlib
 import json
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import REDIS_URL
 from redis.asyncio import Redis
 
 from hookshot.cli import main
@@ -157,19 +155,6 @@ def test_news_round_trips_and_hostile_news_is_dropped() -> None:
     )
     for bad in ("nope", '{"room_id": "!r", "event": "$e"}', '{"discussions": [], "event": 1}'):
         assert decode_sent(bad) is None
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[tuple[Redis, str]]:
-    client = Redis.from_url(REDIS_URL, decode_responses=True)
-    prefix = f"hookshot-unit-{uuid.uuid4().hex[:8]}:"
-    try:
-        yield client, prefix
-    finally:
-        keys = [k async for k in client.scan_iter(match=prefix + "*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
 
 
 async def _until(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
