@@ -49,7 +49,11 @@ class MatrixClient:
         self._observer = observer
         self.base_url = base_url.rstrip("/")
         self.bot_user_id = bot_user_id
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # Per phase, not for the whole call: connecting (pool wait included) and each wait
+        # for bytes, so a large media download that keeps arriving is not cut off.
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=timeout, sock_connect=timeout, sock_read=timeout
+        )
         self._max_connections = max_connections
         self._headers = {"Authorization": f"Bearer {as_token}", "User-Agent": USER_AGENT}
         self._json_headers = {**self._headers, "Content-Type": "application/json"}

@@ -171,6 +171,28 @@ async def test_a_connection_dropped_mid_answer_is_unreachable(served: Start) -> 
         await client.versions()
 
 
+async def test_a_slow_download_that_keeps_arriving_is_not_cut_off(served: Start) -> None:
+    """Timeouts are per wait for bytes, not per call: 1.5 s of trickle (a chunk each 0.1 s,
+    the server's pace) outlasts a 1 s limit."""
+
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "image/png"})
+        await response.prepare(request)
+        for _ in range(15):
+            await response.write(b"x" * 1000)
+            await asyncio.sleep(0.1)
+        await response.write_eof()
+        return response
+
+    _, client = await served(trickle)
+    slow = MatrixClient(client.base_url, "t", BOT, timeout=1.0)
+    try:
+        data, kind = await slow.download("mxc://example.org/slow")
+    finally:
+        await slow.aclose()
+    assert (len(data), kind) == (15_000, "image/png")
+
+
 async def test_downloads_are_capped_and_typed(served: Start) -> None:
     async def media(request: web.Request) -> web.StreamResponse:
         if request.path.endswith("/missing"):
