@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import aiohttp
+import httpx
 from yarl import URL
 
 from hookshot.errors import HomeserverUnreachable, MatrixError, RateLimited
@@ -64,7 +65,11 @@ class MatrixClient:
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                # The trust store of httpx, which the bridge's other clients use (certifi's
+                # bundle, or SSL_CERT_FILE / SSL_CERT_DIR), as this client had before.
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections, ssl=httpx.create_ssl_context()
+                ),
                 timeout=self._timeout,
                 # The homeserver is where the config says: no proxy or netrc from the
                 # environment, no cookies.

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from support import tls
 
 from hookshot.dev.homeserver import free_port
 from hookshot.errors import HomeserverUnreachable, MatrixError, RateLimited
@@ -212,3 +215,38 @@ async def test_downloads_are_capped_and_typed(served: Start) -> None:
     assert caught.value.errcode == "M_NOT_FOUND"
     with pytest.raises(MatrixError):
         await client.download("https://example.org/abc")
+
+
+async def test_https_trusts_what_the_bridge_s_other_clients_trust(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A homeserver behind a certificate the trust store lacks is refused (never sent the
+    token); named in SSL_CERT_FILE, as for the httpx clients, it is trusted."""
+    cert, key = tls.localhost_cert(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    hs = Homeserver(answer(body={"versions": ["v1.11"]}))
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", hs.serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=context).start()
+    try:
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        strict = MatrixClient(f"https://localhost:{port}", "t", BOT, timeout=5.0)
+        try:
+            with pytest.raises(HomeserverUnreachable, match="certificate"):
+                await strict.versions()
+        finally:
+            await strict.aclose()
+        assert hs.seen == []
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        trusting = MatrixClient(f"https://localhost:{port}", "t", BOT, timeout=5.0)
+        try:
+            assert await trusting.versions() == {"versions": ["v1.11"]}
+        finally:
+            await trusting.aclose()
+    finally:
+        await runner.cleanup()
