@@ -81,11 +81,12 @@ def appservice_api(bridge: Bridge) -> AppserviceApi:
 
 
 def resource_routes(
-    bridge: Bridge, resource: str, appservice: AppserviceApi | None = None
+    bridge: Bridge, resource: str, appservice: AppserviceApi | None
 ) -> list[BaseRoute]:
-    """The routes of one resource (`appservice`: the API instance to route to)."""
+    """The routes of one resource (`appservice`: the site's API instance, which its hot
+    route serves too)."""
     if resource == APPSERVICE:
-        return (appservice or appservice_api(bridge)).routes()
+        return appservice.routes() if appservice is not None else []
     if resource == "webhooks":
         return webhook_routes(bridge)
     if resource == "metrics":
