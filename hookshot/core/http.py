@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 
 class TooLarge(Exception):
@@ -23,6 +25,28 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise TooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class _Rendered(Response):
+    def __init__(self, status_code: int, body: bytes, raw_headers: list[tuple[bytes, bytes]]):
+        # No super().__init__(): the body and headers were rendered once, by `Prebuilt`.
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = list(raw_headers)  # its own: middleware may add to the list it sends
+
+
+class Prebuilt:
+    """A constant JSON answer on a hot route (the intake's 202, the appservice's `{}`),
+    rendered once: encoding and header set-up per request were ~3% of a webhooks process's
+    CPU. Each call makes a response that sends byte for byte what `JSONResponse` would."""
+
+    def __init__(self, content: Any, status_code: int = 200) -> None:
+        template = JSONResponse(content, status_code=status_code)
+        self._parts = (template.status_code, bytes(template.body), template.raw_headers)
+
+    def __call__(self) -> Response:
+        return _Rendered(*self._parts)
 
 
 def refuse(status: int, error: str) -> JSONResponse:

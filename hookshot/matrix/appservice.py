@@ -11,7 +11,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,12 +19,14 @@ from starlette.routing import BaseRoute, Route
 
 from hookshot import wire
 from hookshot.core.hot_path import HotRoute
-from hookshot.core.http import TooLarge, read_limited
+from hookshot.core.http import Prebuilt, TooLarge, read_limited
 from hookshot.core.queue.base import NewJob, Queue
 
 log = logging.getLogger(__name__)
 
 TRANSACTIONS = "/_matrix/app/v1/transactions/"
+# The answer to every accepted call; the transaction's comes once per delivered message.
+OK: Final = Prebuilt({})
 MAX_TRANSACTION_BYTES = 32 * 1024 * 1024  # Synapse caps a transaction at 100 PDUs + 50 EDUs
 
 
@@ -121,7 +123,7 @@ class AppserviceApi:
             log.debug(
                 "txn %s: %d events, %d new", request.path_params["txn_id"], len(jobs), sum(fresh)
             )
-        return JSONResponse({})
+        return OK()
 
     async def user_query(self, request: Request) -> Response:
         if (denied := self._auth(request)) is not None:
@@ -130,7 +132,7 @@ class AppserviceApi:
         if not self._is_our_user(user_id):
             return _error(404, "M_NOT_FOUND", "Not a user of this bridge")
         await self._ensure_user(user_id)
-        return JSONResponse({})
+        return OK()
 
     async def room_query(self, request: Request) -> Response:
         if (denied := self._auth(request)) is not None:
@@ -147,4 +149,4 @@ class AppserviceApi:
         txn = body.get("transaction_id") if isinstance(body, dict) else None
         if self._on_ping is not None:
             self._on_ping(txn if isinstance(txn, str) else None)
-        return JSONResponse({})
+        return OK()

@@ -1,4 +1,5 @@
-"""The intake's prebuilt 202 sends exactly what `JSONResponse({"ok": True}, 202)` does."""
+"""The prebuilt answers of the hot routes (core/http.py `Prebuilt`) send exactly what
+`JSONResponse` does: the intake's `{"ok": true}` 202 and the appservice's `{}`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from hookshot.services.generic.intake import Accepted
+from hookshot.matrix.appservice import OK
+from hookshot.services.generic.intake import ACCEPTED
 
 
 async def sent(response: Response) -> list[dict[str, Any]]:
@@ -24,12 +26,18 @@ async def sent(response: Response) -> list[dict[str, Any]]:
 
 async def test_the_prebuilt_202_is_byte_for_byte_the_json_response() -> None:
     expected = await sent(JSONResponse({"ok": True}, status_code=202))
-    assert await sent(Accepted()) == expected
+    assert await sent(ACCEPTED()) == expected
     assert expected[1]["body"] == b'{"ok":true}'
 
 
+async def test_the_appservice_s_empty_answer_is_the_json_response() -> None:
+    expected = await sent(JSONResponse({}))
+    assert await sent(OK()) == expected
+    assert expected[1]["body"] == b"{}"
+
+
 async def test_each_202_has_its_own_headers() -> None:
-    first, second = Accepted(), Accepted()
+    first, second = ACCEPTED(), ACCEPTED()
     first.headers["x-added"] = "by middleware"  # what a middleware may do to a response
     assert "x-added" not in second.headers
-    assert (await sent(Accepted()))[0]["headers"] == (await sent(second))[0]["headers"]
+    assert (await sent(ACCEPTED()))[0]["headers"] == (await sent(second))[0]["headers"]
