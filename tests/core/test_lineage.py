@@ -4,19 +4,15 @@ ValueStore backend (memory, SQLite across a reopen, the real Redis)."""
 from __future__ import annotations
 
 import contextlib
-import os
-import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
+from conftest import REDIS_URL, redis_prefix
 
 from hookshot.core.lineage import MAX_HOPS, Lineage, walk
 from hookshot.core.queue import MemoryQueue, SqliteQueue
 from hookshot.core.queue.redis import RedisQueue
-
-REDIS_URL = os.environ.get("HOOKSHOT_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def _steps(links: dict[str, str]) -> Callable[[str], Awaitable[str | None]]:
@@ -50,21 +46,6 @@ async def test_walk_stops_at_a_cycle(links: dict[str, str], expected: list[str])
     assert await walk("!a", _steps(links)) == expected
 
 
-@contextlib.asynccontextmanager
-async def _redis_prefix() -> AsyncIterator[str]:
-    prefix = f"hookshot-test:{secrets.token_hex(6)}:"
-    try:
-        yield prefix
-    finally:
-        client = Redis.from_url(REDIS_URL)
-        try:
-            keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-            if keys:
-                await client.delete(*keys)
-        finally:
-            await client.aclose()
-
-
 @pytest.mark.parametrize("backend", ["memory", "sqlite", "redis"])
 async def test_lineage_is_recorded_in_every_backend(backend: str, tmp_path: Path) -> None:
     async with contextlib.AsyncExitStack() as stack:
@@ -74,7 +55,7 @@ async def test_lineage_is_recorded_in_every_backend(backend: str, tmp_path: Path
         elif backend == "sqlite":
             store = await SqliteQueue.open(tmp_path / "q.db")
         else:
-            prefix = await stack.enter_async_context(_redis_prefix())
+            prefix = await stack.enter_async_context(redis_prefix())
             store = await RedisQueue.open(REDIS_URL, prefix=prefix)
         stack.push_async_callback(store.close)
         lineage = Lineage(store)

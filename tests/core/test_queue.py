@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
 import signal
 import sqlite3
 import sys
@@ -16,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
+from conftest import REDIS_URL, redis_prefix
 
 from hookshot.core.queue import (
     DEDUPE_WINDOW,
@@ -33,9 +31,6 @@ from hookshot.core.queue import sqlite as sqlite_queue
 from hookshot.core.queue.redis import RedisQueue
 from hookshot.wire import TOPIC_SEND, TOPIC_WEBHOOK
 
-# CI starts this Redis; an unreachable one fails the Redis tests instead of skipping them.
-REDIS_URL = os.environ.get("HOOKSHOT_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
 Backend = MemoryQueue | SqliteQueue | RedisQueue
 Opener = Callable[..., Awaitable[Backend]]
 
@@ -51,22 +46,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-@contextlib.asynccontextmanager
-async def redis_prefix() -> AsyncIterator[str]:
-    """A fresh key prefix on the test Redis; every key under it is deleted afterwards."""
-    prefix = f"hookshot-test:{secrets.token_hex(6)}:"
-    try:
-        yield prefix
-    finally:
-        client = Redis.from_url(REDIS_URL)
-        try:
-            keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-            if keys:
-                await client.delete(*keys)
-        finally:
-            await client.aclose()
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import REDIS_URL, redis_prefix
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from support.own_redis import OwnRedis
-from test_queue import REDIS_URL, drain, ids, new, redis_prefix
+from test_queue import drain, ids, new
 
 from hookshot.core.queue import DEDUPE_WINDOW, Job, NewJob, NotInFlight, QueueError
 from hookshot.core.queue.redis import RedisQueue

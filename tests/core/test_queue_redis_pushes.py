@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from conftest import REDIS_URL, redis_prefix
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
-from test_queue import REDIS_URL, ids, new, redis_prefix
+from test_queue import ids, new
 
 from hookshot.core.queue import NewJob
 from hookshot.core.queue.base import GroupInfo
