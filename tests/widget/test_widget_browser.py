@@ -613,6 +613,25 @@ def tab(widget: FrameLocator, name: str) -> Locator:
     return widget.get_by_role("tab", name=name, exact=True)
 
 
+# The CI reactions switch of the forges' editors and connect forms (it needs threads on).
+REACTIONS = "CI results as reactions on the thread"
+
+
+async def switch_threads_on_by_keyboard(page: Page, threads: Locator, reactions: Locator) -> None:
+    """Both switches off, CI reactions disabled until threads is on; Space on threads, Tab to
+    CI reactions, Space: how a keyboard user turns both on."""
+    await expect(threads).not_to_be_checked()
+    await expect(reactions).to_be_disabled()
+    await threads.focus()
+    await page.keyboard.press("Space")
+    await expect(threads).to_be_checked()
+    await expect(reactions).to_be_enabled()
+    await page.keyboard.press("Tab")
+    await expect(reactions).to_be_focused()
+    await page.keyboard.press("Space")
+    await expect(reactions).to_be_checked()
+
+
 def connection_card(widget: FrameLocator, name: str) -> Locator:
     return hook_card(widget, name)
 

@@ -15,6 +15,7 @@ from support.flows import command, notice_from, room_with_bot
 from test_widget_browser import (
     BOT,
     PAGE_ERRORS,
+    REACTIONS,
     Browser,
     HostServer,
     _widget_session,
@@ -26,6 +27,7 @@ from test_widget_browser import (
     needs_browser,
     open_widget,
     shoot,
+    switch_threads_on_by_keyboard,
     tab,
     until,
 )
@@ -35,7 +37,6 @@ from hookshot.dev.stack import BridgeProcess
 FORGEJO = "org.hookshot-python.forgejo.repository"
 TAB = "Forgejo / Gitea"
 THREADS = "Thread each pull request and issue"
-REACTIONS = "CI results as reactions on the thread"
 __all__ = ["browser", "host"]  # the harness's fixtures, used here by name
 
 
@@ -69,16 +70,8 @@ async def test_forgejo_threads_toggle_in_the_widget(
     await card.get_by_role("button", name="Edit").click()
     threads = card.get_by_role("checkbox", name=THREADS)
     reactions = card.get_by_role("checkbox", name=REACTIONS)
-    await expect(threads).not_to_be_checked()
-    await expect(reactions).to_be_disabled()
     await expect(threads).to_be_focused()  # the editor opens on its first switch
-    await page.keyboard.press("Space")
-    await expect(threads).to_be_checked()
-    await expect(reactions).to_be_enabled()
-    await page.keyboard.press("Tab")
-    await expect(reactions).to_be_focused()
-    await page.keyboard.press("Space")
-    await expect(reactions).to_be_checked()
+    await switch_threads_on_by_keyboard(page, threads, reactions)
     await assert_labelled(page)
     await shoot(page, "forgejo-threads-desktop-light")
     await card.get_by_role("button", name="Save").click()

@@ -19,6 +19,7 @@ from test_widget_browser import (
     GITHUB_REPO,
     GITLAB_REPO,
     PAGE_ERRORS,
+    REACTIONS,
     Browser,
     HostServer,
     assert_labelled,
@@ -29,6 +30,7 @@ from test_widget_browser import (
     needs_browser,
     open_widget,
     shoot,
+    switch_threads_on_by_keyboard,
     tab,
 )
 
@@ -36,7 +38,6 @@ from hookshot.dev.stack import BridgeProcess
 
 GITLAB_THREADS = "Thread each merge request and issue"
 GITHUB_THREADS = "Thread each pull request and issue"
-REACTIONS = "CI results as reactions on the thread"
 __all__ = ["browser", "host"]  # the harness's fixtures, used here by name
 
 
@@ -73,16 +74,7 @@ async def test_gitlab_threads_toggle_in_the_widget(
     await card.get_by_role("button", name="Edit").click()
     threads = card.get_by_role("checkbox", name=GITLAB_THREADS)
     reactions = card.get_by_role("checkbox", name=REACTIONS)
-    await expect(threads).not_to_be_checked()
-    await expect(reactions).to_be_disabled()
-    await threads.focus()
-    await page.keyboard.press("Space")
-    await expect(threads).to_be_checked()
-    await expect(reactions).to_be_enabled()
-    await page.keyboard.press("Tab")
-    await expect(reactions).to_be_focused()
-    await page.keyboard.press("Space")
-    await expect(reactions).to_be_checked()
+    await switch_threads_on_by_keyboard(page, threads, reactions)
     await assert_labelled(page)
     await shoot(page, "gitlab-threads-desktop-light")
     await card.get_by_role("button", name="Save").click()
@@ -162,13 +154,7 @@ async def test_github_and_gitlab_connected_with_threads_on(
     await form.get_by_label("Repository", exact=True).filter(visible=True).fill(f"acme/{name}")
     threads = form.get_by_role("checkbox", name=GITHUB_THREADS)
     reactions = form.get_by_role("checkbox", name=REACTIONS)
-    await expect(threads).not_to_be_checked()
-    await expect(reactions).to_be_disabled()
-    await threads.focus()
-    await page.keyboard.press("Space")
-    await page.keyboard.press("Tab")
-    await expect(reactions).to_be_focused()
-    await page.keyboard.press("Space")
+    await switch_threads_on_by_keyboard(page, threads, reactions)
     await assert_labelled(page)
     await shoot(page, "github-add-threads-desktop-light")
     await form.get_by_role("button", name="Add repository").click()
