@@ -9,7 +9,6 @@ and dark, 360 px and desktop, go to test-artifacts/widget/.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import os
@@ -35,6 +34,7 @@ from starlette.routing import Route
 from support.fake_github import FakeGitHub
 from support.flows import command, notice_from, room_with_bot
 from support.paths import ROOT
+from support.threads import until
 
 from hookshot.dev.client import MatrixUser
 from hookshot.dev.stack import BridgeProcess
@@ -273,14 +273,6 @@ async def wait_for_body(user: MatrixUser, room_id: str, body: str, timeout: floa
     await user.wait_for_event(
         room_id, lambda e: e.get("content", {}).get("body") == body, timeout=timeout
     )
-
-
-async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 @needs_browser
@@ -630,6 +622,25 @@ async def switch_threads_on_by_keyboard(page: Page, threads: Locator, reactions:
     await expect(reactions).to_be_focused()
     await page.keyboard.press("Space")
     await expect(reactions).to_be_checked()
+
+
+async def until_switches_saved(
+    state: Callable[[], Awaitable[dict[str, Any]]], *, on: bool
+) -> dict[str, Any]:
+    """The connection's state once threads and CI reactions are both saved true (`on`), or
+    both unset (not false) with the rest still there."""
+
+    async def saved() -> dict[str, Any] | None:
+        now = await state()
+        if on:
+            done = now.get("threads") is True and now.get("ciReactions") is True
+        else:
+            done = bool(now) and "threads" not in now and "ciReactions" not in now
+        return now if done else None
+
+    what = "set" if on else "unset"
+    found: dict[str, Any] = await until(saved, f"threads and CI reactions {what} in the state")
+    return found
 
 
 def connection_card(widget: FrameLocator, name: str) -> Locator:
@@ -1030,11 +1041,7 @@ async def test_github_threads_toggle_in_the_widget(
     await card.get_by_role("button", name="Save").click()
     await expect(card.locator(".badge")).to_have_text(["Threads", "CI reactions"])
 
-    async def on() -> bool:
-        content = await state()
-        return content.get("threads") is True and content.get("ciReactions") is True
-
-    await until(on, "threads and CI reactions in the room's state")
+    await until_switches_saved(state, on=True)
     assert set((await state())["enableHooks"]) == set(made.json()["config"]["enableHooks"])
 
     # Off again: unticking threads unticks (and disables) CI reactions; both keys are unset.
@@ -1047,12 +1054,7 @@ async def test_github_threads_toggle_in_the_widget(
     await card.get_by_role("button", name="Save").click()
     await expect(card.locator(".badge")).to_have_count(0)
 
-    async def off() -> bool:
-        content = await state()
-        return bool(content) and not content.get("threads") and not content.get("ciReactions")
-
-    await until(off, "threads and CI reactions off in the room's state")
-    final = await state()
+    final = await until_switches_saved(state, on=False)
     assert "threads" not in final and "ciReactions" not in final, final  # unset, not false
     await page.context.close()
     assert PAGE_ERRORS == []

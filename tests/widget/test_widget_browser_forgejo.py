@@ -30,6 +30,7 @@ from test_widget_browser import (
     switch_threads_on_by_keyboard,
     tab,
     until,
+    until_switches_saved,
 )
 
 from hookshot.dev.stack import BridgeProcess
@@ -77,12 +78,7 @@ async def test_forgejo_threads_toggle_in_the_widget(
     await card.get_by_role("button", name="Save").click()
     await expect(card.locator(".badge")).to_have_text(["trygitea", "Threads", "CI reactions"])
 
-    async def on() -> bool:
-        content = await state()
-        return content.get("threads") is True and content.get("ciReactions") is True
-
-    await until(on, "threads and CI reactions in the room's state")
-    final = await state()
+    final = await until_switches_saved(state, on=True)
     assert (final["owner"], final["enableHooks"]) == (owner, hooks)  # the rest untouched
 
     await card.get_by_role("button", name="Edit").click()
@@ -93,11 +89,7 @@ async def test_forgejo_threads_toggle_in_the_widget(
     await card.get_by_role("button", name="Save").click()
     await expect(card.locator(".badge")).to_have_text(["trygitea"])
 
-    async def off() -> bool:
-        content = await state()
-        return bool(content) and "threads" not in content and "ciReactions" not in content
-
-    await until(off, "threads and CI reactions unset in the room's state")
+    await until_switches_saved(state, on=False)
     await page.context.close()
     assert PAGE_ERRORS == []
 

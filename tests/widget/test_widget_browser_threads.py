@@ -32,6 +32,7 @@ from test_widget_browser import (
     shoot,
     switch_threads_on_by_keyboard,
     tab,
+    until_switches_saved,
 )
 
 from hookshot.dev.stack import BridgeProcess
@@ -80,12 +81,7 @@ async def test_gitlab_threads_toggle_in_the_widget(
     await card.get_by_role("button", name="Save").click()
     await expect(card.locator(".badge")).to_have_text(["fake", "Threads", "CI reactions"])
 
-    async def on() -> bool:
-        now = await state()
-        return now.get("threads") is True and now.get("ciReactions") is True
-
-    await until(on, "threads and CI reactions in the room's state")
-    final = await state()
+    final = await until_switches_saved(state, on=True)
     # The rest untouched (the editor sends the events it shows: the same ones).
     assert set(final.pop("enableHooks")) == set(hooks)
     rest = {k: v for k, v in content.items() if k != "enableHooks"}
@@ -102,12 +98,7 @@ async def test_gitlab_threads_toggle_in_the_widget(
     await card.get_by_role("button", name="Save").click()
     await expect(card.locator(".badge")).to_have_text(["fake"])
 
-    async def off() -> bool:
-        now = await state()
-        return bool(now) and "threads" not in now and "ciReactions" not in now
-
-    await until(off, "threads and CI reactions unset in the room's state")
-    final = await state()
+    final = await until_switches_saved(state, on=False)
     assert set(final.pop("enableHooks")) == set(hooks)
     assert final == rest  # unset, not false
 
