@@ -7,25 +7,23 @@ followed before the bridge recorded predecessors is found again at its next star
 
 from __future__ import annotations
 
-import json
 import uuid
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 from conftest import GITHUB_SECRET, UserFactory
 from support.flows import create_webhook, notice_from, room_with_bot
-from support.paths import CORPORA
+from support.github_hooks import deliver, payload, threaded_repo
 from support.threads import latest_edit, reactions_by, relations, until
 
 from hookshot.core.queue import SqliteQueue
-from hookshot.core.signatures import github_signature
 from hookshot.dev.client import MatrixUser
 from hookshot.dev.stack import BridgeProcess
 
 BOT = "@hookshot:localhost"
 HOOK = "uk.half-shot.matrix-hookshot.generic.hook"
-GITHUB = "uk.half-shot.matrix-hookshot.github.repository"
 CONTINUES = "org.hookshot-python.thread.continues"
 FN = (
     'result = {version: "v2", plain: `${data.subject}: ${data.text}`,'
@@ -145,47 +143,16 @@ async def test_a_subjects_thread_continues_in_the_upgraded_room(
         assert CONTINUES not in plain["content"]
 
 
-def _github(file: str, org: str, repo: str) -> dict[str, Any]:
-    """A corpus payload (Codertocat/Hello-World, PR #2) moved to `org/repo`."""
-    text = (CORPORA / "github" / file).read_text()
-    data: dict[str, Any] = json.loads(text.replace("Codertocat/Hello-World", f"{org}/{repo}"))
-    return data
-
-
 async def test_a_pull_requests_root_update_after_the_upgrade_posts_the_linked_root(
     bridge: BridgeProcess, new_user: UserFactory
 ) -> None:
     user = await new_user()
-    org, repo = f"org{uuid.uuid4().hex[:6]}", "quiet"
     room_id = await room_with_bot(user, BOT, preset="public_chat")
-    state = {
-        "org": org,
-        "repo": repo,
-        "enableHooks": ["pull_request", "issue.comment", "workflow"],
-        "threads": True,
-        "ciReactions": True,
-    }
-    await user.send_state(room_id, GITHUB, f"{org}/{repo}", state)
-    await user.send_text(room_id, "!gh help")
-    await user.wait_for_event(room_id, notice_from(BOT, f"Commands for {org}/{repo}:"))
+    org, repo = await threaded_repo(user, room_id, BOT)
 
     async with httpx.AsyncClient() as http:
-
-        async def deliver(event: str, payload: dict[str, Any]) -> None:
-            body = json.dumps(payload).encode()
-            resp = await http.post(
-                bridge.files.webhook_base + "/github/webhook",
-                content=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "X-GitHub-Event": event,
-                    "X-GitHub-Delivery": str(uuid.uuid4()),
-                    "X-Hub-Signature-256": github_signature(GITHUB_SECRET, body),
-                },
-            )
-            assert resp.status_code == 202, resp.text
-
-        await deliver("pull_request", _github("pull_request.opened.1.json", org, repo))
+        github = partial(deliver, http, bridge, GITHUB_SECRET)
+        await github("pull_request", payload("pull_request.opened.1.json", org, repo))
         old_root = str((await user.wait_for_event(room_id, notice_from(BOT, "🔵")))["event_id"])
 
         new_room = await _upgrade(user, room_id)
@@ -194,7 +161,7 @@ async def test_a_pull_requests_root_update_after_the_upgrade_posts_the_linked_ro
         )
         # With ciReactions a failing check posts no notice: it edits the root's CI summary and
         # reacts. The edit has no root in the new room, so it becomes the linked root there.
-        await deliver("check_run", _github("check_run.completed.1.json", org, repo))
+        await github("check_run", payload("check_run.completed.1.json", org, repo))
 
         async def linked_root() -> dict[str, Any] | None:
             for event in await user.messages(new_room):
@@ -213,9 +180,9 @@ async def test_a_pull_requests_root_update_after_the_upgrade_posts_the_linked_ro
             return await reactions_by(user, new_room, new_root, BOT) == ["❌"]
 
         await until(reacted, "❌ on the new root")
-        comment = _github("issue_comment.created.1.json", org, repo)
+        comment = payload("issue_comment.created.1.json", org, repo)
         comment["issue"].update(number=2, pull_request={"merged_at": None})
-        await deliver("issue_comment", comment)
+        await github("issue_comment", comment)
 
         async def commented() -> list[str] | None:
             events = await relations(user, new_room, new_root, "m.thread")
